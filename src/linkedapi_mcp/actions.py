@@ -12,6 +12,7 @@ against (§2.9, §7.3).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -226,7 +227,7 @@ class ActionSpec:
     purpose: str
     root: RootRule
     data: DataKind
-    params: type[WireModel] = NoParams
+    params: builtins.type[WireModel] = NoParams
     # Target parameters: any one of these (``targets_all`` names ones that must all be given).
     targets: tuple[str, ...] = ()
     children: frozenset[str] = frozenset()
@@ -245,127 +246,340 @@ class ActionSpec:
 
 
 _PERSON_CHILD_ACTIONS = (
-    "st.sendMessage", "st.syncConversation", "st.checkConnectionStatus", "st.sendConnectionRequest",
-    "st.withdrawConnectionRequest", "st.removeConnection",
+    "st.sendMessage",
+    "st.syncConversation",
+    "st.checkConnectionStatus",
+    "st.sendConnectionRequest",
+    "st.withdrawConnectionRequest",
+    "st.removeConnection",
 )
 
 _SPECS: list[ActionSpec] = [
     # --- people ---
-    ActionSpec("st.openPersonPage", "open a profile", "withTarget", "object", _BasicInfo, ("personUrl",),
-               frozenset({*_PERSON_CHILD_ACTIONS, "nv.syncConversation", "st.retrievePersonExperience",
-                          "st.retrievePersonEducation", "st.retrievePersonSkills", "st.retrievePersonLanguages",
-                          "st.retrievePersonPosts", "st.retrievePersonComments", "st.retrievePersonReactions",
-                          "nv.openPersonPage"}),
-               limit_category="stPersonProfileViews"),
+    ActionSpec(
+        "st.openPersonPage",
+        "open a profile",
+        "withTarget",
+        "object",
+        _BasicInfo,
+        ("personUrl",),
+        frozenset(
+            {
+                *_PERSON_CHILD_ACTIONS,
+                "nv.syncConversation",
+                "st.retrievePersonExperience",
+                "st.retrievePersonEducation",
+                "st.retrievePersonSkills",
+                "st.retrievePersonLanguages",
+                "st.retrievePersonPosts",
+                "st.retrievePersonComments",
+                "st.retrievePersonReactions",
+                "nv.openPersonPage",
+            }
+        ),
+        limit_category="stPersonProfileViews",
+    ),
     ActionSpec("st.retrievePersonExperience", "experience", "never", "array"),
     ActionSpec("st.retrievePersonEducation", "education", "never", "array"),
     ActionSpec("st.retrievePersonSkills", "skills", "never", "array", children=frozenset({"st.doForSkills"})),
     ActionSpec("st.retrievePersonLanguages", "languages", "never", "array"),
-    ActionSpec("st.retrievePersonPosts", "posts by the person", "never", "array", _Limit,
-               children=frozenset({"st.doForPosts"})),
+    ActionSpec(
+        "st.retrievePersonPosts", "posts by the person", "never", "array", _Limit, children=frozenset({"st.doForPosts"})
+    ),
     ActionSpec("st.retrievePersonComments", "comments the person wrote", "never", "array", _Limit),
     ActionSpec("st.retrievePersonReactions", "reactions the person gave", "never", "array", _Limit),
-    ActionSpec("st.doForSkills", "iterate skills", "never", "transparent", _SkillPatterns,
-               children=frozenset({"st.endorsePersonSkill"}), iterates="skill"),
-    ActionSpec("st.endorsePersonSkill", "endorse a skill", "withTarget", "none", _Endorse, ("personUrl",),
-               limit_category="stEndorsements", root_required=("skillName",), child_forbidden=("skillName",)),
+    ActionSpec(
+        "st.doForSkills",
+        "iterate skills",
+        "never",
+        "transparent",
+        _SkillPatterns,
+        children=frozenset({"st.endorsePersonSkill"}),
+        iterates="skill",
+    ),
+    ActionSpec(
+        "st.endorsePersonSkill",
+        "endorse a skill",
+        "withTarget",
+        "none",
+        _Endorse,
+        ("personUrl",),
+        limit_category="stEndorsements",
+        root_required=("skillName",),
+        child_forbidden=("skillName",),
+    ),
     # --- companies ---
-    ActionSpec("st.openCompanyPage", "open a company page", "withTarget", "object", _BasicInfo, ("companyUrl",),
-               frozenset({"st.retrieveCompanyEmployees", "st.retrieveCompanyDMs", "st.retrieveCompanyPosts"}),
-               limit_category="stCompanyPageViews"),
-    ActionSpec("st.retrieveCompanyEmployees", "employees", "never", "array", _EmployeesParams,
-               children=frozenset({"st.doForPeople"})),
-    ActionSpec("st.retrieveCompanyDMs", "decision makers", "never", "array", _DmsParams,
-               children=frozenset({"st.doForPeople"})),
-    ActionSpec("st.retrieveCompanyPosts", "company posts", "never", "array", _Limit,
-               children=frozenset({"st.doForPosts"})),
+    ActionSpec(
+        "st.openCompanyPage",
+        "open a company page",
+        "withTarget",
+        "object",
+        _BasicInfo,
+        ("companyUrl",),
+        frozenset({"st.retrieveCompanyEmployees", "st.retrieveCompanyDMs", "st.retrieveCompanyPosts"}),
+        limit_category="stCompanyPageViews",
+    ),
+    ActionSpec(
+        "st.retrieveCompanyEmployees",
+        "employees",
+        "never",
+        "array",
+        _EmployeesParams,
+        children=frozenset({"st.doForPeople"}),
+    ),
+    ActionSpec(
+        "st.retrieveCompanyDMs", "decision makers", "never", "array", _DmsParams, children=frozenset({"st.doForPeople"})
+    ),
+    ActionSpec(
+        "st.retrieveCompanyPosts", "company posts", "never", "array", _Limit, children=frozenset({"st.doForPosts"})
+    ),
     # --- searches ---
-    ActionSpec("st.searchPeople", "people search", "always", "array", _SearchPeople,
-               children=frozenset({"st.doForPeople"}), limit_category="stSearchQueries"),
-    ActionSpec("st.searchCompanies", "company search", "always", "array", _SearchCompanies,
-               children=frozenset({"st.doForCompanies"}), limit_category="stSearchQueries"),
+    ActionSpec(
+        "st.searchPeople",
+        "people search",
+        "always",
+        "array",
+        _SearchPeople,
+        children=frozenset({"st.doForPeople"}),
+        limit_category="stSearchQueries",
+    ),
+    ActionSpec(
+        "st.searchCompanies",
+        "company search",
+        "always",
+        "array",
+        _SearchCompanies,
+        children=frozenset({"st.doForCompanies"}),
+        limit_category="stSearchQueries",
+    ),
     # [INFERRED] children of searchJobs are unknown (§6.1): none allowed.
     ActionSpec("st.searchJobs", "job search", "always", "array", _SearchJobs, limit_category="stSearchQueries"),
     # [INFERRED] searchPosts may host doForPosts (§6.1 "yes (limit ≤20 then)").
-    ActionSpec("st.searchPosts", "content search", "always", "array", _SearchPosts,
-               children=frozenset({"st.doForPosts"}), limit_category="stSearchQueries"),
+    ActionSpec(
+        "st.searchPosts",
+        "content search",
+        "always",
+        "array",
+        _SearchPosts,
+        children=frozenset({"st.doForPosts"}),
+        limit_category="stSearchQueries",
+    ),
     # --- jobs and posts ---
     ActionSpec("st.openJob", "open a job posting", "withTarget", "object", _BasicInfo, ("jobUrl",)),
-    ActionSpec("st.openPost", "open a post", "withTarget", "object", _BasicInfo, ("postUrl", "postUrn"),
-               frozenset({"st.retrievePostComments", "st.retrievePostReactions", "st.reactToPost",
-                          "st.commentOnPost"})),
+    ActionSpec(
+        "st.openPost",
+        "open a post",
+        "withTarget",
+        "object",
+        _BasicInfo,
+        ("postUrl", "postUrn"),
+        frozenset({"st.retrievePostComments", "st.retrievePostReactions", "st.reactToPost", "st.commentOnPost"}),
+    ),
     ActionSpec("st.retrievePostComments", "comments on a post", "never", "array", _PostComments),
     ActionSpec("st.retrievePostReactions", "reactions on a post", "never", "array", _PostReactions),
     # --- iterators ---
-    ActionSpec("st.doForPeople", "iterate people", "never", "transparent",
-               children=frozenset({"st.openPersonPage", *_PERSON_CHILD_ACTIONS}), iterates="person"),
-    ActionSpec("st.doForCompanies", "iterate companies", "never", "transparent",
-               children=frozenset({"st.openCompanyPage"}), iterates="company"),
-    ActionSpec("st.doForPosts", "iterate posts", "never", "transparent",
-               children=frozenset({"st.openPost", "st.reactToPost", "st.commentOnPost"}), iterates="post"),
+    ActionSpec(
+        "st.doForPeople",
+        "iterate people",
+        "never",
+        "transparent",
+        children=frozenset({"st.openPersonPage", *_PERSON_CHILD_ACTIONS}),
+        iterates="person",
+    ),
+    ActionSpec(
+        "st.doForCompanies",
+        "iterate companies",
+        "never",
+        "transparent",
+        children=frozenset({"st.openCompanyPage"}),
+        iterates="company",
+    ),
+    ActionSpec(
+        "st.doForPosts",
+        "iterate posts",
+        "never",
+        "transparent",
+        children=frozenset({"st.openPost", "st.reactToPost", "st.commentOnPost"}),
+        iterates="post",
+    ),
     # --- messaging ---
-    ActionSpec("st.sendMessage", "send a message", "withTarget", "none", _SendMessage, ("personUrl", "threadId"),
-               frozenset({"st.manageConversation"}), limit_category="stMessages"),
+    ActionSpec(
+        "st.sendMessage",
+        "send a message",
+        "withTarget",
+        "none",
+        _SendMessage,
+        ("personUrl", "threadId"),
+        frozenset({"st.manageConversation"}),
+        limit_category="stMessages",
+    ),
     ActionSpec("st.syncConversation", "sync one conversation", "withTarget", "object", _Sync, ("personUrl",)),
     ActionSpec("st.syncInbox", "enable inbox monitoring", "always", "none"),
     ActionSpec("st.syncNetwork", "enable network monitoring", "always", "none"),
     ActionSpec("st.manageConversation", "archive/star/mute a thread", "withTarget", "none", _Manage, ("threadId",)),
     # --- network ---
     ActionSpec("st.checkConnectionStatus", "connection status", "withTarget", "object", NoParams, ("personUrl",)),
-    ActionSpec("st.sendConnectionRequest", "send a connection request", "withTarget", "none", _ConnectionRequest,
-               ("personUrl",), limit_category="stConnectionRequests"),
+    ActionSpec(
+        "st.sendConnectionRequest",
+        "send a connection request",
+        "withTarget",
+        "none",
+        _ConnectionRequest,
+        ("personUrl",),
+        limit_category="stConnectionRequests",
+    ),
     ActionSpec("st.withdrawConnectionRequest", "withdraw a request", "withTarget", "none", _Withdraw, ("personUrl",)),
     ActionSpec("st.removeConnection", "remove a connection", "withTarget", "none", NoParams, ("personUrl",)),
     ActionSpec("st.retrievePendingRequests", "outgoing pending requests", "always", "array"),
     ActionSpec("st.retrieveInvitations", "incoming invitations", "always", "array"),
     ActionSpec("st.acceptInvitation", "accept an invitation", "always", "none", _Invitation),
     ActionSpec("st.ignoreInvitation", "ignore an invitation", "always", "none", _Invitation),
-    ActionSpec("st.retrieveConnections", "your connections", "always", "array", _Connections,
-               children=frozenset({"st.doForPeople"})),
+    ActionSpec(
+        "st.retrieveConnections",
+        "your connections",
+        "always",
+        "array",
+        _Connections,
+        children=frozenset({"st.doForPeople"}),
+    ),
     # --- engagement ---
-    ActionSpec("st.reactToPost", "react to a post", "withTarget", "none", _React, ("postUrl", "postUrn"),
-               limit_category="stReactions"),
-    ActionSpec("st.commentOnPost", "comment on a post", "withTarget", "object", _Comment, ("postUrl", "postUrn"),
-               limit_category="stComments"),
-    ActionSpec("st.reactToComment", "react to a comment", "withTarget", "none", _ReactComment, ("commentUrl",),
-               limit_category="stReactions"),
-    ActionSpec("st.replyToComment", "reply to a comment", "withTarget", "object", _Reply, ("commentUrl",),
-               limit_category="stComments"),
+    ActionSpec(
+        "st.reactToPost",
+        "react to a post",
+        "withTarget",
+        "none",
+        _React,
+        ("postUrl", "postUrn"),
+        limit_category="stReactions",
+    ),
+    ActionSpec(
+        "st.commentOnPost",
+        "comment on a post",
+        "withTarget",
+        "object",
+        _Comment,
+        ("postUrl", "postUrn"),
+        limit_category="stComments",
+    ),
+    ActionSpec(
+        "st.reactToComment",
+        "react to a comment",
+        "withTarget",
+        "none",
+        _ReactComment,
+        ("commentUrl",),
+        limit_category="stReactions",
+    ),
+    ActionSpec(
+        "st.replyToComment",
+        "reply to a comment",
+        "withTarget",
+        "object",
+        _Reply,
+        ("commentUrl",),
+        limit_category="stComments",
+    ),
     ActionSpec("st.createPost", "publish a post", "always", "object", _CreatePost, limit_category="stPosts"),
-    ActionSpec("st.createRepost", "repost", "withTarget", "object", _Repost, ("postUrl", "postUrn"),
-               limit_category="stPosts"),
+    ActionSpec(
+        "st.createRepost", "repost", "withTarget", "object", _Repost, ("postUrl", "postUrn"), limit_category="stPosts"
+    ),
     # [INFERRED] retrieveFeed may host doForPosts (§6.1 children unknown).
     ActionSpec("st.retrieveFeed", "home feed", "always", "array", _Feed, children=frozenset({"st.doForPosts"})),
     ActionSpec("st.retrieveProfileViewers", "profile viewers", "always", "array", _Viewers),
     ActionSpec("st.retrieveSSI", "social selling index", "always", "object"),
     ActionSpec("st.retrievePerformance", "dashboard analytics", "always", "object"),
     # --- Sales Navigator ---
-    ActionSpec("nv.openPersonPage", "open a Sales Navigator profile", "withTarget", "object", _BasicInfo,
-               ("personHashedUrl",), frozenset({"nv.sendMessage", "nv.syncConversation", "st.openPersonPage"}),
-               limit_category="nvPersonProfileViews"),
-    ActionSpec("nv.searchPeople", "Sales Navigator people search", "always", "array", _NvSearchPeople,
-               children=frozenset({"nv.doForPeople"}), limit_category="stSearchQueries"),
-    ActionSpec("nv.searchCompanies", "Sales Navigator company search", "always", "array", _NvSearchCompanies,
-               children=frozenset({"nv.doForCompanies"}), limit_category="stSearchQueries"),
-    ActionSpec("nv.openCompanyPage", "open a Sales Navigator company page", "withTarget", "object", _BasicInfo,
-               ("companyHashedUrl",), frozenset({"nv.retrieveCompanyEmployees", "nv.retrieveCompanyDMs"}),
-               limit_category="nvCompanyPageViews"),
-    ActionSpec("nv.retrieveCompanyEmployees", "Sales Navigator employees", "never", "array", _NvEmployeesParams,
-               children=frozenset({"nv.doForPeople"})),
-    ActionSpec("nv.retrieveCompanyDMs", "Sales Navigator decision makers", "never", "array", _DmsParams,
-               children=frozenset({"nv.doForPeople"})),
-    ActionSpec("nv.doForPeople", "iterate Sales Navigator people", "never", "transparent",
-               children=frozenset({"nv.openPersonPage", "nv.sendMessage", "nv.syncConversation"}),
-               iterates="person"),
-    ActionSpec("nv.doForCompanies", "iterate Sales Navigator companies", "never", "transparent",
-               children=frozenset({"nv.openCompanyPage"}), iterates="company"),
-    ActionSpec("nv.sendMessage", "send a Sales Navigator message", "withTarget", "none", _NvSendMessage,
-               ("personUrl", "threadId"), limit_category="nvMessages"),
-    ActionSpec("nv.syncConversation", "sync a Sales Navigator conversation", "withTarget", "object", _Sync,
-               ("personUrl",)),
+    ActionSpec(
+        "nv.openPersonPage",
+        "open a Sales Navigator profile",
+        "withTarget",
+        "object",
+        _BasicInfo,
+        ("personHashedUrl",),
+        frozenset({"nv.sendMessage", "nv.syncConversation", "st.openPersonPage"}),
+        limit_category="nvPersonProfileViews",
+    ),
+    ActionSpec(
+        "nv.searchPeople",
+        "Sales Navigator people search",
+        "always",
+        "array",
+        _NvSearchPeople,
+        children=frozenset({"nv.doForPeople"}),
+        limit_category="stSearchQueries",
+    ),
+    ActionSpec(
+        "nv.searchCompanies",
+        "Sales Navigator company search",
+        "always",
+        "array",
+        _NvSearchCompanies,
+        children=frozenset({"nv.doForCompanies"}),
+        limit_category="stSearchQueries",
+    ),
+    ActionSpec(
+        "nv.openCompanyPage",
+        "open a Sales Navigator company page",
+        "withTarget",
+        "object",
+        _BasicInfo,
+        ("companyHashedUrl",),
+        frozenset({"nv.retrieveCompanyEmployees", "nv.retrieveCompanyDMs"}),
+        limit_category="nvCompanyPageViews",
+    ),
+    ActionSpec(
+        "nv.retrieveCompanyEmployees",
+        "Sales Navigator employees",
+        "never",
+        "array",
+        _NvEmployeesParams,
+        children=frozenset({"nv.doForPeople"}),
+    ),
+    ActionSpec(
+        "nv.retrieveCompanyDMs",
+        "Sales Navigator decision makers",
+        "never",
+        "array",
+        _DmsParams,
+        children=frozenset({"nv.doForPeople"}),
+    ),
+    ActionSpec(
+        "nv.doForPeople",
+        "iterate Sales Navigator people",
+        "never",
+        "transparent",
+        children=frozenset({"nv.openPersonPage", "nv.sendMessage", "nv.syncConversation"}),
+        iterates="person",
+    ),
+    ActionSpec(
+        "nv.doForCompanies",
+        "iterate Sales Navigator companies",
+        "never",
+        "transparent",
+        children=frozenset({"nv.openCompanyPage"}),
+        iterates="company",
+    ),
+    ActionSpec(
+        "nv.sendMessage",
+        "send a Sales Navigator message",
+        "withTarget",
+        "none",
+        _NvSendMessage,
+        ("personUrl", "threadId"),
+        limit_category="nvMessages",
+    ),
+    ActionSpec(
+        "nv.syncConversation", "sync a Sales Navigator conversation", "withTarget", "object", _Sync, ("personUrl",)
+    ),
     ActionSpec("nv.syncInbox", "enable Sales Navigator inbox monitoring", "always", "none"),
-    ActionSpec("nv.manageConversation", "archive/unarchive a Sales Navigator thread", "withTarget", "none",
-               _NvManage, ("threadId",)),
+    ActionSpec(
+        "nv.manageConversation",
+        "archive/unarchive a Sales Navigator thread",
+        "withTarget",
+        "none",
+        _NvManage,
+        ("threadId",),
+    ),
 ]
 
 
@@ -374,9 +588,7 @@ def _with_parents(specs: list[ActionSpec]) -> dict[str, ActionSpec]:
     for s in specs:
         for child in s.children:
             parents[child].add(s.type)
-    return {
-        s.type: ActionSpec(**{**s.__dict__, "parents": frozenset(parents[s.type])}) for s in specs
-    }
+    return {s.type: ActionSpec(**{**s.__dict__, "parents": frozenset(parents[s.type])}) for s in specs}
 
 
 ACTIONS: Mapping[str, ActionSpec] = _with_parents(_SPECS)
@@ -468,7 +680,9 @@ def _invalid(path: str, action: str | None, rule: str) -> WorkflowDefinitionErro
 
 def _check_action(node: Any, path: str, parent: ActionSpec | None) -> None:
     if not isinstance(node, dict):
-        raise WorkflowDefinitionError("invalidRequestPayload", f"Invalid workflow at {path}: an action must be an object.")
+        raise WorkflowDefinitionError(
+            "invalidRequestPayload", f"Invalid workflow at {path}: an action must be an object."
+        )
     action_type = node.get("actionType")
     if not isinstance(action_type, str) or not action_type:
         raise WorkflowDefinitionError("invalidRequestPayload", f"Invalid workflow at {path}: 'actionType' is required.")
@@ -497,7 +711,8 @@ def _check_action(node: Any, path: str, parent: ActionSpec | None) -> None:
         forbidden = [t for t in (*spec.targets, *spec.child_forbidden) if node.get(t) is not None]
         if forbidden:
             raise _invalid(
-                path, action_type,
+                path,
+                action_type,
                 f"'{forbidden[0]}' is forbidden below a parent action (the target comes from {parent.type})",
             )
 
@@ -528,7 +743,7 @@ def _check_action(node: Any, path: str, parent: ActionSpec | None) -> None:
 def _check_invitation(node: dict[str, Any], path: str, action_type: str, params: dict[str, Any]) -> dict[str, Any]:
     kind = node.get("invitationType")
     targets = {k: node.get(k) for k in INVITATION_TARGETS.values() if node.get(k) is not None}
-    if kind in INVITATION_TARGETS:
+    if isinstance(kind, str) and kind in INVITATION_TARGETS:
         want = INVITATION_TARGETS[kind]
         if set(targets) != {want}:
             raise _invalid(path, action_type, f"invitationType '{kind}' needs exactly one target: '{want}'")

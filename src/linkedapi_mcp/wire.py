@@ -82,35 +82,41 @@ def _url_checker(pattern: str, kind: str, example: str) -> AfterValidator:
 
 # URL kinds (contract §5.3). Checked by the operation models only: at the wire level the API
 # accepts any string and reports e.g. personNotFound as an action error.
-PersonUrl = Annotated[
-    str, _url_checker(r"/in/[^/?#]+", "profile", "https://www.linkedin.com/in/jane-roe")
-]
+PersonUrl = Annotated[str, _url_checker(r"/in/[^/?#]+", "profile", "https://www.linkedin.com/in/jane-roe")]
 SalesNavPersonUrl = Annotated[
     str,
-    _url_checker(r"/(sales/(lead|people)/[^/?#]+|in/[^/?#]+)", "Sales Navigator or hashed profile",
-                 "https://www.linkedin.com/sales/lead/ACwAAA...")
+    _url_checker(
+        r"/(sales/(lead|people)/[^/?#]+|in/[^/?#]+)",
+        "Sales Navigator or hashed profile",
+        "https://www.linkedin.com/sales/lead/ACwAAA...",
+    ),
 ]
-CompanyUrl = Annotated[
-    str, _url_checker(r"/company/[^/?#]+", "company", "https://www.linkedin.com/company/acme")
-]
+CompanyUrl = Annotated[str, _url_checker(r"/company/[^/?#]+", "company", "https://www.linkedin.com/company/acme")]
 SalesNavCompanyUrl = Annotated[
     str,
-    _url_checker(r"/(sales/company/[^/?#]+|company/[^/?#]+)", "Sales Navigator company",
-                 "https://www.linkedin.com/sales/company/1035")
+    _url_checker(
+        r"/(sales/company/[^/?#]+|company/[^/?#]+)",
+        "Sales Navigator company",
+        "https://www.linkedin.com/sales/company/1035",
+    ),
 ]
 PostUrl = Annotated[
     str,
-    _url_checker(r"/(posts/[^?#]+|feed/update/urn:li:(activity|share|ugcPost):\d+)", "post",
-                 "https://www.linkedin.com/feed/update/urn:li:activity:7123456789")
+    _url_checker(
+        r"/(posts/[^?#]+|feed/update/urn:li:(activity|share|ugcPost):\d+)",
+        "post",
+        "https://www.linkedin.com/feed/update/urn:li:activity:7123456789",
+    ),
 ]
 CommentUrl = Annotated[
     str,
-    _url_checker(r"/(posts/|feed/update/)[^#]*(comment|commentUrn)", "comment",
-                 "https://www.linkedin.com/feed/update/urn:li:activity:1?commentUrn=...")
+    _url_checker(
+        r"/(posts/|feed/update/)[^#]*(comment|commentUrn)",
+        "comment",
+        "https://www.linkedin.com/feed/update/urn:li:activity:1?commentUrn=...",
+    ),
 ]
-JobUrl = Annotated[
-    str, _url_checker(r"/jobs/view/\d+", "job", "https://www.linkedin.com/jobs/view/4416248954/")
-]
+JobUrl = Annotated[str, _url_checker(r"/jobs/view/\d+", "job", "https://www.linkedin.com/jobs/view/4416248954/")]
 NewsletterUrl = Annotated[
     str, _url_checker(r"/(newsletters|pulse)/[^?#]+", "newsletter", "https://www.linkedin.com/newsletters/x-123")
 ]
@@ -143,7 +149,9 @@ class PeopleSearchFilter(WireModel):
     lastName: str | None = Field(None, description="Last name.")
     position: str | None = Field(None, description="Current job title keywords.")
     locations: StrList | None = Field(None, description="Locations, e.g. 'Berlin, Germany'.")
-    industries: StrList | None = Field(None, description="Industries as LinkedIn names them, e.g. 'Software Development'.")
+    industries: StrList | None = Field(
+        None, description="Industries as LinkedIn names them, e.g. 'Software Development'."
+    )
     currentCompanies: StrList | None = Field(None, description="Current employers (names).")
     previousCompanies: StrList | None = Field(None, description="Past employers (names).")
     schools: StrList | None = Field(None, description="Schools attended.")
