@@ -1,0 +1,170 @@
+"""Typed Linked API errors: one exception class per meaning, one table mapping wire types to classes.
+
+Every exception carries the Linked API error ``type`` (camelCase, contract §7.1) and the server's
+human ``message``; ``http_status`` is set when the error came from an HTTP response. The text of
+these exceptions reaches the model verbatim (the MCP SDK turns a tool exception's ``str()`` into
+the tool result), so it must never contain a token: the client builds them from response bodies
+and exception *class names* only, and raises them outside ``except`` blocks so no raw ``httpx``
+exception (whose ``.request`` holds the auth headers) is chained as ``__cause__``/``__context__``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class LinkedApiError(Exception):
+    """A Linked API failure: ``type`` is the wire error type, ``message`` the human explanation."""
+
+    def __init__(self, type: str, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(type, message)
+        self.type = type
+        self.message = message
+        self.http_status = http_status
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(type={self.type!r}, message={self.message!r}, http_status={self.http_status!r})"
+
+
+class AuthenticationError(LinkedApiError):
+    """A token is missing or invalid; nothing will work until the configuration is fixed."""
+
+
+class SubscriptionError(LinkedApiError):
+    """The subscription, trial or plan does not allow this (no seat, trial used up, Plus needed)."""
+
+
+class InvalidRequestError(LinkedApiError):
+    """The request itself was refused: bad payload or an invalid workflow definition."""
+
+
+class RateLimitedError(LinkedApiError):
+    """Too many requests. ``retry_after`` is the server's requested wait in seconds, when known."""
+
+    def __init__(
+        self,
+        type: str = "tooManyRequests",
+        message: str = "Linked API is rate limiting requests; try again later.",
+        *,
+        http_status: int | None = 429,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(type, message, http_status=http_status)
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(type={self.type!r}, message={self.message!r}, "
+            f"http_status={self.http_status!r}, retry_after={self.retry_after!r})"
+        )
+
+
+class AccountStateError(LinkedApiError):
+    """The LinkedIn account cannot run work now (signed out, unsupported language, working hours)."""
+
+
+class NotFoundError(LinkedApiError):
+    """The addressed object (e.g. a workflow id) does not exist."""
+
+
+class UpstreamUnavailableError(LinkedApiError):
+    """Linked API could not be reached or answered garbage, and retries (if allowed) ran out."""
+
+
+class WorkflowFailedError(LinkedApiError):
+    """A workflow ended ``failed``; ``reason`` is its global error type (contract §3, §7.1)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(reason, message)
+        self.reason = reason
+
+
+OUTCOME_UNKNOWN_TYPE = "outcomeUnknown"
+
+
+class OutcomeUnknownError(LinkedApiError):
+    """A ``POST /workflows`` may or may not have created a workflow; it was deliberately not re-sent.
+
+    Linked API has no idempotency key (contract §2.1), so re-sending a start that may have been
+    accepted could send a LinkedIn message or invitation twice.
+    """
+
+    def __init__(self, detail: str, *, http_status: int | None = None) -> None:
+        message = (
+            f"The request to start the workflow was sent but its outcome is unknown ({detail}). "
+            "The workflow may or may not have been created, so it was not sent again. "
+            "Check the recent workflows for this account before starting it again."
+        )
+        super().__init__(OUTCOME_UNKNOWN_TYPE, message, http_status=http_status)
+        self.detail = detail
+
+
+# The one place where a wire error type chooses its exception class (contract §7.1).
+ERROR_TYPES: Mapping[str, type[LinkedApiError]] = {
+    "linkedApiTokenRequired": AuthenticationError,
+    "invalidLinkedApiToken": AuthenticationError,
+    "identificationTokenRequired": AuthenticationError,
+    "invalidIdentificationToken": AuthenticationError,
+    "subscriptionRequired": SubscriptionError,
+    "trialLimitReached": SubscriptionError,
+    "plusPlanRequired": SubscriptionError,
+    "noAvailableSeats": SubscriptionError,
+    "invalidRequestPayload": InvalidRequestError,
+    "invalidWorkflow": InvalidRequestError,
+    "accountIdRequired": InvalidRequestError,
+    "tooManyRequests": RateLimitedError,
+    "linkedinAccountSignedOut": AccountStateError,
+    "languageNotSupported": AccountStateError,
+    "outsideWorkingHours": AccountStateError,
+    "workingHoursWaitExpired": AccountStateError,
+    # [INFERRED] the contract leaves the unknown-workflow error type undocumented (§2.2); these
+    # are the names a server would plausibly use. Any other type on a 404 also maps to
+    # NotFoundError through the status fallback below.
+    "workflowNotFound": NotFoundError,
+    "notFound": NotFoundError,
+    "sessionNotFound": NotFoundError,
+    "accountNotFound": NotFoundError,
+    # SDK-local types (never sent by the server, but harmless to recognise).
+    "httpError": UpstreamUnavailableError,
+    "unknownError": UpstreamUnavailableError,
+}
+
+
+def error_for(type: str, message: str, *, http_status: int | None = None) -> LinkedApiError:
+    """Build the exception for a wire error ``type``; unknown types fall back on the HTTP status.
+
+    [INFERRED] The status fallback (404 → NotFoundError, 429 → RateLimitedError,
+    5xx → UpstreamUnavailableError) only applies to types the table does not know; any other
+    unknown type becomes the base ``LinkedApiError`` so its ``type`` is still visible.
+    """
+    cls = ERROR_TYPES.get(type)
+    if cls is None and http_status is not None:
+        if http_status == 404:
+            cls = NotFoundError
+        elif http_status == 429:
+            cls = RateLimitedError
+        elif http_status >= 500:
+            cls = UpstreamUnavailableError
+    if cls is RateLimitedError:
+        return RateLimitedError(type, message, http_status=http_status)
+    return (cls or LinkedApiError)(type, message, http_status=http_status)
+
+
+__all__ = [
+    "ERROR_TYPES",
+    "OUTCOME_UNKNOWN_TYPE",
+    "AccountStateError",
+    "AuthenticationError",
+    "InvalidRequestError",
+    "LinkedApiError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "RateLimitedError",
+    "SubscriptionError",
+    "UpstreamUnavailableError",
+    "WorkflowFailedError",
+    "error_for",
+]

@@ -1,0 +1,329 @@
+"""The typed async HTTP client for the Linked API main endpoints (contract §1, §2.1–§2.8).
+
+One ``httpx.AsyncClient``; every call goes through ``_request``, which turns each attempt into
+either a parsed result or an ``Outcome`` and lets ``RetryPolicy`` decide what happens next.
+Response reading follows the official SDKs (contract §1.2): a 2xx body must be an envelope with
+``success``; an error envelope (on any status) is the server's final word; a non-2xx without an
+envelope is the transient ``httpError``.
+
+Secrets: the tokens travel only in headers. Nothing here logs headers or bodies, error texts are
+built from response bodies and exception class names, and the raw ``httpx`` exception is dropped
+inside the ``except`` block (see ``retry.RetryPolicy.run``), so no token can leak via ``__cause__``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote, urlencode
+
+import httpx
+from pydantic import ValidationError
+
+from linkedapi_mcp.client.errors import LinkedApiError, RateLimitedError, error_for
+from linkedapi_mcp.client.models import Envelope, WorkflowStart, WorkflowState
+from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
+
+logger = logging.getLogger("linkedapi_mcp.client")
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.linkedapi.io"
+# [INFERRED] Linked API answers every main endpoint immediately (workflows run asynchronously,
+# §3), so 30 s to read is generous; 5 s to connect keeps a dead network from eating the deadline.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# A per-attempt timeout is shrunk to the time left before the caller's deadline, but never below
+# this floor, so a nearly-expired deadline still gets one honest attempt.
+MIN_ATTEMPT_TIMEOUT = 1.0
+
+CONVERSATIONS_NOT_SYNCED = "conversationsNotSynced"
+
+
+class _MalformedResult(Exception):
+    """A success envelope whose ``result`` does not have the shape the endpoint promises."""
+
+
+def drop_none(value: Any) -> Any:
+    """Remove ``None`` values from dicts, recursively (the SDKs send "absent" and "null" alike)."""
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
+
+
+def _transport_fault(exc: httpx.TransportError) -> Fault:
+    # PoolTimeout: waiting for a free connection, nothing was written yet.
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return Fault.CONNECT
+    if isinstance(exc, httpx.TimeoutException):
+        return Fault.TIMEOUT
+    return Fault.DROPPED
+
+
+class LinkedApiClient:
+    """Async client for ``api.linkedapi.io`` (or the sandbox): workflows and direct endpoints.
+
+    ``deadline`` arguments are absolute times on ``self.clock`` (the retry policy's monotonic
+    clock); retries never sleep past them.
+    """
+
+    def __init__(
+        self,
+        *,
+        linked_api_token: str,
+        identification_token: str,
+        base_url: str = DEFAULT_BASE_URL,
+        client_name: str = "linkedapi-mcp",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._timeout = timeout or DEFAULT_TIMEOUT
+        # Kept only to scrub them from server-provided text, in case a server ever echoes one.
+        self._secrets = tuple(s for s in (linked_api_token, identification_token) if s)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=self._timeout,
+            headers={
+                "linked-api-token": linked_api_token,
+                "identification-token": identification_token,
+                "client": client_name,
+                "Content-Type": "application/json",
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"LinkedApiClient(base_url={self.base_url!r})"
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock deadlines are measured on."""
+        return self.retry.clock
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- workflows -------------------------------------------------------------------------
+
+    async def start_workflow(self, definition: dict[str, Any] | list[dict[str, Any]]) -> WorkflowStart:
+        """``POST /workflows``. Never re-sent once it may have reached the server (see retry.py)."""
+        return await self._request("POST", "/workflows", body=drop_none(definition), parse=WorkflowStart.model_validate)
+
+    async def get_workflow(self, workflow_id: str, *, deadline: float | None = None) -> WorkflowState:
+        """``GET /workflows/{id}``: one snapshot (pending/running/completed/failed)."""
+        return await self._request(
+            "GET", _workflow_path(workflow_id), parse=WorkflowState.model_validate, deadline=deadline
+        )
+
+    async def cancel_workflow(self, workflow_id: str, *, deadline: float | None = None) -> bool:
+        """``DELETE /workflows/{id}`` → whether it was cancelled (false e.g. when already done)."""
+
+        def parse(result: Any) -> bool:
+            if not isinstance(result, dict) or not isinstance(result.get("cancelled"), bool):
+                raise _MalformedResult
+            return bool(result["cancelled"])
+
+        return await self._request("DELETE", _workflow_path(workflow_id), parse=parse, deadline=deadline)
+
+    # -- direct endpoints --------------------------------------------------------------------
+
+    async def poll_conversations(
+        self, items: list[dict[str, Any]], *, deadline: float | None = None
+    ) -> list[dict[str, Any]]:
+        """``POST /conversations/poll`` (legacy): one result per requested conversation.
+
+        [INFERRED] Like the SDK, ``conversationsNotSynced`` is not raised but returned as a result
+        error. The API refuses the whole batch without saying which conversation is unsynced, so
+        every requested item comes back as ``{personUrl, type, since?, messages: [], error:
+        {type, message}}`` and the caller can tell the agent to sync first.
+        """
+        body = drop_none(items)
+        try:
+            return await self._request(
+                "POST", "/conversations/poll", body=body, parse=_list_of_dicts, deadline=deadline
+            )
+        except LinkedApiError as exc:
+            if exc.type != CONVERSATIONS_NOT_SYNCED:
+                raise
+            error = {"type": exc.type, "message": exc.message}
+        return [{**item, "messages": [], "error": dict(error)} for item in body]
+
+    async def poll_inbox(self, body: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
+        """``POST /inbox/poll`` → ``{messages: [...]}`` (plus ``threads`` in the person view)."""
+        return await self._request("POST", "/inbox/poll", body=drop_none(body), parse=_dict, deadline=deadline)
+
+    async def poll_network(self, body: dict[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
+        """``POST /network/poll`` → ``{events: [...]}``."""
+        return await self._request("POST", "/network/poll", body=drop_none(body), parse=_dict, deadline=deadline)
+
+    async def get_account(self, *, deadline: float | None = None) -> dict[str, Any]:
+        """``GET /account`` → ``{name, url}`` of the LinkedIn account behind the tokens."""
+        return await self._request("GET", "/account", parse=_dict, deadline=deadline)
+
+    async def get_action_stats(self, start: str, end: str, *, deadline: float | None = None) -> list[dict[str, Any]]:
+        """``GET /stats/actions?start=&end=`` → executed actions in the period (≤ 30 days)."""
+        path = "/stats/actions?" + urlencode({"start": start, "end": end})
+        return await self._request("GET", path, parse=_list_of_dicts, deadline=deadline)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        parse: Callable[[Any], T],
+        body: Any = None,
+        deadline: float | None = None,
+    ) -> T:
+        attempt_no = 0
+
+        async def attempt_once(time_left: float | None) -> T | Outcome:
+            nonlocal attempt_no
+            attempt_no += 1
+            return await self._attempt(method, path, body, parse, attempt_no, time_left)
+
+        return await self.retry.run(method, path, attempt_once, deadline=deadline)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        parse: Callable[[Any], T],
+        attempt_no: int,
+        time_left: float | None,
+    ) -> T | Outcome:
+        timeout = self._timeout
+        if time_left is not None:
+            cap = max(time_left, MIN_ATTEMPT_TIMEOUT)
+            timeout = httpx.Timeout(
+                connect=_min(self._timeout.connect, cap),
+                read=_min(self._timeout.read, cap),
+                write=_min(self._timeout.write, cap),
+                pool=_min(self._timeout.pool, cap),
+            )
+        started = self.retry.clock()
+        try:
+            response = await self._http.request(
+                method,
+                path,
+                json=body,
+                # GET/DELETE carry Content-Type but no body, like the SDKs (§1).
+                timeout=timeout,
+            )
+        except httpx.TransportError as exc:
+            # Only the class name survives: the exception object holds the request (and headers).
+            fault = _transport_fault(exc)
+            detail = type(exc).__name__
+            logger.debug(
+                "%s %s -> %s attempt=%d elapsed=%.3fs",
+                method,
+                path,
+                detail,
+                attempt_no,
+                self.retry.clock() - started,
+            )
+            return Outcome(fault, detail=detail)
+        logger.debug(
+            "%s %s -> %d attempt=%d elapsed=%.3fs",
+            method,
+            path,
+            response.status_code,
+            attempt_no,
+            self.retry.clock() - started,
+        )
+        return self._read(response, parse)
+
+    def _read(self, response: httpx.Response, parse: Callable[[Any], T]) -> T | Outcome:
+        status = response.status_code
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = None
+        envelope_error = _error_body(payload)
+
+        if envelope_error is not None:
+            kind, message = envelope_error
+            error = error_for(kind, self._scrub(message), http_status=status)
+            if isinstance(error, RateLimitedError) or status == 429:
+                return Outcome(Fault.RATE_LIMITED, status=status, error=error, retry_after=self._retry_after(response))
+            return Outcome(Fault.API_ERROR, status=status, error=error)
+
+        if not response.is_success:
+            fault = Fault.RATE_LIMITED if status == 429 else Fault.HTTP_ERROR
+            return Outcome(
+                fault,
+                status=status,
+                retry_after=self._retry_after(response),
+                detail=f"HTTP {status} {response.reason_phrase}".strip(),
+            )
+
+        try:
+            envelope = Envelope.model_validate(payload)
+            if not envelope.success or envelope.result is None:
+                raise _MalformedResult
+            return parse(envelope.result)
+        except (ValidationError, _MalformedResult):
+            return Outcome(Fault.MALFORMED, status=status, detail=f"HTTP {status}, unreadable body")
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        return parse_retry_after(response.headers.get("retry-after"), self.retry.wall_clock())
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _min(value: float | None, cap: float) -> float:
+    return cap if value is None else min(value, cap)
+
+
+def _error_body(payload: Any) -> tuple[str, str] | None:
+    """``(type, message)`` of an error envelope (any status), else ``None``."""
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if not isinstance(error, dict) or not isinstance(error.get("type"), str) or not error["type"]:
+        return None
+    if payload.get("success") is True:
+        return None
+    message = error.get("message")
+    return error["type"], message if isinstance(message, str) else ""
+
+
+def _workflow_path(workflow_id: str) -> str:
+    return "/workflows/" + quote(workflow_id, safe="")
+
+
+def _dict(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict):
+        raise _MalformedResult
+    return result
+
+
+def _list_of_dicts(result: Any) -> list[dict[str, Any]]:
+    if not isinstance(result, list) or not all(isinstance(item, dict) for item in result):
+        raise _MalformedResult
+    return result
+
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "LinkedApiClient", "drop_none"]
