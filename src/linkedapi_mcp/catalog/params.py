@@ -1,0 +1,601 @@
+"""Tool input models, one per operation (contract §5.3).
+
+Names are the API's camelCase wire names (and the official MCP server's), every field has a
+description, every documented bound/default/enum is in the model, unknown arguments are refused
+by name, and LinkedIn URLs are checked for the right kind before anything reaches the network.
+The top level of each schema stays flat: cross-field rules are model validators, never unions.
+
+Defaults are declared (they show in the schema) but :meth:`ParamsModel.wire` sends only what the
+caller set, exactly like the SDK; the API applies the same defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+
+from linkedapi_mcp import wire
+from linkedapi_mcp.actions import INVITATION_TARGETS, WorkflowDefinitionError, validate_definition
+from linkedapi_mcp.catalog.spec import ParamsModel
+from linkedapi_mcp.wire import (
+    CompanyUrl,
+    IsoTimestamp,
+    JobUrl,
+    NewsletterUrl,
+    PersonUrl,
+    PostUrl,
+    PostUrn,
+    SalesNavCompanyUrl,
+    SalesNavPersonUrl,
+)
+
+
+def _linkedin_url(value: str) -> str:
+    text = value.strip()
+    if not re.match(r"https?://([a-z0-9-]+\.)?linkedin\.com/", text, re.IGNORECASE):
+        raise ValueError("must be a LinkedIn URL (https://www.linkedin.com/...), e.g. a search results page")
+    return text
+
+
+LinkedInUrl = Annotated[str, AfterValidator(_linkedin_url)]
+CommentUrl = wire.CommentUrl
+
+
+def _needs_flag(model: ParamsModel, pairs: tuple[tuple[str, str], ...]) -> None:
+    for config, flag in pairs:
+        if getattr(model, config) is not None and getattr(model, flag) is not True:
+            raise ValueError(f"'{config}' only applies with '{flag}': true; set '{flag}' or drop '{config}'")
+
+
+def _one_post_target(model: ParamsModel) -> None:
+    if getattr(model, "postUrl", None) is None and getattr(model, "postUrn", None) is None:
+        raise ValueError("give 'postUrl' or 'postUrn' to say which post")
+
+
+# --- retrieval configs ----------------------------------------------------------------------
+
+
+class LimitSinceConfig(ParamsModel):
+    """How many items to read, and from when."""
+
+    limit: int = Field(20, ge=1, le=20, description="Maximum items, 1-20 (default 20).")
+    since: IsoTimestamp | None = Field(None, description="Only items after this time (ISO 8601).")
+
+
+class EmployeesConfig(ParamsModel):
+    limit: int = Field(500, ge=1, le=500, description="Maximum employees, 1-500 (default 500).")
+    filter: wire.EmployeesFilter | None = Field(
+        None, description="Narrow the employees; fields AND-ed, list entries OR-ed."
+    )
+
+
+class NvEmployeesConfig(ParamsModel):
+    # [INFERRED] contract §5.3 conflict (500 vs 2500): the tool keeps the official server's 1-500,
+    # default 500, so it never sends what the real API may refuse.
+    limit: int = Field(500, ge=1, le=500, description="Maximum employees, 1-500 (default 500).")
+    filter: wire.NvEmployeesFilter | None = Field(
+        None, description="Narrow the employees; fields AND-ed, list entries OR-ed."
+    )
+
+
+class DmsConfig(ParamsModel):
+    limit: int = Field(20, ge=1, le=20, description="Maximum decision makers, 1-20 (default 20).")
+
+
+class CommentsConfig(ParamsModel):
+    limit: int = Field(10, ge=1, le=500, description="Maximum comments, 1-500 (default 10).")
+    replies: bool = Field(False, description="Include threaded replies (default false).")
+    sort: wire.CommentsSort = Field("mostRelevant", description="mostRelevant (default) or mostRecent.")
+
+
+class ReactionsConfig(ParamsModel):
+    limit: int = Field(10, ge=1, le=1000, description="Maximum reactions, 1-1000 (default 10).")
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+class FetchPersonParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL, public (/in/jane-roe) or hashed (/in/ACoAA...).")
+    retrieveExperience: bool = Field(False, description="Add work experience (default false).")
+    retrieveEducation: bool = Field(False, description="Add education (default false).")
+    retrieveSkills: bool = Field(False, description="Add skills (default false).")
+    retrieveLanguages: bool = Field(False, description="Add languages (default false).")
+    retrievePosts: bool = Field(False, description="Add recent posts (default false).")
+    retrieveComments: bool = Field(False, description="Add comments the person wrote (default false).")
+    retrieveReactions: bool = Field(False, description="Add reactions the person gave (default false).")
+    postsRetrievalConfig: LimitSinceConfig | None = Field(None, description="Posts: limit 1-20 (default 20), since.")
+    commentsRetrievalConfig: LimitSinceConfig | None = Field(
+        None, description="Comments: limit 1-20 (default 20), since."
+    )
+    reactionsRetrievalConfig: LimitSinceConfig | None = Field(
+        None, description="Reactions: limit 1-20 (default 20), since."
+    )
+
+    @model_validator(mode="after")
+    def _configs_need_flags(self) -> Self:
+        _needs_flag(
+            self,
+            (
+                ("postsRetrievalConfig", "retrievePosts"),
+                ("commentsRetrievalConfig", "retrieveComments"),
+                ("reactionsRetrievalConfig", "retrieveReactions"),
+            ),
+        )
+        return self
+
+
+class NvFetchPersonParams(ParamsModel):
+    personHashedUrl: SalesNavPersonUrl = Field(
+        description="Sales Navigator or hashed profile URL (/sales/lead/... or /in/ACoAA...)."
+    )
+
+
+class EndorsePersonSkillParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL of a first-degree connection.")
+    skillName: str = Field(min_length=1, description="Exact skill name as shown on the profile.")
+
+
+class EndorsePersonSkillsParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL of a first-degree connection.")
+    skillNamePatterns: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="Endorse only skills matching these names/patterns; omit to endorse all."
+    )
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+class FetchCompanyParams(ParamsModel):
+    companyUrl: CompanyUrl = Field(description="Company page URL, e.g. https://www.linkedin.com/company/acme.")
+    retrieveEmployees: bool = Field(False, description="Add employees (default false).")
+    retrieveDMs: bool = Field(False, description="Add decision makers, most senior first (default false).")
+    retrievePosts: bool = Field(False, description="Add company posts (default false).")
+    employeesRetrievalConfig: EmployeesConfig | None = Field(
+        None, description="Employees: limit 1-500 (default 500), filter."
+    )
+    dmsRetrievalConfig: DmsConfig | None = Field(None, description="Decision makers: limit 1-20 (default 20).")
+    postsRetrievalConfig: LimitSinceConfig | None = Field(None, description="Posts: limit 1-20 (default 20), since.")
+
+    @model_validator(mode="after")
+    def _configs_need_flags(self) -> Self:
+        _needs_flag(
+            self,
+            (
+                ("employeesRetrievalConfig", "retrieveEmployees"),
+                ("dmsRetrievalConfig", "retrieveDMs"),
+                ("postsRetrievalConfig", "retrievePosts"),
+            ),
+        )
+        return self
+
+
+class NvFetchCompanyParams(ParamsModel):
+    companyHashedUrl: SalesNavCompanyUrl = Field(
+        description="Sales Navigator company URL, e.g. https://www.linkedin.com/sales/company/1035."
+    )
+    retrieveEmployees: bool = Field(False, description="Add employees (default false).")
+    retrieveDMs: bool = Field(False, description="Add decision makers (default false).")
+    employeesRetrievalConfig: NvEmployeesConfig | None = Field(
+        None, description="Employees: limit 1-500 (default 500), filter."
+    )
+    dmsRetrievalConfig: DmsConfig | None = Field(None, description="Decision makers: limit 1-20 (default 20).")
+
+    @model_validator(mode="after")
+    def _configs_need_flags(self) -> Self:
+        _needs_flag(self, (("employeesRetrievalConfig", "retrieveEmployees"), ("dmsRetrievalConfig", "retrieveDMs")))
+        return self
+
+
+# --- posts ----------------------------------------------------------------------------------
+
+
+class FetchPostParams(ParamsModel):
+    postUrl: PostUrl | None = Field(None, description="Post URL (/posts/... or /feed/update/urn:li:activity:...).")
+    postUrn: PostUrn | None = Field(None, description="Post URN, e.g. urn:li:activity:7123456789 (instead of postUrl).")
+    retrieveComments: bool = Field(False, description="Add comments (default false).")
+    retrieveReactions: bool = Field(False, description="Add reactions (default false).")
+    commentsRetrievalConfig: CommentsConfig | None = Field(
+        None, description="Comments: limit 1-500 (default 10), replies, sort."
+    )
+    reactionsRetrievalConfig: ReactionsConfig | None = Field(None, description="Reactions: limit 1-1000 (default 10).")
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        _one_post_target(self)
+        _needs_flag(
+            self, (("commentsRetrievalConfig", "retrieveComments"), ("reactionsRetrievalConfig", "retrieveReactions"))
+        )
+        return self
+
+
+class ReactToPostParams(ParamsModel):
+    postUrl: PostUrl | None = Field(None, description="Post URL.")
+    postUrn: PostUrn | None = Field(None, description="Post URN (instead of postUrl).")
+    type: wire.ReactionType = Field(description="like, celebrate, support, love, insightful or funny.")
+    companyUrl: CompanyUrl | None = Field(None, description="React as this company page (needs admin rights).")
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        _one_post_target(self)
+        return self
+
+
+class CommentOnPostParams(ParamsModel):
+    postUrl: PostUrl | None = Field(None, description="Post URL.")
+    postUrn: PostUrn | None = Field(None, description="Post URN (instead of postUrl).")
+    text: str = Field(min_length=1, max_length=1000, description="Comment text, 1-1000 characters.")
+    companyUrl: CompanyUrl | None = Field(None, description="Comment as this company page (needs admin rights).")
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        _one_post_target(self)
+        return self
+
+
+class ReactToCommentParams(ParamsModel):
+    commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
+    type: wire.ReactionType = Field("like", description="Reaction type (default like).")
+
+
+class ReplyToCommentParams(ParamsModel):
+    commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
+    text: str = Field(min_length=1, max_length=1000, description="Reply text, 1-1000 characters.")
+
+
+def _check_mention_keys(text: str | None, mentions: list[wire.Mention] | None) -> None:
+    wire.check_mentions(mentions)
+    for m in mentions or []:
+        if f"@[{m.key}]" not in (text or ""):
+            # [INFERRED] a mention binds a placeholder; one without it could never be placed.
+            raise ValueError(f"mention '{m.key}' has no '@[{m.key}]' placeholder in 'text'")
+
+
+class CreatePostParams(ParamsModel):
+    text: str = Field(
+        min_length=1, max_length=3000, description="Post text, 1-3000 characters; @[key] marks a mention."
+    )
+    attachments: list[wire.Attachment] | None = Field(
+        None, max_length=9, description="Up to 9 images, or 1 video, or 1 document (documents need a name); no mixing."
+    )
+    companyUrl: CompanyUrl | None = Field(None, description="Post as this company page (needs admin rights).")
+    mentions: list[wire.Mention] | None = Field(
+        None, description="People/companies to mention; each binds the @[key] placeholder in text."
+    )
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        wire.check_attachments(self.attachments)
+        _check_mention_keys(self.text, self.mentions)
+        return self
+
+
+class CreateRepostParams(ParamsModel):
+    postUrl: PostUrl | None = Field(None, description="Post to repost.")
+    postUrn: PostUrn | None = Field(None, description="Post URN (instead of postUrl).")
+    text: str | None = Field(
+        None, min_length=1, max_length=3000, description="Commentary above the repost; omit to repost as is."
+    )
+    mentions: list[wire.Mention] | None = Field(None, description="Mentions bound to @[key] placeholders in text.")
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        _one_post_target(self)
+        _check_mention_keys(self.text, self.mentions)
+        return self
+
+
+class RetrieveFeedParams(ParamsModel):
+    limit: int = Field(20, ge=1, le=100, description="Maximum posts, 1-100 (default 20).")
+
+
+# --- searches -------------------------------------------------------------------------------
+
+
+class SearchPeopleParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords.")
+    limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
+    filter: wire.PeopleSearchFilter | None = Field(
+        None, description="Structured filter; fields AND-ed, list entries OR-ed."
+    )
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A LinkedIn people-search URL; overrides term and filter."
+    )
+
+
+class NvSearchPeopleParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords.")
+    limit: int = Field(25, ge=1, le=2500, description="Maximum results, 1-2500 (default 25).")
+    filter: wire.NvPeopleSearchFilter | None = Field(
+        None, description="Structured filter; fields AND-ed, list entries OR-ed."
+    )
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A Sales Navigator people-search URL; overrides term and filter."
+    )
+
+
+class SearchCompaniesParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords.")
+    limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
+    filter: wire.CompanySearchFilter | None = Field(None, description="Sizes, headquarters locations, industries.")
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A LinkedIn company-search URL; overrides term and filter."
+    )
+
+
+class NvSearchCompaniesParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords.")
+    limit: int = Field(25, ge=1, le=1000, description="Maximum results, 1-1000 (default 25).")
+    filter: wire.NvCompanySearchFilter | None = Field(None, description="Sizes, locations, industries, annual revenue.")
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A Sales Navigator company-search URL; overrides term and filter."
+    )
+
+
+class SearchJobsParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords.")
+    limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
+    location: str | None = Field(None, description="Free-form location, e.g. 'Berlin, Germany'.")
+    allowSimilarResults: bool = Field(True, description="AI search: keep near matches (default true).")
+    filter: wire.JobSearchFilter | None = Field(
+        None, description="Classic search filter; every field must apply or the search fails. Not with preferences."
+    )
+    preferences: wire.JobSearchPreferences | None = Field(
+        None, description="AI search preferences; unavailable ones are skipped. Not with filter."
+    )
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A LinkedIn job-search URL; overrides everything else."
+    )
+
+    @model_validator(mode="after")
+    def _filter_xor_preferences(self) -> Self:
+        if self.filter is not None and self.preferences is not None:
+            raise ValueError("give either 'filter' (classic search) or 'preferences' (AI search), not both")
+        return self
+
+
+class SearchPostsParams(ParamsModel):
+    term: str | None = Field(None, description="Keywords (this or customSearchUrl is required).")
+    limit: int = Field(10, ge=1, le=100, description="Maximum results, 1-100 (default 10).")
+    filter: wire.PostSearchFilter | None = Field(
+        None, description="Every given field must apply or the search fails (filterNotApplied)."
+    )
+    customSearchUrl: LinkedInUrl | None = Field(
+        None, description="A LinkedIn content-search URL; overrides term and filter."
+    )
+
+    @model_validator(mode="after")
+    def _term_or_url(self) -> Self:
+        if not self.term and not self.customSearchUrl:
+            raise ValueError("give 'term' or 'customSearchUrl'")
+        return self
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+class FetchJobParams(ParamsModel):
+    jobUrl: JobUrl = Field(description="Job URL, e.g. https://www.linkedin.com/jobs/view/4416248954/.")
+
+
+# --- network --------------------------------------------------------------------------------
+
+
+class PersonTargetParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL, public or hashed.")
+
+
+class SendConnectionRequestParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL, public or hashed.")
+    note: str | None = Field(
+        None, min_length=1, description="Personal note (LinkedIn caps its length; too long fails)."
+    )
+    email: str | None = Field(None, min_length=3, description="Their email, for people who require it to connect.")
+
+
+class WithdrawConnectionRequestParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL the pending request went to.")
+    unfollow: bool = Field(True, description="Also unfollow the person (default true).")
+
+
+class InvitationParams(ParamsModel):
+    invitationType: wire.InvitationType = Field(description="connect, companyFollow or newsletterSubscribe.")
+    personUrl: PersonUrl | None = Field(None, description="Inviter's profile URL (connect only).")
+    companyUrl: CompanyUrl | None = Field(None, description="Company page URL (companyFollow only).")
+    newsletterUrl: NewsletterUrl | None = Field(None, description="Newsletter URL (newsletterSubscribe only).")
+
+    @model_validator(mode="after")
+    def _exactly_the_matching_target(self) -> Self:
+        want = INVITATION_TARGETS[self.invitationType]
+        given = [t for t in INVITATION_TARGETS.values() if getattr(self, t) is not None]
+        if want not in given:
+            raise ValueError(f"invitationType '{self.invitationType}' needs '{want}'")
+        extra = [t for t in given if t != want]
+        if extra:
+            raise ValueError(f"invitationType '{self.invitationType}' takes only '{want}'; drop {extra}")
+        return self
+
+
+class RetrieveConnectionsParams(ParamsModel):
+    limit: int = Field(10, ge=1, le=1000, description="Maximum connections, 1-1000 (default 10).")
+    since: IsoTimestamp | None = Field(None, description="Only connections made on/after this date; not with filter.")
+    filter: wire.ConnectionsFilter | None = Field(None, description="Narrow the connections; fields AND-ed.")
+
+    @model_validator(mode="after")
+    def _since_without_filter(self) -> Self:
+        if self.since is not None and self.filter is not None:
+            # [INFERRED] the API silently ignores 'since' with a filter (contract §5.3); refuse instead.
+            raise ValueError("'since' is ignored when 'filter' is given; use one of them")
+        return self
+
+
+class RetrieveProfileViewersParams(ParamsModel):
+    limit: int = Field(20, ge=1, le=300, description="Maximum viewers, 1-300 (default 20).")
+    since: IsoTimestamp | None = Field(None, description="Only views after this time (ISO 8601).")
+
+
+class NoParams(ParamsModel):
+    """This operation takes no arguments."""
+
+
+# --- messaging ------------------------------------------------------------------------------
+
+
+class ManageAfterSend(ParamsModel):
+    operation: wire.ConversationOperation = Field(description="archive, unarchive, star, unstar, mute or unmute.")
+
+
+class SendMessageParams(ParamsModel):
+    text: str = Field(min_length=1, max_length=1900, description="Message text, 1-1900 characters.")
+    personUrl: PersonUrl | None = Field(None, description="Recipient's profile URL (or give threadId).")
+    threadId: str | None = Field(
+        None, min_length=1, description="Reply into this thread (from get_inbox); wins over personUrl."
+    )
+    manageConversation: ManageAfterSend | None = Field(
+        None, description="Archive/star/mute the conversation right after sending."
+    )
+
+    @model_validator(mode="after")
+    def _recipient(self) -> Self:
+        if self.personUrl is None and self.threadId is None:
+            raise ValueError("give 'personUrl' or 'threadId' to say who gets the message")
+        return self
+
+
+class NvSendMessageParams(ParamsModel):
+    text: str = Field(min_length=1, max_length=1900, description="Message text, 1-1900 characters.")
+    personUrl: SalesNavPersonUrl | None = Field(None, description="Recipient's profile URL (or give threadId).")
+    threadId: str | None = Field(None, min_length=1, description="Reply into this Sales Navigator thread.")
+    subject: str | None = Field(
+        None, min_length=1, max_length=80, description="Subject, up to 80 characters; required for a new conversation."
+    )
+
+    @model_validator(mode="after")
+    def _recipient(self) -> Self:
+        if self.personUrl is None and self.threadId is None:
+            raise ValueError("give 'personUrl' or 'threadId' to say who gets the message")
+        if self.threadId is None and self.subject is None:
+            # [INFERRED] contract §5.3: a subject is required when starting a new conversation.
+            raise ValueError("'subject' is required when starting a new conversation (no threadId)")
+        return self
+
+
+class SyncConversationParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL of the other person.")
+    days: int = Field(30, ge=1, le=90, description="Keep syncing for this many days, 1-90 (default 30).")
+
+
+class NvSyncConversationParams(ParamsModel):
+    personUrl: SalesNavPersonUrl = Field(description="Profile URL of the other person.")
+    days: int = Field(30, ge=1, le=90, description="Keep syncing for this many days, 1-90 (default 30).")
+
+
+class ManageConversationParams(ParamsModel):
+    threadId: str = Field(min_length=1, description="Thread id (from get_inbox).")
+    operation: wire.ConversationOperation = Field(description="archive, unarchive, star, unstar, mute or unmute.")
+
+
+class NvManageConversationParams(ParamsModel):
+    threadId: str = Field(min_length=1, description="Sales Navigator thread id (from get_inbox).")
+    operation: wire.NvConversationOperation = Field(description="archive or unarchive.")
+
+
+# --- custom workflows -----------------------------------------------------------------------
+
+
+class WorkflowAction(ParamsModel):
+    """One action of a workflow definition; its own parameters sit beside actionType."""
+
+    model_config = ConfigDict(**{**ParamsModel.model_config, "extra": "allow"})
+
+    actionType: str = Field(description="st.<name> or nv.<name>, e.g. st.searchCompanies.")
+    label: str | None = Field(None, description="Echoed in this action's result, to find it.")
+    then: dict[str, Any] | list[dict[str, Any]] | None = Field(
+        None, description="Child action(s) run in this action's context."
+    )
+
+
+class CustomWorkflowParams(ParamsModel):
+    definition: WorkflowAction | list[WorkflowAction] = Field(
+        description="One action object, or an array of root actions run in order."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_definition(cls, data: Any) -> Any:
+        # Checked on the raw input, before field parsing, so the message is the sandbox's own.
+        if isinstance(data, dict) and "definition" in data:
+            try:
+                validate_definition(_plain(data["definition"]))
+            except WorkflowDefinitionError as exc:
+                raise ValueError(exc.message) from None
+        return data
+
+    def raw_definition(self) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(self.definition, list):
+            return [a.model_dump(mode="json", exclude_unset=True, exclude_none=True) for a in self.definition]
+        return self.definition.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, ParamsModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- direct reads ---------------------------------------------------------------------------
+
+
+class GetConversationParams(ParamsModel):
+    personUrl: PersonUrl = Field(description="Profile URL of the other person (conversation synced before).")
+    since: IsoTimestamp | None = Field(None, description="Only messages after this time; omit for the whole history.")
+
+
+class NvGetConversationParams(ParamsModel):
+    personUrl: SalesNavPersonUrl = Field(description="Profile URL of the other person (conversation synced before).")
+    since: IsoTimestamp | None = Field(None, description="Only messages after this time; omit for the whole history.")
+
+
+class GetInboxParams(ParamsModel):
+    since: IsoTimestamp | None = Field(None, description="Only messages after this time (ISO 8601).")
+    type: wire.ConversationType | None = Field(
+        None, description="st (standard) or nv (Sales Navigator); omit for both."
+    )
+    threadId: str | None = Field(None, min_length=1, description="Only this thread.")
+    personUrl: PersonUrl | None = Field(
+        None, description="Whole known conversation with this person (adds the threads list)."
+    )
+
+
+class GetNetworkParams(ParamsModel):
+    since: IsoTimestamp | None = Field(None, description="Only events after this time (ISO 8601).")
+    type: wire.NetworkEventType | None = Field(
+        None, description="connectionAccepted, connectionAdded or connectionRequestReceived; omit for all."
+    )
+
+
+MAX_USAGE_PERIOD = timedelta(days=30)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class GetApiUsageParams(ParamsModel):
+    start: IsoTimestamp = Field(description="Period start (ISO 8601).")
+    end: IsoTimestamp = Field(description="Period end (ISO 8601); at most 30 days after start.")
+
+    @model_validator(mode="after")
+    def _period(self) -> Self:
+        start, end = _parse_time(self.start), _parse_time(self.end)
+        if end < start:
+            raise ValueError("'end' must not be before 'start'")
+        if end - start > MAX_USAGE_PERIOD:
+            raise ValueError("the period from 'start' to 'end' must not exceed 30 days; split it into shorter ones")
+        return self
