@@ -1,0 +1,352 @@
+"""The workflow ledger: one SQLite row per started workflow, shared by every server process.
+
+Why it exists: Linked API has no idempotency key (contract §2.1), so every accepted
+``POST /workflows`` is real work on a real LinkedIn account. The ledger remembers what was
+started (and by which account), so that
+
+* a restart, a crash or a cancelled tool call never loses a workflow handle;
+* the same call made twice (by a retrying agent, or by two processes) sends one POST;
+* a finished result is served from disk the second time.
+
+Concurrency: WAL mode plus a busy time-out lets several processes share the file. A new start
+first inserts a *claim* row inside ``BEGIN IMMEDIATE`` (which takes the database write lock), so
+of two identical calls arriving together exactly one gets to POST; the other finds the claim.
+
+Rows hold an account *key* (a hash, see :func:`account_key`), never a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import anyio.to_thread
+
+RowState = Literal["claimed", "pending", "running", "completed", "failed", "cancelled", "outcome_unknown"]
+IN_FLIGHT: tuple[RowState, ...] = ("claimed", "pending", "running")
+
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS workflows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    args_hash TEXT NOT NULL,
+    args_json TEXT NOT NULL,
+    effect TEXT NOT NULL,
+    workflow_id TEXT,
+    state TEXT NOT NULL,
+    pending_reason TEXT,
+    message TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL,
+    result_json TEXT,
+    error_json TEXT
+);
+CREATE INDEX IF NOT EXISTS workflows_by_key ON workflows (account, operation, args_hash, id);
+CREATE INDEX IF NOT EXISTS workflows_by_handle ON workflows (workflow_id);
+CREATE INDEX IF NOT EXISTS workflows_by_operation ON workflows (operation, state, finished_at);
+"""
+
+
+def account_key(*parts: str) -> str:
+    """A stable, non-reversible key for an account: a salted SHA-256 of its tokens (and base URL).
+
+    Only the first 32 hex characters are kept: enough to keep accounts apart, and too short to
+    be mistaken for (or to help recover) a token.
+    """
+    digest = hashlib.sha256("\x1f".join(("linkedapi-mcp/account/v1", *parts)).encode()).hexdigest()
+    return digest[:32]
+
+
+def canonical_args(arguments: dict[str, Any]) -> tuple[str, str]:
+    """``(json, hash)`` of arguments in canonical form: sorted keys, no whitespace, UTF-8."""
+    text = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    account: str
+    operation: str
+    args_hash: str
+    args_json: str
+    effect: str
+    workflow_id: str | None
+    state: RowState
+    pending_reason: str | None
+    message: str | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    result_json: str | None
+    error_json: str | None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
+
+    @property
+    def result(self) -> Any:
+        return None if self.result_json is None else json.loads(self.result_json)
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        return None if self.error_json is None else dict(json.loads(self.error_json))
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return dict(json.loads(self.args_json))
+
+
+@dataclass(frozen=True)
+class Claim:
+    row: Row
+    existing: bool  # True: an earlier identical call's row, no new POST may be sent
+
+
+class Ledger:
+    """Async façade over one SQLite file; every query runs in a worker thread under a lock."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the database lock from its first statement."""
+        with self._lock:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    async def _run(self, fn: Callable[[], _T]) -> _T:
+        # Not abandoned on cancellation: a ledger write that has begun always finishes.
+        return await anyio.to_thread.run_sync(fn)
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        with self._lock:
+            rows = self._connect().execute(sql, params).fetchall()
+        return [Row(**dict(r)) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # -- starting -------------------------------------------------------------------------------
+
+    async def claim(
+        self,
+        *,
+        account: str,
+        operation: str,
+        arguments: dict[str, Any],
+        effect: str,
+        reuse_finished_within: float | None,
+        stale_claim_after: float,
+    ) -> Claim:
+        """Find an identical earlier workflow to reuse, or insert a claim row for a new start.
+
+        Reused: any in-flight row; with ``reuse_finished_within`` (account-changing operations)
+        also a ``completed`` or ``outcome_unknown`` row created within that many seconds. A claim
+        older than ``stale_claim_after`` belongs to a process that died mid-POST: its outcome is
+        unknown, and it is converted to that first.
+        """
+        args_json, args_hash = canonical_args(arguments)
+
+        def work() -> Claim:
+            now = self._clock()
+            with self._tx() as conn:
+                conn.execute(
+                    "UPDATE workflows SET state='outcome_unknown', updated_at=?, message=? "
+                    "WHERE account=? AND operation=? AND args_hash=? AND state='claimed' AND created_at<?",
+                    (now, _STALE_CLAIM_MESSAGE, account, operation, args_hash, now - stale_claim_after),
+                )
+                reusable = list(IN_FLIGHT)
+                since = 0.0
+                if reuse_finished_within is not None:
+                    reusable += ["completed", "outcome_unknown"]
+                    since = now - reuse_finished_within
+                marks = ",".join("?" * len(reusable))
+                found = conn.execute(
+                    f"SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
+                    f"AND (state IN ('claimed','pending','running') OR (state IN ({marks}) AND created_at>=?)) "
+                    "ORDER BY id DESC LIMIT 1",
+                    (account, operation, args_hash, *reusable, since),
+                ).fetchone()
+                if found is not None:
+                    return Claim(Row(**dict(found)), existing=True)
+                row = conn.execute(
+                    "INSERT INTO workflows (account, operation, args_hash, args_json, effect, state, "
+                    "created_at, updated_at) VALUES (?,?,?,?,?,'claimed',?,?) RETURNING *",
+                    (account, operation, args_hash, args_json, effect, now, now),
+                ).fetchone()
+                return Claim(Row(**dict(row)), existing=False)
+
+        return await self._run(work)
+
+    async def record_start(
+        self, row_id: int, *, workflow_id: str, status: str, pending_reason: str | None, message: str | None
+    ) -> Row:
+        return await self._update(
+            row_id,
+            "workflow_id=?, state=?, pending_reason=?, message=?",
+            (workflow_id, _state(status), pending_reason, message),
+        )
+
+    async def record_outcome_unknown(self, row_id: int, message: str) -> Row:
+        return await self._update(row_id, "state='outcome_unknown', message=?", (message,))
+
+    async def release(self, row_id: int) -> None:
+        """Drop a claim whose POST was refused outright: nothing was started, a retry is fine."""
+
+        def work() -> None:
+            with self._tx() as conn:
+                conn.execute("DELETE FROM workflows WHERE id=? AND state='claimed'", (row_id,))
+
+        await self._run(work)
+
+    # -- progress -------------------------------------------------------------------------------
+
+    async def record_status(self, row_id: int, *, status: str, pending_reason: str | None, message: str | None) -> Row:
+        return await self._update(
+            row_id,
+            "state=?, pending_reason=?, message=?",
+            (_state(status), pending_reason, message),
+            only_in_flight=True,
+        )
+
+    async def record_completed(self, row_id: int, result: Any) -> Row:
+        return await self._update(
+            row_id,
+            "state='completed', pending_reason=NULL, result_json=?, finished_at=?",
+            (json.dumps(result, ensure_ascii=False, separators=(",", ":")), self._clock()),
+        )
+
+    async def record_failed(self, row_id: int, *, error_type: str, message: str) -> Row:
+        return await self._update(
+            row_id,
+            "state='failed', pending_reason=NULL, error_json=?, finished_at=?",
+            (json.dumps({"type": error_type, "message": message}), self._clock()),
+        )
+
+    async def record_cancelled(self, row_id: int) -> Row:
+        return await self._update(
+            row_id, "state='cancelled', pending_reason=NULL, finished_at=?", (self._clock(),), only_in_flight=True
+        )
+
+    async def adopt(self, *, account: str, operation: str, workflow_id: str, effect: str) -> Row:
+        """Record a workflow this ledger never saw start (e.g. one started by the official server)."""
+
+        def work() -> Row:
+            now = self._clock()
+            with self._tx() as conn:
+                row = conn.execute(
+                    "INSERT INTO workflows (account, operation, args_hash, args_json, effect, workflow_id, "
+                    "state, created_at, updated_at) VALUES (?,?,'','{}',?,?,'running',?,?) RETURNING *",
+                    (account, operation, effect, workflow_id, now, now),
+                ).fetchone()
+                return Row(**dict(row))
+
+        return await self._run(work)
+
+    async def _update(
+        self, row_id: int, assignments: str, params: tuple[Any, ...], *, only_in_flight: bool = False
+    ) -> Row:
+        guard = " AND state IN ('claimed','pending','running')" if only_in_flight else ""
+
+        def work() -> Row:
+            with self._tx() as conn:
+                conn.execute(
+                    f"UPDATE workflows SET {assignments}, updated_at=? WHERE id=?{guard}",
+                    (*params, self._clock(), row_id),
+                )
+                return Row(**dict(conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()))
+
+        return await self._run(work)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def get(self, row_id: int) -> Row | None:
+        rows = await self._run(lambda: self._read("SELECT * FROM workflows WHERE id=?", (row_id,)))
+        return rows[0] if rows else None
+
+    async def find(self, workflow_id: str) -> list[Row]:
+        """Every row (newest first, any account) for a workflow id."""
+        return await self._run(
+            lambda: self._read("SELECT * FROM workflows WHERE workflow_id=? ORDER BY id DESC", (workflow_id,))
+        )
+
+    async def recent(self, account: str, *, limit: int = 20, operation: str | None = None) -> list[Row]:
+        if operation is None:
+            sql, params = "SELECT * FROM workflows WHERE account=? ORDER BY id DESC LIMIT ?", (account, limit)
+        else:
+            sql = "SELECT * FROM workflows WHERE account=? AND operation=? ORDER BY id DESC LIMIT ?"
+            params = (account, operation, limit)  # type: ignore[assignment]
+        return await self._run(lambda: self._read(sql, params))
+
+    async def typical_duration(self, operation: str, *, sample: int = 20) -> float | None:
+        """Median wall time from start to completion of the last ``sample`` completed runs."""
+
+        def work() -> float | None:
+            with self._lock:
+                rows = (
+                    self._connect()
+                    .execute(
+                        "SELECT finished_at - created_at FROM workflows WHERE operation=? AND state='completed' "
+                        "AND finished_at IS NOT NULL AND args_hash!='' ORDER BY id DESC LIMIT ?",
+                        (operation, sample),
+                    )
+                    .fetchall()
+                )
+            durations = [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
+            return statistics.median(durations) if durations else None
+
+        return await self._run(work)
+
+
+_STALE_CLAIM_MESSAGE = (
+    "A server process stopped while starting this workflow, so whether Linked API accepted it is unknown."
+)
+
+
+def _state(status: str) -> RowState:
+    if status in ("pending", "running", "completed", "failed", "cancelled"):
+        return status  # type: ignore[return-value]
+    # [INFERRED] an unknown in-progress status from a newer API is treated as running.
+    return "running"

@@ -1,0 +1,526 @@
+"""Run catalog operations for tool calls: start once, wait within a budget, hand back a handle.
+
+The flow of a workflow tool call (issue 4, point 2):
+
+1. **Claim** the call in the ledger (same account + operation + canonical arguments). An
+   identical in-flight workflow — or, for account-changing operations, a recent finished or
+   outcome-unknown one — is returned instead of a new ``POST /workflows``.
+2. **Start** it and record the handle, both inside a shielded scope: once the POST is on the
+   wire, neither a cancelled tool call nor a dropped connection may lose the workflow id.
+3. **Wait** by polling on the schedule of :func:`timing.next_poll_delay` until it finishes or the
+   budget ends, sending progress notifications on every status change and every 10 s.
+
+Everything here returns plain JSON-able dicts in the :class:`~linkedapi_mcp.server.envelope.Outcome`
+shape; the tool layer validates them into the tool's typed envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
+
+from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation
+from linkedapi_mcp.client.errors import (
+    LinkedApiError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    UpstreamUnavailableError,
+)
+from linkedapi_mcp.server.envelope import BackendKind, Status, WorkflowSummary
+from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
+from linkedapi_mcp.server.ledger import Ledger, Row, canonical_args
+from linkedapi_mcp.server.timing import PollPolicy, next_poll_delay, poll_after_seconds
+
+if TYPE_CHECKING:  # the facade is only needed for typing here
+    from linkedapi_mcp.facade import LinkedApi
+
+logger = logging.getLogger("linkedapi_mcp.server")
+
+HEARTBEAT_SECONDS = 10.0  # progress at least this often while waiting (issue 4)
+# A claim row this old belongs to a process that died mid-POST (the client's POST time-out is 30 s).
+STALE_CLAIM_SECONDS = 60.0
+# How long a call waits for another *process* that is starting the identical workflow.
+FOREIGN_CLAIM_WAIT_SECONDS = 10.0
+
+# Sends one progress notification: (progress counter, human message).
+Report = Callable[[float, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a call goes: one Linked API account (or the sandbox) and how to poll it."""
+
+    kind: BackendKind
+    account: str  # ledger account key (a hash, never a token)
+    api: LinkedApi
+    policy: PollPolicy
+
+
+class Progress:
+    """Progress notifications with a strictly increasing counter (the protocol requires it)."""
+
+    def __init__(self, send: Report | None) -> None:
+        self._send = send
+        self._count = 0
+        self.last_sent = time.monotonic()
+
+    async def __call__(self, message: str) -> None:
+        self.last_sent = time.monotonic()
+        if self._send is None:
+            return
+        self._count += 1
+        try:
+            await self._send(float(self._count), message)
+        except Exception:  # a client that went away must not break the workflow bookkeeping
+            logger.debug("progress notification could not be sent", exc_info=True)
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _status(row: Row) -> Status:
+    return "pending" if row.state == "claimed" else row.state
+
+
+def _waiting_text(op: Operation, row: Row, elapsed: float) -> str:
+    if row.pending_reason == "outsideWorkingHours":
+        return row.message or "Waiting for the account's working hours to open."
+    if row.state in ("pending", "claimed"):
+        what = "queued behind other work on this account" if row.pending_reason == "queued" else "pending"
+    else:
+        what = "running on LinkedIn"
+    return f"{op.title}: {what} ({elapsed:.0f} s so far)."
+
+
+class Runner:
+    """Runs operations against a backend, with the ledger as memory between calls and processes."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        dedupe_window: float,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ledger = ledger
+        self.dedupe_window = dedupe_window
+        self._wall = wall
+        self._monotonic = monotonic
+        self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
+
+    # -- direct reads -------------------------------------------------------------------------
+
+    async def call_direct(self, backend: Backend, op: Operation, params: BaseModel, *, budget: float) -> dict[str, Any]:
+        try:
+            mapped = await backend.api.call(op, params, deadline=self._monotonic() + max(budget, 1.0))
+        except LinkedApiError as exc:
+            raise tool_error(exc) from None
+        return self._completed(backend, op, None, _dump_mapped(mapped), deduplicated=False)
+
+    # -- workflow tools -----------------------------------------------------------------------
+
+    async def run_workflow(
+        self, backend: Backend, op: Operation, params: BaseModel, *, budget: float, report: Report
+    ) -> dict[str, Any]:
+        arguments = _wire(params)
+        _, args_hash = canonical_args(arguments)
+        key = (backend.account, op.name, args_hash)
+        lock = self._locks.setdefault(key, anyio.Lock())
+        # The lock makes two identical calls in this process take turns; the ledger's claim row
+        # does the same across processes. Held only while claiming and starting, never while waiting.
+        async with lock:
+            claim = await self.ledger.claim(
+                account=backend.account,
+                operation=op.name,
+                arguments=arguments,
+                effect=op.effect,
+                reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
+                stale_claim_after=STALE_CLAIM_SECONDS,
+            )
+            row = claim.row
+            if not claim.existing:
+                row = await self._start(backend, op, params, row)
+        if claim.existing and row.state == "claimed":
+            row = await self._await_foreign_claim(row)
+        return await self._settle(
+            backend, op, row, budget=budget, progress=Progress(report), deduplicated=claim.existing, look_now=False
+        )
+
+    async def _start(self, backend: Backend, op: Operation, params: BaseModel, row: Row) -> Row:
+        # Shielded: a cancellation arriving mid-POST must neither leave the POST's outcome
+        # unrecorded nor turn an accepted workflow into a lost one.
+        with anyio.CancelScope(shield=True):
+            try:
+                start = await backend.api.start(op, params)
+            except OutcomeUnknownError as exc:
+                logger.warning("start of %s has an unknown outcome: %s", op.name, exc.detail)
+                return await self.ledger.record_outcome_unknown(row.id, exc.message)
+            except LinkedApiError as exc:
+                await self.ledger.release(row.id)  # refused outright: nothing was started
+                raise tool_error(exc) from None
+            except BaseException:
+                await self.ledger.record_outcome_unknown(
+                    row.id, "The start request failed unexpectedly; whether it reached Linked API is unknown."
+                )
+                raise
+            logger.info("started %s as %s", op.name, start.workflowId)
+            return await self.ledger.record_start(
+                row.id,
+                workflow_id=start.workflowId,
+                status=start.workflowStatus,
+                pending_reason=start.pendingReason,
+                message=start.message,
+            )
+        raise AssertionError("unreachable: a shielded scope never swallows an exception")
+
+    async def _await_foreign_claim(self, row: Row) -> Row:
+        """Another process is posting this very workflow: wait briefly for its handle."""
+        with anyio.move_on_after(FOREIGN_CLAIM_WAIT_SECONDS):
+            while row.state == "claimed":
+                await anyio.sleep(0.1)
+                row = await self.ledger.get(row.id) or row
+        return row
+
+    # -- get_workflow_result ------------------------------------------------------------------
+
+    async def workflow_result(
+        self,
+        backend: Backend,
+        workflow_id: str,
+        *,
+        resolve: Callable[[str], Operation],
+        operation_name: str | None,
+        budget: float,
+        report: Report,
+    ) -> dict[str, Any]:
+        row = await self._row_for(backend, workflow_id)
+        if row is None:
+            if operation_name is None:
+                raise ToolError(
+                    f"[workflowNotFound] Workflow {workflow_id} is not in this server's ledger. Pass "
+                    "operationName (the operation that started it, e.g. fetchPerson) to look it up on Linked API."
+                )
+            op = resolve(operation_name)
+            try:
+                await backend.api.status(workflow_id, op, deadline=self._monotonic() + max(budget, 1.0))
+            except LinkedApiError as exc:
+                raise tool_error(exc) from None
+            row = await self.ledger.adopt(
+                account=backend.account, operation=op.name, workflow_id=workflow_id, effect=op.effect
+            )
+        else:
+            op = resolve(row.operation)
+        return await self._settle(
+            backend, op, row, budget=budget, progress=Progress(report), deduplicated=False, look_now=True
+        )
+
+    async def _row_for(self, backend: Backend, workflow_id: str) -> Row | None:
+        rows = await self.ledger.find(workflow_id)
+        for row in rows:
+            if row.account == backend.account:
+                return row
+        if rows:
+            raise ToolError(
+                f"[workflowNotFound] Workflow {workflow_id} belongs to a different Linked API account than "
+                "the one this call uses. Use the tokens of the account that started it."
+            )
+        return None
+
+    # -- cancel_workflow ----------------------------------------------------------------------
+
+    async def cancel(self, backend: Backend, workflow_id: str) -> tuple[bool, str]:
+        row = await self._row_for(backend, workflow_id)
+        if row is not None and not row.in_flight:
+            return False, f"Workflow {workflow_id} already ended ({_status(row)}); nothing to cancel."
+        try:
+            cancelled = await backend.api.cancel(workflow_id)
+        except LinkedApiError as exc:
+            raise tool_error(exc) from None
+        if not cancelled:
+            return False, (
+                f"Linked API could not cancel {workflow_id}: it has probably finished. "
+                "Call get_workflow_result for its outcome."
+            )
+        if row is not None:
+            await self.ledger.record_cancelled(row.id)
+        return True, f"Workflow {workflow_id} was cancelled; no further actions will run."
+
+    # -- list_workflows -----------------------------------------------------------------------
+
+    async def recent(self, backend: Backend, *, limit: int, operation: str | None) -> list[WorkflowSummary]:
+        rows = await self.ledger.recent(backend.account, limit=limit, operation=operation)
+        return [
+            WorkflowSummary(
+                workflowId=row.workflow_id,
+                operationName=row.operation,
+                status=_status(row),
+                pendingReason=row.pending_reason,
+                message=row.message,
+                startedAt=_iso(row.created_at) or "",
+                finishedAt=_iso(row.finished_at),
+                arguments=row.arguments,
+            )
+            for row in rows
+        ]
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    async def _settle(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row,
+        *,
+        budget: float,
+        progress: Progress,
+        deduplicated: bool,
+        look_now: bool,
+    ) -> dict[str, Any]:
+        """Answer from the ledger when the row is final, otherwise poll within the budget."""
+        if row.state == "completed":
+            message = None
+            if deduplicated:
+                message = (
+                    f"An identical call already completed at {_iso(row.finished_at)}; this is its result "
+                    "(nothing was sent again)."
+                )
+            return self._completed(backend, op, row, row.result, deduplicated=deduplicated, message=message)
+        if row.state == "failed":
+            error = row.error or {}
+            raise ToolError(
+                f"[{error.get('type', 'unknownError')}] The workflow failed: {error.get('message', '')}".rstrip()
+            )
+        if row.state == "cancelled":
+            return self._envelope(backend, op, row, status="cancelled", message="This workflow was cancelled.")
+        if row.state == "outcome_unknown":
+            return self._outcome_unknown(backend, op, row, deduplicated=deduplicated)
+        if row.workflow_id is None:  # still claimed by another process after our wait
+            return self._envelope(
+                backend,
+                op,
+                row,
+                status="pending",
+                deduplicated=True,
+                poll_after=5,
+                message="An identical call is being started by another server process; "
+                "call list_workflows in a few seconds for its workflowId.",
+            )
+        return await self._wait(
+            backend, op, row, budget=budget, progress=progress, deduplicated=deduplicated, look_now=look_now
+        )
+
+    async def _wait(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row,
+        *,
+        budget: float,
+        progress: Progress,
+        deduplicated: bool,
+        look_now: bool,
+    ) -> dict[str, Any]:
+        assert row.workflow_id is not None
+        deadline = self._monotonic() + budget
+        typical = await self.ledger.typical_duration(op.name)
+        polls = 0
+        await progress(_waiting_text(op, row, self._wall() - row.created_at))
+        while True:
+            if row.pending_reason == "outsideWorkingHours":
+                break  # parked until the account's hours open: polling now only burns the budget
+            remaining = deadline - self._monotonic()
+            if look_now and polls == 0:
+                delay = 0.0
+            elif remaining <= 0:
+                break
+            else:
+                delay = next_poll_delay(
+                    backend.policy,
+                    elapsed=self._wall() - row.created_at,
+                    typical=typical,
+                    remaining=remaining,
+                    polls=polls,
+                )
+            await self._sleep(delay, op, row, progress)
+            try:
+                snapshot = await backend.api.status(row.workflow_id, op, deadline=deadline)
+            except (UpstreamUnavailableError, RateLimitedError) as exc:
+                return self._pending(
+                    backend,
+                    op,
+                    row,
+                    typical,
+                    deduplicated=deduplicated,
+                    message=f"Could not check the workflow just now ({describe(exc)}). It keeps running on "
+                    "Linked API; call get_workflow_result later.",
+                )
+            except NotFoundError as exc:
+                raise tool_error(exc) from None
+            except LinkedApiError as exc:
+                raise tool_error(exc) from None
+            polls += 1
+            status = snapshot.workflowStatus
+            if status == "completed":
+                mapped = snapshot.result if snapshot.result is not None else Mapped[Any](data=None)
+                data = _dump_mapped(mapped)
+                row = await self.ledger.record_completed(row.id, data)
+                await progress(f"{op.title}: completed.")
+                return self._completed(backend, op, row, data, deduplicated=deduplicated)
+            if status == "failed":
+                failure = snapshot.failure or {}
+                reason = str(failure.get("reason", "unknownError"))
+                text = str(failure.get("message", ""))
+                await self.ledger.record_failed(row.id, error_type=reason, message=text)
+                await progress(f"{op.title}: failed ({reason}).")
+                from linkedapi_mcp.client.errors import WorkflowFailedError
+
+                raise tool_error(WorkflowFailedError(reason, text))
+            if (status, snapshot.pendingReason) != (row.state, row.pending_reason):
+                row = await self.ledger.record_status(
+                    row.id, status=status, pending_reason=snapshot.pendingReason, message=snapshot.message
+                )
+                await progress(_waiting_text(op, row, self._wall() - row.created_at))
+        return self._pending(backend, op, row, typical, deduplicated=deduplicated)
+
+    async def _sleep(self, delay: float, op: Operation, row: Row, progress: Progress) -> None:
+        """Sleep ``delay`` seconds, sending a heartbeat progress notification every 10 s."""
+        end = self._monotonic() + delay
+        while True:
+            now = self._monotonic()
+            if now >= end:
+                return
+            next_beat = progress.last_sent + HEARTBEAT_SECONDS
+            if now >= next_beat:
+                await progress(_waiting_text(op, row, self._wall() - row.created_at))
+                continue
+            await anyio.sleep(min(end, next_beat) - now)
+
+    # -- envelopes ----------------------------------------------------------------------------
+
+    def _envelope(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row | None,
+        *,
+        status: Status,
+        result: Any = None,
+        errors: list[Any] | None = None,
+        message: str | None = None,
+        deduplicated: bool = False,
+        poll_after: int | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "status": status,
+            "operationName": op.name,
+            "workflowId": None if row is None else row.workflow_id,
+            "result": result,
+            "errors": errors or [],
+            "pendingReason": None if row is None or status not in ("pending", "running") else row.pending_reason,
+            "message": message,
+            "pollAfterSeconds": poll_after,
+            "deduplicated": deduplicated,
+            "backend": backend.kind,
+        }
+
+    def _completed(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row | None,
+        mapped: Any,
+        *,
+        deduplicated: bool,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        mapped = mapped or {}
+        data, errors = mapped.get("data"), mapped.get("errors") or []
+        if data is None and errors:
+            # Nothing usable came back: the agent must see this as a failure, not an empty success.
+            raise ToolError(action_errors_text([ActionError.model_validate(e) for e in errors]))
+        return self._envelope(
+            backend,
+            op,
+            row,
+            status="completed",
+            result=data,
+            errors=errors,
+            message=message,
+            deduplicated=deduplicated,
+        )
+
+    def _pending(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row,
+        typical: float | None,
+        *,
+        deduplicated: bool,
+        message: str | None = None,
+    ) -> dict[str, Any]:
+        status = _status(row)
+        if message is None:
+            if row.pending_reason == "outsideWorkingHours":
+                message = (
+                    row.message or "The account is outside its working hours."
+                ) + " Tell the user when it will run; polling before then returns the same state."
+            else:
+                message = (
+                    f"Still {status}. Call get_workflow_result with this workflowId to wait for the result; "
+                    "do not start the same tool again."
+                )
+                if deduplicated:
+                    message = "An identical workflow was already in progress; this is its handle. " + message
+        elapsed = self._wall() - row.created_at
+        poll_after = None
+        if row.pending_reason != "outsideWorkingHours":
+            poll_after = poll_after_seconds(backend.policy, elapsed=elapsed, typical=typical)
+        return self._envelope(
+            backend, op, row, status=status, message=message, deduplicated=deduplicated, poll_after=poll_after
+        )
+
+    def _outcome_unknown(self, backend: Backend, op: Operation, row: Row, *, deduplicated: bool) -> dict[str, Any]:
+        until = _iso(row.created_at + self.dedupe_window)
+        advice = (
+            f" Check list_workflows and the account itself before repeating it. An identical call returns this "
+            f"same record until {until}; after that it will be sent again."
+            if op.effect == "write"
+            else " Calling the tool again starts it anew."
+        )
+        prefix = "An identical earlier call ended like this: " if deduplicated else ""
+        return self._envelope(
+            backend,
+            op,
+            row,
+            status="outcome_unknown",
+            deduplicated=deduplicated,
+            message=prefix + (row.message or "The outcome of the start request is unknown.") + advice,
+        )
+
+
+def _wire(params: BaseModel) -> dict[str, Any]:
+    wire = getattr(params, "wire", None)
+    if callable(wire):
+        return dict(wire())
+    return params.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+
+def _dump_mapped(mapped: Any) -> dict[str, Any]:
+    if isinstance(mapped, BaseModel):
+        return dict(mapped.model_dump(mode="json", by_alias=True))
+    return dict(mapped)
+
+
+__all__ = ["Backend", "Progress", "Runner"]

@@ -1,0 +1,328 @@
+"""Tool specs: every catalog operation plus the three workflow tools, ready for ``add_tool``.
+
+Registration uses option A of the SDK notes (§1.2): a generated function whose signature has one
+keyword-only parameter per params-model field (``Annotated[annotation, FieldInfo]``), so the SDK
+publishes a flat input schema with the model's descriptions, bounds, enums and defaults. The
+same params model validates arguments in :mod:`.validation` before the SDK sees them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
+
+from linkedapi_mcp.actions import describe_validation_error
+from linkedapi_mcp.catalog.spec import Operation
+from linkedapi_mcp.server.envelope import Outcome, WorkflowList
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.server.app import ServerState
+
+WAIT_FIELD = "waitSeconds"
+_WAIT_INFO: FieldInfo = cast(
+    FieldInfo,
+    Field(
+        None,
+        ge=0,
+        description=(
+            "Max seconds to wait for the result before returning a workflowId handle; 0 returns the handle at once. "
+            "Default: as long as your client allows."
+        ),
+    ),
+)
+
+# Account-changing operations whose effect removes or undoes something (MCP: "destructive" =
+# not purely additive). Sending, posting, reacting and accepting only add. [INFERRED] the custom
+# workflow can run any action, so it is treated as destructive.
+_DESTRUCTIVE = frozenset(
+    {"remove_connection", "withdraw_connection_request", "ignore_invitation", "execute_custom_workflow"}
+)
+# Account-changing operations whose repetition changes nothing more (same end state).
+_IDEMPOTENT_WRITES = frozenset(
+    {
+        "react_to_post",
+        "react_to_comment",
+        "manage_conversation",
+        "nv_manage_conversation",
+        "accept_invitation",
+        "ignore_invitation",
+        "remove_connection",
+        "withdraw_connection_request",
+    }
+)
+
+
+def annotations_for(op: Operation) -> ToolAnnotations:
+    """All four hints, explicitly, from the operation's effect (contract §5 legend R / M / W).
+
+    read → read-only; monitor (sync switches) → changes Linked API state only, repeatable;
+    write → changes the LinkedIn account, destructive only where it removes something.
+    Everything reaches LinkedIn through Linked API, so the world is open.
+    """
+    if op.effect == "read":
+        return ToolAnnotations(
+            title=op.title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        )
+    if op.effect == "monitor":
+        return ToolAnnotations(
+            title=op.title, read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        )
+    return ToolAnnotations(
+        title=op.title,
+        read_only_hint=False,
+        destructive_hint=op.tool in _DESTRUCTIVE,
+        idempotent_hint=op.tool in _IDEMPOTENT_WRITES,
+        open_world_hint=True,
+    )
+
+
+Impl = Callable[["ServerState", Context, BaseModel, dict[str, Any]], Awaitable[BaseModel]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    params: type[BaseModel]
+    extra: Mapping[str, tuple[Any, FieldInfo]]  # tool-only arguments outside the params model
+    output: type[BaseModel]
+    annotations: ToolAnnotations
+    impl: Impl
+    effect: str
+
+    def check(self, arguments: Mapping[str, Any]) -> list[str]:
+        """Problems with raw ``tools/call`` arguments, one short line each (empty = fine)."""
+        args = dict(arguments)
+        problems: list[str] = []
+        extras = {name: args.pop(name) for name in list(args) if name in self.extra}
+        if extras:
+            try:
+                self._extras_model().model_validate(extras)
+            except ValidationError as exc:
+                problems.extend(describe_validation_error(exc))
+        try:
+            self.params.model_validate(args)
+        except ValidationError as exc:
+            # The SDK turns JSON-encoded strings into lists/objects before validating (clients send
+            # '["a"]' for arrays); accept what it would accept.
+            try:
+                self.params.model_validate(_pre_parse(args))
+            except ValidationError:
+                problems.extend(describe_validation_error(exc))
+        return problems
+
+    def _extras_model(self) -> type[BaseModel]:
+        fields: dict[str, Any] = {name: (annotation, info) for name, (annotation, info) in self.extra.items()}
+        model: type[BaseModel] = create_model(f"{self.name}_extras", **fields)
+        return model
+
+    def parse(self, kwargs: dict[str, Any]) -> tuple[BaseModel, dict[str, Any]]:
+        """The params model from SDK-validated kwargs, keeping only values that differ from defaults.
+
+        The SDK passes every field, defaults included; dropping the defaults keeps the request
+        identical to the official SDK's (it sends only what the caller set) and makes "omitted"
+        and "given the default" the same call for deduplication.
+        """
+        extras = {name: kwargs.pop(name, None) for name in self.extra}
+        explicit: dict[str, Any] = {}
+        for name, info in self.params.model_fields.items():
+            if name not in kwargs:
+                continue
+            value = kwargs[name]
+            if not info.is_required() and value == info.get_default(call_default_factory=True):
+                continue
+            explicit[name] = value
+        return self.params.model_validate(explicit), extras
+
+
+def _pre_parse(args: dict[str, Any]) -> dict[str, Any]:
+    out = dict(args)
+    for key, value in args.items():
+        if isinstance(value, str) and value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                out[key] = json.loads(value)
+    return out
+
+
+def tool_function(spec: ToolSpec, state: ServerState) -> Callable[..., Awaitable[BaseModel]]:
+    """The generated function ``add_tool`` inspects: flat keyword parameters plus a Context."""
+    params: list[inspect.Parameter] = []
+    annotations: dict[str, Any] = {}
+    fields: list[tuple[str, Any]] = [
+        (name, Annotated[info.annotation, info]) for name, info in spec.params.model_fields.items()
+    ]
+    fields += [(name, Annotated[annotation, info]) for name, (annotation, info) in spec.extra.items()]
+    for name, annotation in fields:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
+        annotations[name] = annotation
+    ctx_name = "ctx" if "ctx" not in annotations else "mcp_context"
+    params.append(inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    annotations[ctx_name] = Context
+    annotations["return"] = spec.output
+
+    async def tool(**kwargs: Any) -> BaseModel:
+        ctx = kwargs.pop(ctx_name)
+        model, extras = spec.parse(kwargs)
+        return await spec.impl(state, ctx, model, extras)
+
+    tool.__name__ = spec.name
+    tool.__doc__ = spec.description
+    tool.__signature__ = inspect.Signature(params, return_annotation=spec.output)  # type: ignore[attr-defined]
+    tool.__annotations__ = annotations
+    return tool
+
+
+# -- the catalog operations -------------------------------------------------------------------
+
+
+def operation_spec(op: Operation) -> ToolSpec:
+    output: type[BaseModel] = Outcome[op.data_type]  # type: ignore[name-defined]
+    extra: dict[str, tuple[Any, FieldInfo]] = {}
+    if op.kind == "workflow":
+        extra[WAIT_FIELD] = (float | None, _WAIT_INFO)
+
+    async def impl(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+        data = await state.run_operation(ctx, op, params, wait=extras.get(WAIT_FIELD))
+        return output.model_validate(data)
+
+    return ToolSpec(
+        name=op.tool,
+        title=op.title,
+        description=op.description,
+        params=op.params,
+        extra=extra,
+        output=output,
+        annotations=annotations_for(op),
+        impl=impl,
+        effect=op.effect,
+    )
+
+
+# -- the workflow tools -----------------------------------------------------------------------
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GetWorkflowResultParams(_Params):
+    workflowId: str = Field(min_length=1, description="The workflowId a tool returned.")
+    operationName: str | None = Field(
+        None,
+        description="Not needed: the server remembers each workflow's operation. Accepted for compatibility.",
+    )
+
+
+class CancelWorkflowParams(_Params):
+    workflowId: str = Field(min_length=1, description="The workflowId to stop.")
+
+
+class ListWorkflowsParams(_Params):
+    limit: int = Field(10, ge=1, le=50, description="How many recent workflows to list, newest first.")
+    operationName: str | None = Field(None, description="Only workflows of this operation, e.g. sendMessage.")
+
+
+class CancelOutcome(BaseModel):
+    workflowId: str
+    cancelled: bool = Field(description="True when Linked API stopped the workflow.")
+    message: str
+    backend: str = Field(description="sandbox = synthetic data, nothing reaches LinkedIn.")
+
+
+_AnyOutcome: type[BaseModel] = Outcome[Any]
+
+
+async def _get_result(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+    assert isinstance(params, GetWorkflowResultParams)
+    data = await state.workflow_result(
+        ctx, params.workflowId, operation_name=params.operationName, wait=extras.get(WAIT_FIELD)
+    )
+    return _AnyOutcome.model_validate(data)
+
+
+async def _cancel(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+    assert isinstance(params, CancelWorkflowParams)
+    return await state.cancel(ctx, params.workflowId)
+
+
+async def _list(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+    assert isinstance(params, ListWorkflowsParams)
+    return await state.list_workflows(ctx, limit=params.limit, operation=params.operationName)
+
+
+WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        name="get_workflow_result",
+        title="Get workflow result",
+        description=(
+            "Wait for a started workflow and return its result (typed as for the tool that started it), or its "
+            "status if still running. Free after completion: results are cached."
+        ),
+        params=GetWorkflowResultParams,
+        extra={WAIT_FIELD: (float | None, _WAIT_INFO)},
+        output=_AnyOutcome,
+        annotations=ToolAnnotations(
+            title="Get workflow result",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+        impl=_get_result,
+        effect="read",
+    ),
+    ToolSpec(
+        name="cancel_workflow",
+        title="Cancel workflow",
+        description="Stop a pending or running workflow; actions already done on LinkedIn stay done.",
+        params=CancelWorkflowParams,
+        extra={},
+        output=CancelOutcome,
+        annotations=ToolAnnotations(
+            title="Cancel workflow",
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=True,
+            open_world_hint=True,
+        ),
+        impl=_cancel,
+        effect="write",
+    ),
+    ToolSpec(
+        name="list_workflows",
+        title="List workflows",
+        description=(
+            "Recent workflows of this account as this server last saw them (status, arguments, handle). "
+            "Local and free; use it before repeating a call whose outcome is unknown."
+        ),
+        params=ListWorkflowsParams,
+        extra={},
+        output=WorkflowList,
+        annotations=ToolAnnotations(
+            title="List workflows",
+            read_only_hint=True,
+            destructive_hint=False,
+            idempotent_hint=True,
+            open_world_hint=False,
+        ),
+        impl=_list,
+        effect="read",
+    ),
+)
+
+
+def all_specs(catalog: Mapping[str, Operation]) -> list[ToolSpec]:
+    return [operation_spec(op) for op in catalog.values()] + list(WORKFLOW_TOOLS)
+
+
+__all__ = ["WORKFLOW_TOOLS", "CancelOutcome", "ToolSpec", "all_specs", "annotations_for", "tool_function"]

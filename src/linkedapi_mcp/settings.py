@@ -1,0 +1,83 @@
+"""Server configuration from the environment (and CLI flags, which override it).
+
+Token names match the official `@linkedapi/mcp` server (contract §9.2) so an existing client
+configuration works unchanged. Every other knob carries the ``LINKEDAPI_MCP_`` prefix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://api.linkedapi.io"
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot work (e.g. only one of the two tokens is set)."""
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    linked_api_token: SecretStr | None = Field(None, validation_alias=_env("LINKED_API_TOKEN", "linked_api_token"))
+    identification_token: SecretStr | None = Field(
+        None, validation_alias=_env("IDENTIFICATION_TOKEN", "identification_token")
+    )
+    base_url: str = Field(DEFAULT_BASE_URL, validation_alias=_env("LINKED_API_BASE_URL", "base_url"))
+    data_dir: Path | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_DATA_DIR", "data_dir"))
+
+    # Waiting inside a workflow tool call. `wait_seconds` replaces the per-client default budget
+    # (client time-out − margin); `max_wait_seconds` caps every budget, including `waitSeconds`.
+    wait_seconds: float | None = Field(None, ge=0, validation_alias=_env("LINKEDAPI_MCP_WAIT_SECONDS", "wait_seconds"))
+    max_wait_seconds: float = Field(
+        595.0, ge=0, validation_alias=_env("LINKEDAPI_MCP_MAX_WAIT_SECONDS", "max_wait_seconds")
+    )
+    # Identical write calls within this window return the earlier handle instead of a new POST.
+    dedupe_window_seconds: float = Field(
+        600.0, ge=0, validation_alias=_env("LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS", "dedupe_window_seconds")
+    )
+
+    # The embedded sandbox (used when no token is configured).
+    sandbox_seed: int = Field(42, validation_alias=_env("LINKEDAPI_MCP_SANDBOX_SEED", "sandbox_seed"))
+    # [INFERRED] 10× makes a plain fetch (~30 s of simulated time) finish in about 3 s of wall time.
+    sandbox_speed: float = Field(10.0, gt=0, validation_alias=_env("LINKEDAPI_MCP_SANDBOX_SPEED", "sandbox_speed"))
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "WARNING", validation_alias=_env("LINKEDAPI_MCP_LOG_LEVEL", "log_level")
+    )
+
+    @field_validator("linked_api_token", "identification_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # Client configs often carry `"LINKED_API_TOKEN": ""` as a placeholder: treat it as unset.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """No token at all → the embedded sandbox. Exactly one token is an error (see :meth:`check`)."""
+        return self.linked_api_token is None and self.identification_token is None
+
+    def check(self) -> None:
+        """Refuse a half configuration rather than silently running on the sandbox."""
+        if (self.linked_api_token is None) != (self.identification_token is None):
+            missing = "IDENTIFICATION_TOKEN" if self.identification_token is None else "LINKED_API_TOKEN"
+            raise ConfigurationError(
+                f"{missing} is not set. Set both LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use your "
+                "Linked API account, or neither to use the built-in sandbox."
+            )
+
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        from platformdirs import user_data_dir  # lazily: only when the ledger is first opened
+
+        return Path(user_data_dir("linkedapi-mcp", appauthor=False))
