@@ -669,7 +669,7 @@ _OPERATIONS: tuple[Operation, ...] = (
         "nvSearchPeople",
         "nv_search_people",
         "Search people (Sales Navigator)",
-        "Sales Navigator people search by keywords, filter (incl. years of experience) or a search URL. Needs "
+        "Sales Navigator people search by keywords, filter (with years of experience) or a search URL. Needs "
         "Sales Navigator.",
         "salesnav",
         "read",
@@ -681,7 +681,7 @@ _OPERATIONS: tuple[Operation, ...] = (
         "nvSearchCompanies",
         "nv_search_companies",
         "Search companies (Sales Navigator)",
-        "Sales Navigator company search by keywords, filter (incl. annual revenue) or a search URL. Needs Sales "
+        "Sales Navigator company search by keywords, filter (with annual revenue) or a search URL. Needs Sales "
         "Navigator.",
         "salesnav",
         "read",

@@ -237,6 +237,8 @@ class CommentOnPostParams(ParamsModel):
 
 
 class ReactToCommentParams(ParamsModel):
+    wire_defaults = ("type",)  # the SDK always sends the reaction type, "like" by default
+
     commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
     type: wire.ReactionType = Field("like", description="Reaction type (default like).")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -85,13 +85,18 @@ class ParamsModel(BaseModel):
         json_schema_extra=lambda schema, _cls: _flatten_nullable(schema),
     )
 
+    # Defaults the SDK does send (its model has a non-None default), e.g. reactToComment's type.
+    wire_defaults: ClassVar[tuple[str, ...]] = ()
+
     def wire(self) -> dict[str, Any]:
         """The params as the SDK serialises them: explicitly given, non-null values only.
 
         Defaults stay out of the request on purpose: the SDK sends only what the caller set and
         the API applies the same defaults, so requests match the official SDK byte for byte.
         """
-        return self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        given = self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        full = self.model_dump(mode="json", include=set(self.wire_defaults))
+        return {**full, **given}
 
 
 class InvalidParamsError(ValueError):
