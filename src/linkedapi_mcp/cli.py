@@ -1,0 +1,313 @@
+"""``linkedapi-mcp``: serve (stdio or HTTP), list the tools, call one, or run the sandbox.
+
+    linkedapi-mcp                         # serve over stdio (what MCP clients start)
+    linkedapi-mcp --transport http        # Streamable HTTP on 127.0.0.1:8000/mcp
+    linkedapi-mcp tools                   # the tool list
+    linkedapi-mcp call search_people term=engineer limit=3
+    linkedapi-mcp sandbox --port 8765     # a standalone Linked API sandbox
+
+Imports stay inside the functions: ``linkedapi-mcp tools`` should not pay for an HTTP stack, and
+the stdio server should be ready as soon as the SDK is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.settings import Settings
+
+_COMMANDS = ("serve", "tools", "call", "sandbox")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration (flags override the environment)")
+    group.add_argument("--data-dir", help="where the workflow ledger lives (env LINKEDAPI_MCP_DATA_DIR)")
+    group.add_argument(
+        "--wait-seconds",
+        type=float,
+        help="how long a tool call waits for a workflow before returning a handle "
+        "(default: the client's request time-out minus 5 s; env LINKEDAPI_MCP_WAIT_SECONDS)",
+    )
+    group.add_argument(
+        "--max-wait-seconds", type=float, help="cap on every wait (default 595; env LINKEDAPI_MCP_MAX_WAIT_SECONDS)"
+    )
+    group.add_argument(
+        "--dedupe-window",
+        type=float,
+        help="seconds during which an identical write call returns the earlier workflow "
+        "(default 600; env LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS)",
+    )
+    group.add_argument("--sandbox-speed", type=float, help="embedded sandbox speed factor (default 10)")
+    group.add_argument("--sandbox-seed", type=int, help="embedded sandbox world seed (default 42)")
+    group.add_argument(
+        "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="stderr log level"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linkedapi-mcp",
+        description="MCP server for Linked API: LinkedIn search, profiles, messaging and workflows for AI agents. "
+        "Without LINKED_API_TOKEN and IDENTIFICATION_TOKEN it runs on a built-in sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,tools,call,sandbox}")
+
+    serve = commands.add_parser("serve", help="run the MCP server (the default command)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="extra Host/Origin name to accept over HTTP (repeatable; localhost is always accepted)",
+    )
+    _add_config_flags(serve)
+
+    commands.add_parser("tools", help="list the tools: name, effect, what it does")
+
+    call = commands.add_parser(
+        "call",
+        help="run one tool through an in-process MCP client and print the result",
+        description="Arguments are key=value; values that look like JSON (numbers, true, [..], {..}) are parsed.",
+    )
+    call.add_argument("tool", help="tool name, e.g. search_people")
+    call.add_argument("arguments", nargs="*", metavar="key=value")
+    call.add_argument("--json", action="store_true", help="print the raw structured result as JSON")
+    _add_config_flags(call)
+
+    sandbox = commands.add_parser("sandbox", help="run a standalone Linked API sandbox over HTTP")
+    from linkedapi_mcp.sandbox.cli import add_arguments
+
+    add_arguments(sandbox)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("linkedapi-mcp")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0.0.0"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from linkedapi_mcp.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for flag, field in (
+        ("data_dir", "data_dir"),
+        ("wait_seconds", "wait_seconds"),
+        ("max_wait_seconds", "max_wait_seconds"),
+        ("dedupe_window", "dedupe_window_seconds"),
+        ("sandbox_speed", "sandbox_speed"),
+        ("sandbox_seed", "sandbox_seed"),
+        ("log_level", "log_level"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def parse_value(text: str) -> Any:
+    """``3`` → 3, ``true`` → True, ``["a"]`` → list; anything that is not JSON stays a string."""
+    stripped = text.strip()
+    if stripped[:1] in '[{"' or stripped in ("true", "false", "null") or _is_number(stripped):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_arguments(pairs: Sequence[str]) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"linkedapi-mcp call: expected key=value, got {pair!r}")
+        arguments[key] = parse_value(value)
+    return arguments
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def _banner(settings: Settings) -> str:
+    if settings.uses_sandbox:
+        backend = (
+            "built-in SANDBOX (synthetic LinkedIn data; nothing reaches LinkedIn).\n"
+            "  Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use your Linked API account."
+        )
+    else:
+        backend = f"your Linked API account at {settings.base_url}."
+    return (
+        f"linkedapi-mcp {_version()}: an MCP server for Linked API (LinkedIn for AI agents).\n"
+        f"Backend: {backend}\n"
+        "It speaks MCP on stdin/stdout and is meant to be started by an MCP client, for example:\n"
+        "  Claude Code:     claude mcp add linkedapi -- linkedapi-mcp\n"
+        '  Claude Desktop, Cursor, VS Code:  {"mcpServers": {"linkedapi": {"command": "linkedapi-mcp"}}}\n'
+        "  Over HTTP:       linkedapi-mcp --transport http   (then connect to http://127.0.0.1:8000/mcp)\n"
+        "To try it by hand: linkedapi-mcp tools | linkedapi-mcp call search_people term=engineer limit=3\n"
+        "Waiting for an MCP client on stdin (Ctrl+C to quit)."
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import anyio
+
+    from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.settings import ConfigurationError
+
+    settings = _settings(args)
+    http = args.transport == "http"
+    try:
+        server, _state = build(settings, http=http)
+    except ConfigurationError as exc:
+        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+        return 2
+    if http:
+        from linkedapi_mcp.server.http import serve_http
+
+        backend = "sandbox" if settings.uses_sandbox else "Linked API (env tokens; headers override per request)"
+        print(
+            f"linkedapi-mcp: MCP over HTTP at http://{args.host}:{args.port}/mcp, backend: {backend}", file=sys.stderr
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            anyio.run(lambda: serve_http(server, host=args.host, port=args.port, allowed_hosts=args.allowed_host))
+        return 0
+    if sys.stdin.isatty():
+        # A human started us by hand: say what this is on stderr (stdout belongs to the protocol).
+        print(_banner(settings), file=sys.stderr, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(server.run_stdio_async)
+    return 0
+
+
+def _tools() -> int:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.tools import WORKFLOW_TOOLS
+
+    rows: list[tuple[str, str, str]] = [(op.tool, op.effect, op.description) for op in CATALOG.values()]
+    rows += [(spec.name, "workflows", spec.description) for spec in WORKFLOW_TOOLS]
+    width = max(len(name) for name, _, _ in rows)
+    for name, effect, description in rows:
+        first = description.split(". ")[0].rstrip(".")
+        print(f"{name:<{width}}  {effect:<9}  {first}")
+    return 0
+
+
+def _call(args: argparse.Namespace) -> int:
+    import anyio
+
+    from linkedapi_mcp.settings import ConfigurationError
+
+    arguments = parse_arguments(args.arguments)
+    settings = _settings(args)
+    try:
+        settings.check()
+    except ConfigurationError as exc:
+        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+        return 2
+    return anyio.run(_call_async, settings, args.tool, arguments, args.json)
+
+
+async def _call_async(settings: Settings, tool: str, arguments: dict[str, Any], raw: bool) -> int:
+    from mcp import Client
+
+    from linkedapi_mcp.server.app import build
+
+    server, _state = build(settings)
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        if message:
+            print(f"… {message}", file=sys.stderr, flush=True)
+
+    async with Client(server) as client:
+        result = await client.call_tool(tool, arguments, progress_callback=on_progress)
+    if result.is_error:
+        text = "\n".join(getattr(block, "text", "") for block in result.content)
+        print(text, file=sys.stderr)
+        return 1
+    data = result.structured_content
+    if raw or not isinstance(data, dict):
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(_readable(data))
+    return 0
+
+
+def _readable(data: dict[str, Any]) -> str:
+    """A short human summary of an Outcome envelope followed by its result as indented JSON."""
+    lines = []
+    head = [f"status: {data.get('status')}"]
+    for key in ("operationName", "workflowId", "backend", "pendingReason", "pollAfterSeconds"):
+        if data.get(key) not in (None, ""):
+            head.append(f"{key}: {data[key]}")
+    if data.get("deduplicated"):
+        head.append("deduplicated: yes")
+    lines.append("  ".join(head))
+    if data.get("message"):
+        lines.append(str(data["message"]))
+    for error in data.get("errors") or []:
+        lines.append(f"error [{error.get('type')}]: {error.get('message')}")
+    body = {
+        k: v
+        for k, v in data.items()
+        if k
+        not in {
+            "status",
+            "operationName",
+            "workflowId",
+            "backend",
+            "pendingReason",
+            "pollAfterSeconds",
+            "deduplicated",
+            "message",
+            "errors",
+        }
+    }
+    if "result" in body and set(body) == {"result"}:
+        body = body["result"]
+    if body not in (None, {}, []):
+        lines.append(json.dumps(body, indent=2, ensure_ascii=False))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # No command (or only flags) means "serve": what an MCP client runs.
+    if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "serve")
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "tools":
+        return _tools()
+    if args.command == "call":
+        return _call(args)
+    from linkedapi_mcp.sandbox.cli import run
+
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
