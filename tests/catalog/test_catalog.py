@@ -9,15 +9,51 @@ import pytest
 
 from linkedapi_mcp.catalog import CATALOG, Operation, by_operation_name
 
-SDK_OPERATIONS = (
-    "customWorkflow fetchPerson nvFetchPerson fetchCompany nvFetchCompany fetchPost fetchJob searchPeople "
-    "nvSearchPeople searchCompanies nvSearchCompanies searchJobs searchPosts checkConnectionStatus "
-    "retrievePendingRequests retrieveInvitations retrieveConnections retrieveFeed retrieveProfileViewers "
-    "retrieveSSI retrievePerformance syncConversation nvSyncConversation syncInbox nvSyncInbox syncNetwork "
-    "sendMessage nvSendMessage manageConversation nvManageConversation sendConnectionRequest "
-    "withdrawConnectionRequest acceptInvitation ignoreInvitation removeConnection reactToPost commentOnPost "
-    "reactToComment replyToComment createPost createRepost endorsePersonSkill endorsePersonSkills"
-).split()
+SDK_OPERATIONS = [
+    "customWorkflow",
+    "fetchPerson",
+    "nvFetchPerson",
+    "fetchCompany",
+    "nvFetchCompany",
+    "fetchPost",
+    "fetchJob",
+    "searchPeople",
+    "nvSearchPeople",
+    "searchCompanies",
+    "nvSearchCompanies",
+    "searchJobs",
+    "searchPosts",
+    "checkConnectionStatus",
+    "retrievePendingRequests",
+    "retrieveInvitations",
+    "retrieveConnections",
+    "retrieveFeed",
+    "retrieveProfileViewers",
+    "retrieveSSI",
+    "retrievePerformance",
+    "syncConversation",
+    "nvSyncConversation",
+    "syncInbox",
+    "nvSyncInbox",
+    "syncNetwork",
+    "sendMessage",
+    "nvSendMessage",
+    "manageConversation",
+    "nvManageConversation",
+    "sendConnectionRequest",
+    "withdrawConnectionRequest",
+    "acceptInvitation",
+    "ignoreInvitation",
+    "removeConnection",
+    "reactToPost",
+    "commentOnPost",
+    "reactToComment",
+    "replyToComment",
+    "createPost",
+    "createRepost",
+    "endorsePersonSkill",
+    "endorsePersonSkills",
+]
 DIRECT_READS = {
     "pollConversations": "get_conversation",
     "nvPollConversations": "nv_get_conversation",
@@ -27,15 +63,50 @@ DIRECT_READS = {
     "getApiUsage": "get_api_usage",
 }
 # Contract §9.2: the official server's tool names (minus get_workflow_result, which the MCP layer owns).
-OFFICIAL_TOOLS = (
-    "send_message get_conversation sync_inbox get_inbox sync_network get_network manage_conversation "
-    "check_connection_status retrieve_connections send_connection_request withdraw_connection_request "
-    "retrieve_pending_requests retrieve_invitations accept_invitation ignore_invitation remove_connection "
-    "search_companies search_people search_jobs fetch_company fetch_person fetch_post fetch_job react_to_post "
-    "comment_on_post react_to_comment reply_to_comment create_post retrieve_feed retrieve_profile_viewers "
-    "retrieve_ssi retrieve_performance nv_send_message nv_get_conversation nv_sync_inbox nv_manage_conversation "
-    "nv_search_companies nv_search_people nv_fetch_company nv_fetch_person execute_custom_workflow get_api_usage"
-).split()
+OFFICIAL_TOOLS = [
+    "send_message",
+    "get_conversation",
+    "sync_inbox",
+    "get_inbox",
+    "sync_network",
+    "get_network",
+    "manage_conversation",
+    "check_connection_status",
+    "retrieve_connections",
+    "send_connection_request",
+    "withdraw_connection_request",
+    "retrieve_pending_requests",
+    "retrieve_invitations",
+    "accept_invitation",
+    "ignore_invitation",
+    "remove_connection",
+    "search_companies",
+    "search_people",
+    "search_jobs",
+    "fetch_company",
+    "fetch_person",
+    "fetch_post",
+    "fetch_job",
+    "react_to_post",
+    "comment_on_post",
+    "react_to_comment",
+    "reply_to_comment",
+    "create_post",
+    "retrieve_feed",
+    "retrieve_profile_viewers",
+    "retrieve_ssi",
+    "retrieve_performance",
+    "nv_send_message",
+    "nv_get_conversation",
+    "nv_sync_inbox",
+    "nv_manage_conversation",
+    "nv_search_companies",
+    "nv_search_people",
+    "nv_fetch_company",
+    "nv_fetch_person",
+    "execute_custom_workflow",
+    "get_api_usage",
+]
 # Contract §5.0 effect column (R/M/W); customWorkflow "depends" → write (the safe assumption).
 MONITOR = {"syncConversation", "nvSyncConversation", "syncInbox", "nvSyncInbox", "syncNetwork"}
 WRITE = {
