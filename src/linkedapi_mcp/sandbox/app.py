@@ -92,6 +92,7 @@ class RequestLogEntry:
     real_time: float
     fault: str | None = None
     outcome: str = "answered"  # answered | dropped | interrupted
+    recorded: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,8 +115,11 @@ class RequestLog:
         self._entries: list[RequestLogEntry] = []
 
     def record(self, entry: RequestLogEntry) -> None:
+        """Add an entry once (recorded before the last byte goes out, so a client never races it)."""
         with self._lock:
-            self._entries.append(entry)
+            if not entry.recorded:
+                entry.recorded = True
+                self._entries.append(entry)
 
     def clear(self) -> None:
         with self._lock:
@@ -324,7 +328,7 @@ class _FaultLayer:
         entry.fault = rule.kind if rule else None
         try:
             if rule is None:
-                await self.inner(scope, receive, _recording(send, entry))
+                await self.inner(scope, receive, _recording(send, entry, sandbox.requests))
             else:
                 await self._fault(rule, scope, receive, send, entry)
         except BaseException:
@@ -338,7 +342,7 @@ class _FaultLayer:
 
     async def _fault(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send, entry: RequestLogEntry) -> None:
         sandbox = self.sandbox
-        rec = _recording(send, entry)
+        rec = _recording(send, entry, sandbox.requests)
         kind = rule.kind
         if kind == "rateLimit":
             retry_after = max(int(rule.seconds if rule.seconds is not None else 1), 0)
@@ -375,19 +379,23 @@ class _FaultLayer:
         elif kind == "slow":
             held = await _collect(self.inner, scope, receive, entry)
             await anyio.sleep(rule.seconds if rule.seconds is not None else 1.0)
+            sandbox.requests.record(entry)
             for message in held:
                 await send(message)
         elif kind == "dropAfterAccept":
             await _collect(self.inner, scope, receive, entry)
             entry.status = None
             entry.outcome = "dropped"
+            sandbox.requests.record(entry)
             await _drop(send)
 
 
-def _recording(send: Send, entry: RequestLogEntry) -> Send:
+def _recording(send: Send, entry: RequestLogEntry, log: RequestLog) -> Send:
     async def recording_send(message: Message) -> None:
         if message["type"] == "http.response.start":
             entry.status = int(message["status"])
+        elif message["type"] == "http.response.body" and not message.get("more_body", False):
+            log.record(entry)
         await send(message)
 
     return recording_send
