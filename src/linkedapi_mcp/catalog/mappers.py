@@ -178,10 +178,12 @@ def map_then(data_type: Any, children: Sequence[Child]) -> MapFn:
             raise ResultShapeError(f"{completion.get('actionType')} completed without data")
         result = {k: v for k, v in data.items() if k != "then"}
         errors: list[ActionError] = []
+        filled: set[str] = set()
         for child in _as_list(data.get("then")):
             prop = props.get(str(child.get("actionType")))
-            if prop is not None and prop not in result:
+            if prop is not None and prop not in filled:  # the first result of each child type, as the SDK
                 result[prop] = child.get("data")
+                filled.add(prop)
             child_error = action_error(child)
             if child_error is not None:
                 errors.append(child_error)
