@@ -9,7 +9,7 @@ import pytest
 
 from linkedapi_mcp.actions import WorkflowDefinitionError, validate_definition
 from linkedapi_mcp.catalog import CATALOG, InvalidParamsError
-from linkedapi_mcp.client import LinkedApiClient
+from linkedapi_mcp.client import LinkedApiClient, LinkedApiError
 from linkedapi_mcp.facade import LinkedApi
 from linkedapi_mcp.sandbox import Sandbox
 
@@ -133,7 +133,10 @@ def sandbox() -> Sandbox:
 @pytest.fixture
 async def api(sandbox: Sandbox) -> AsyncIterator[LinkedApi]:
     client = LinkedApiClient(
-        linked_api_token="token", identification_token="id", base_url=sandbox.base_url, transport=sandbox.transport()
+        linked_api_token="test-linked-api-token",
+        identification_token="test-identification-token",
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
     )
     async with client:
         yield LinkedApi(client)
@@ -176,3 +179,22 @@ async def test_the_facade_refuses_params_of_another_operation_before_any_request
     with pytest.raises(TypeError, match="fetch_person takes FetchPersonParams"):
         await api.start(CATALOG["fetch_person"], ssi)
     assert len(sandbox.requests) == 0
+
+
+async def test_the_local_refusal_words_a_broken_workflow_exactly_as_the_sandbox_does() -> None:
+    definition = BROKEN_WORKFLOWS[1]
+    with pytest.raises(InvalidParamsError) as local:
+        CATALOG["execute_custom_workflow"].parse({"definition": definition})
+
+    remote_sandbox = Sandbox(seed=3, speed=0)
+    client = LinkedApiClient(
+        linked_api_token="test-linked-api-token",
+        identification_token="test-identification-token",
+        base_url=remote_sandbox.base_url,
+        transport=remote_sandbox.transport(),
+    )
+    async with client:
+        with pytest.raises(LinkedApiError) as remote:
+            await client.start_workflow(definition)  # bypassing the catalog on purpose
+    assert remote.value.type == "invalidWorkflow"
+    assert local.value.problems == [remote.value.message]

@@ -42,7 +42,10 @@ class Runner:
 
 async def _runner(sandbox: Sandbox) -> AsyncIterator[Runner]:
     client = LinkedApiClient(
-        linked_api_token="token", identification_token="id", base_url=sandbox.base_url, transport=sandbox.transport()
+        linked_api_token="test-linked-api-token",
+        identification_token="test-identification-token",
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
     )
     async with client:
         yield Runner(sandbox, LinkedApi(client))
