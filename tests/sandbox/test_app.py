@@ -384,3 +384,11 @@ async def test_reset_starts_a_new_world_and_forgets_workflows(sandbox: Sandbox, 
 async def test_samples_list_known_urls(client: httpx.AsyncClient) -> None:
     samples = (await client.get("/_sandbox/samples")).json()
     assert samples["personUrls"]
+
+
+async def test_limits_with_an_unknown_category_are_refused(client: httpx.AsyncClient) -> None:
+    account_id = (await admin(client, "accounts.getAll")).json()["result"]["accounts"][0]["id"]
+    bogus = {"category": "stTeleportations", "period": "daily", "maxValue": 3}
+    response = await admin(client, "limits.set", {"accountId": account_id, "limits": [bogus]})
+    assert response.status_code == 400
+    assert "stTeleportations" in response.json()["error"]["message"]

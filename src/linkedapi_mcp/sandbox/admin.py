@@ -36,6 +36,22 @@ EVENT_TYPES = [
     "network.connectionRequestReceived",
 ]
 
+# Contract §2.9. [INFERRED] limits.set/delete with another category answer invalidRequestPayload.
+LIMIT_CATEGORIES = (
+    "stPersonProfileViews",
+    "stCompanyPageViews",
+    "stConnectionRequests",
+    "stMessages",
+    "stSearchQueries",
+    "stReactions",
+    "stComments",
+    "stPosts",
+    "stEndorsements",
+    "nvPersonProfileViews",
+    "nvCompanyPageViews",
+    "nvMessages",
+)
+
 RATE_LIMIT_MESSAGE = "Too many requests. Limit is {limit} requests per {window:g} seconds."
 
 
@@ -92,8 +108,10 @@ def _limits_list(body: dict[str, Any], *, with_values: bool) -> list[dict[str, A
     if not isinstance(limits, list) or not all(isinstance(item, dict) for item in limits):
         raise _payload_error("'limits' must be an array of objects.")
     for item in limits:
-        if not isinstance(item.get("category"), str) or item.get("period") not in ("daily", "weekly", "monthly"):
-            raise _payload_error("each limit needs a 'category' and a 'period' (daily, weekly or monthly).")
+        if item.get("category") not in LIMIT_CATEGORIES:
+            raise _payload_error(f"unknown limit category {item.get('category')!r}.")
+        if item.get("period") not in ("daily", "weekly", "monthly"):
+            raise _payload_error("'period' must be daily, weekly or monthly.")
         if with_values:
             value = item.get("maxValue")
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -471,6 +471,10 @@ def _build_router(sandbox: Sandbox) -> Starlette:
                 except SandboxRequestError as exc:
                     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
                     return envelope_error(exc.type, exc.message, exc.status, headers)
+                except Exception:
+                    # A sandbox bug: answer an enveloped 500 (a hard error for clients) and log it.
+                    logger.exception("sandbox failed on %s %s", request.method, request.url.path)
+                    return envelope_error("internalServerError", "Internal server error.", 500)
                 if isinstance(result, Response):
                     return result
                 return envelope_ok(result)
