@@ -111,6 +111,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ("get_api_usage", {"start": "2026-08-10T00:00:00Z", "end": "2026-08-01T00:00:00Z"}, "'end' must not be before"),
     ("get_inbox", {"since": "yesterday"}, "'since' must be an ISO 8601 date or timestamp"),
     ("retrieve_ssi", {"verbose": True}, "unknown parameter 'verbose'"),
+    ("send_connection_request", {"personUrl": P, "email": "maya at example"}, "'email' must be an email address"),
 ]
 
 BROKEN_WORKFLOWS: list[Any] = [

@@ -227,7 +227,8 @@ def map_endorsements(data_type: Any) -> MapFn:
                     err = action_error(child)
                     outcomes.append({"skillName": skill.get("name"), "success": err is None, "error": err})
                     break
-        # Failed endorsements stay in the list (success=false) and are also surfaced as errors.
+        # [INFERRED] failed endorsements stay in the list (success=false) and are also surfaced as
+        # errors (the SDK reports errors=[] here), so no failure hides inside a "successful" result.
         errors = [o["error"] for o in outcomes if o["error"] is not None]
         return Mapped(data=read(outcomes), errors=errors)
 
@@ -256,5 +257,9 @@ def collect_errors(node: Any) -> list[ActionError]:
 
 
 def map_custom(completion: Any) -> Mapped[Any]:
-    """The raw completion, plus every failed action listed so none goes unnoticed."""
+    """The raw completion, plus every failed action listed so none goes unnoticed.
+
+    [INFERRED] the SDK's Custom mapper returns ``errors=[]``; listing failures beside the raw data
+    changes nothing for callers that read ``data`` and helps those that don't walk the tree.
+    """
     return Mapped(data=completion, errors=collect_errors(completion))

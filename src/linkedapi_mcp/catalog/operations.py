@@ -329,6 +329,8 @@ _OPERATIONS: tuple[Operation, ...] = (
         build=_build_send_message,
         map=map_send_message,
     ),
+    # [INFERRED] direct reads have no operationName; they are named after the SDK methods
+    # (pollConversations, pollInbox, ...; "nvPollConversations" for the Sales Navigator variant).
     _direct(
         "pollConversations",
         "get_conversation",
@@ -742,7 +744,7 @@ _OPERATIONS: tuple[Operation, ...] = (
         p.NvManageConversationParams,
         "nv.manageConversation",
     ),
-    # workflows
+    # workflows. [INFERRED] effect "write": a custom workflow can run any action (contract §5.0 "depends").
     Operation(
         "customWorkflow",
         "execute_custom_workflow",

@@ -40,7 +40,19 @@ def _linkedin_url(value: str) -> str:
     return text
 
 
+# [INFERRED] search URLs (customSearchUrl) are only checked to be on linkedin.com: LinkedIn has
+# several search URL shapes (classic, Sales Navigator, jobs collections) and the server judges them.
 LinkedInUrl = Annotated[str, AfterValidator(_linkedin_url)]
+
+
+def _email(value: str) -> str:
+    text = value.strip()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise ValueError("must be an email address like jane@example.com")
+    return text
+
+
+Email = Annotated[str, AfterValidator(_email)]
 CommentUrl = wire.CommentUrl
 
 
@@ -395,7 +407,7 @@ class SendConnectionRequestParams(ParamsModel):
     note: str | None = Field(
         None, min_length=1, description="Personal note (LinkedIn caps its length; too long fails)."
     )
-    email: str | None = Field(None, min_length=3, description="Their email, for people who require it to connect.")
+    email: Email | None = Field(None, description="Their email, for people who require it to connect.")
 
 
 class WithdrawConnectionRequestParams(ParamsModel):
@@ -586,6 +598,7 @@ MAX_USAGE_PERIOD = timedelta(days=30)
 
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    # [INFERRED] a timestamp without an offset is read as UTC (the API's own times are UTC).
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

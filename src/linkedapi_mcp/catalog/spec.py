@@ -91,7 +91,7 @@ class ParamsModel(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The params as the SDK serialises them: explicitly given, non-null values only.
 
-        Defaults stay out of the request on purpose: the SDK sends only what the caller set and
+        [INFERRED] Defaults stay out of the request on purpose: the SDK sends only what the caller set and
         the API applies the same defaults, so requests match the official SDK byte for byte.
         """
         given = self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
