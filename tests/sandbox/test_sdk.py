@@ -23,7 +23,7 @@ from linkedapi.types import ApiUsageParams  # noqa: E402
 from linkedapi.types.message import ConversationPollRequest, InboxPersonPollRequest, InboxPollRequest  # noqa: E402
 from linkedapi.types.network import NetworkPollRequest  # noqa: E402
 
-from linkedapi_mcp.sandbox import ServerThread  # noqa: E402
+from linkedapi_mcp.sandbox import Sandbox, ServerThread  # noqa: E402
 
 Samples = dict[str, Any]
 Run = Callable[..., Any]
@@ -32,7 +32,7 @@ Run = Callable[..., Any]
 # taking (samples, sdk, run) when the operation needs a prerequisite (e.g. a skill name).
 
 
-def _endorse_params(s: Samples, sdk: Any, run: Run) -> dict[str, Any]:
+def _endorse_params(s: Samples, sdk: Any, run: Run, sandbox: Sandbox) -> dict[str, Any]:
     person = run(
         sdk.fetch_person,
         _model(sdk.fetch_person, {"personUrl": s["special"]["endorsableConnection"], "retrieveSkills": True}),
@@ -40,68 +40,83 @@ def _endorse_params(s: Samples, sdk: Any, run: Run) -> dict[str, Any]:
     return {"personUrl": s["special"]["endorsableConnection"], "skillName": person.data.skills[0].name}
 
 
+def _ignore_params(s: Samples, sdk: Any, run: Run, sandbox: Sandbox) -> dict[str, Any]:
+    # Not the person acceptInvitation uses: these tests share one world.
+    invitation = sandbox.inject_invitation(s["special"]["requestNotAllowed"])
+    return {"invitationType": "connect", "personUrl": invitation["publicUrl"]}
+
+
 PARAMS: dict[str, Any] = {
-    "customWorkflow": lambda s, sdk, run: {
+    "customWorkflow": lambda s, sdk, run, sandbox: {
         "actionType": "st.openPersonPage",
         "personUrl": s["personUrls"][0],
         "basicInfo": True,
     },
-    "sendMessage": lambda s, sdk, run: {"personUrl": s["connectionUrls"][0], "text": "Hello from the sandbox tests"},
-    "syncConversation": lambda s, sdk, run: {"personUrl": s["connectionUrls"][0]},
+    "sendMessage": lambda s, sdk, run, sandbox: {
+        "personUrl": s["connectionUrls"][0],
+        "text": "Hello from the sandbox tests",
+    },
+    "syncConversation": lambda s, sdk, run, sandbox: {"personUrl": s["connectionUrls"][0]},
     "syncInbox": None,
     "syncNetwork": None,
-    "manageConversation": lambda s, sdk, run: {"threadId": s["threadIds"][0], "operation": "star"},
-    "checkConnectionStatus": lambda s, sdk, run: {"personUrl": s["connectionUrls"][0]},
-    "sendConnectionRequest": lambda s, sdk, run: {"personUrl": s["special"]["notConnectedPerson"], "note": "Hi!"},
-    "withdrawConnectionRequest": lambda s, sdk, run: {"personUrl": s["pendingUrls"][0]},
-    "acceptInvitation": lambda s, sdk, run: {
+    "manageConversation": lambda s, sdk, run, sandbox: {"threadId": s["threadIds"][0], "operation": "star"},
+    "checkConnectionStatus": lambda s, sdk, run, sandbox: {"personUrl": s["connectionUrls"][0]},
+    "sendConnectionRequest": lambda s, sdk, run, sandbox: {
+        "personUrl": s["special"]["notConnectedPerson"],
+        "note": "Hi!",
+    },
+    "withdrawConnectionRequest": lambda s, sdk, run, sandbox: {"personUrl": s["pendingUrls"][0]},
+    "acceptInvitation": lambda s, sdk, run, sandbox: {
         "invitationType": "connect",
         "personUrl": s["special"]["incomingInvitationPerson"],
     },
-    "ignoreInvitation": lambda s, sdk, run: {
-        "invitationType": "connect",
-        "personUrl": s["special"]["incomingInvitationPerson"],
-    },
+    "ignoreInvitation": _ignore_params,
     "retrievePendingRequests": None,
     "retrieveInvitations": None,
-    "retrieveConnections": lambda s, sdk, run: {"limit": 10},
-    "removeConnection": lambda s, sdk, run: {"personUrl": s["connectionUrls"][1]},
-    "searchCompanies": lambda s, sdk, run: {"limit": 5},
-    "searchPeople": lambda s, sdk, run: {"limit": 5},
-    "searchJobs": lambda s, sdk, run: {"limit": 5},
-    "searchPosts": lambda s, sdk, run: {"term": "data", "limit": 5},
-    "fetchCompany": lambda s, sdk, run: {"companyUrl": s["companyUrls"][0], "retrieveEmployees": True},
-    "fetchPerson": lambda s, sdk, run: {
+    "retrieveConnections": lambda s, sdk, run, sandbox: {"limit": 10},
+    "removeConnection": lambda s, sdk, run, sandbox: {"personUrl": s["connectionUrls"][1]},
+    "searchCompanies": lambda s, sdk, run, sandbox: {"limit": 5},
+    "searchPeople": lambda s, sdk, run, sandbox: {"limit": 5},
+    "searchJobs": lambda s, sdk, run, sandbox: {"limit": 5},
+    "searchPosts": lambda s, sdk, run, sandbox: {"term": "data", "limit": 5},
+    "fetchCompany": lambda s, sdk, run, sandbox: {"companyUrl": s["companyUrls"][0], "retrieveEmployees": True},
+    "fetchPerson": lambda s, sdk, run, sandbox: {
         "personUrl": s["personUrls"][0],
         "retrieveExperience": True,
         "retrieveSkills": True,
     },
     "endorsePersonSkill": _endorse_params,
-    "endorsePersonSkills": lambda s, sdk, run: {"personUrl": s["special"]["endorsableConnection"]},
-    "fetchPost": lambda s, sdk, run: {"postUrl": s["postUrls"][0], "retrieveComments": True},
-    "fetchJob": lambda s, sdk, run: {"jobUrl": s["jobUrls"][0]},
-    "reactToPost": lambda s, sdk, run: {"postUrl": s["postUrls"][1], "type": "like"},
-    "commentOnPost": lambda s, sdk, run: {"postUrl": s["postUrls"][1], "text": "Thoughtful post, thank you."},
-    "reactToComment": lambda s, sdk, run: {"commentUrl": s["commentUrls"][0], "type": "celebrate"},
-    "replyToComment": lambda s, sdk, run: {"commentUrl": s["commentUrls"][0], "text": "Agreed!"},
-    "createPost": lambda s, sdk, run: {"text": "Shipping a sandbox for our MCP server today."},
-    "createRepost": lambda s, sdk, run: {"postUrl": s["postUrls"][2]},
-    "retrieveFeed": lambda s, sdk, run: {"limit": 5},
+    "endorsePersonSkills": lambda s, sdk, run, sandbox: {"personUrl": s["special"]["endorsableConnection"]},
+    "fetchPost": lambda s, sdk, run, sandbox: {"postUrl": s["postUrls"][0], "retrieveComments": True},
+    "fetchJob": lambda s, sdk, run, sandbox: {"jobUrl": s["jobUrls"][0]},
+    "reactToPost": lambda s, sdk, run, sandbox: {"postUrl": s["postUrls"][1], "type": "like"},
+    "commentOnPost": lambda s, sdk, run, sandbox: {"postUrl": s["postUrls"][1], "text": "Thoughtful post, thank you."},
+    "reactToComment": lambda s, sdk, run, sandbox: {"commentUrl": s["commentUrls"][0], "type": "celebrate"},
+    "replyToComment": lambda s, sdk, run, sandbox: {"commentUrl": s["commentUrls"][0], "text": "Agreed!"},
+    "createPost": lambda s, sdk, run, sandbox: {"text": "Shipping a sandbox for our MCP server today."},
+    "createRepost": lambda s, sdk, run, sandbox: {"postUrl": s["postUrls"][2]},
+    "retrieveFeed": lambda s, sdk, run, sandbox: {"limit": 5},
     "retrieveSSI": None,
     "retrievePerformance": None,
-    "retrieveProfileViewers": lambda s, sdk, run: {"limit": 5},
-    "nvSendMessage": lambda s, sdk, run: {
+    "retrieveProfileViewers": lambda s, sdk, run, sandbox: {"limit": 5},
+    "nvSendMessage": lambda s, sdk, run, sandbox: {
         "personUrl": s["nvPersonUrls"][0],
         "subject": "Quick question",
         "text": "Hello from Sales Navigator",
     },
-    "nvSyncConversation": lambda s, sdk, run: {"personUrl": s["nvPersonUrls"][0]},
+    "nvSyncConversation": lambda s, sdk, run, sandbox: {"personUrl": s["nvPersonUrls"][0]},
     "nvSyncInbox": None,
-    "nvManageConversation": lambda s, sdk, run: {"threadId": s["special"]["nvThreadId"], "operation": "archive"},
-    "nvSearchCompanies": lambda s, sdk, run: {"limit": 5},
-    "nvSearchPeople": lambda s, sdk, run: {"limit": 5},
-    "nvFetchCompany": lambda s, sdk, run: {"companyHashedUrl": s["nvCompanyUrls"][0], "retrieveEmployees": True},
-    "nvFetchPerson": lambda s, sdk, run: {"personHashedUrl": s["nvPersonUrls"][0]},
+    "nvManageConversation": lambda s, sdk, run, sandbox: {
+        "threadId": s["special"]["nvThreadId"],
+        "operation": "archive",
+    },
+    "nvSearchCompanies": lambda s, sdk, run, sandbox: {"limit": 5},
+    "nvSearchPeople": lambda s, sdk, run, sandbox: {"limit": 5},
+    "nvFetchCompany": lambda s, sdk, run, sandbox: {
+        "companyHashedUrl": s["nvCompanyUrls"][0],
+        "retrieveEmployees": True,
+    },
+    "nvFetchPerson": lambda s, sdk, run, sandbox: {"personHashedUrl": s["nvPersonUrls"][0]},
 }
 
 OPERATION_NAMES = sorted(PARAMS)
@@ -145,10 +160,14 @@ def test_the_sdk_catalogue_has_43_operations_and_every_one_is_covered(sdk: Any) 
 
 
 @pytest.mark.parametrize("name", OPERATION_NAMES)
-def test_every_sdk_operation_runs_against_the_sandbox(name: str, sdk: Any, live: ServerThread, run: Run) -> None:
+def test_every_sdk_operation_runs_against_the_sandbox(
+    name: str, shared_sdk: Any, server: ServerThread, run: Run
+) -> None:
+    # One world for all 43 (each touches different people/posts), so the loop stays fast.
+    sdk = shared_sdk
     operation = next(op for op in sdk.operations if op.operation_name == name)
     builder = PARAMS[name]
-    params = builder(_samples(live), sdk, run) if builder is not None else None
+    params = builder(_samples(server), sdk, run, server.sandbox) if builder is not None else None
     result = run(operation, _model(operation, params))
     assert result.errors == [], f"{name}: {result.errors}"
     if isinstance(operation.mapper, NO_DATA_MAPPERS):  # the SDK maps these to no data by design
