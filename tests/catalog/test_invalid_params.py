@@ -199,3 +199,13 @@ async def test_the_local_refusal_words_a_broken_workflow_exactly_as_the_sandbox_
             await client.start_workflow(definition)  # bypassing the catalog on purpose
     assert remote.value.type == "invalidWorkflow"
     assert local.value.problems == [remote.value.message]
+
+
+def test_null_arguments_mean_not_given() -> None:
+    op = CATALOG["search_people"]
+    params = op.parse({"term": "cto", "limit": None, "filter": None, "customSearchUrl": None})
+    assert params.model_dump(exclude_unset=True) == {"term": "cto"}
+    assert op.build is not None
+    assert op.build(params) == {"actionType": "st.searchPeople", "term": "cto"}
+    with pytest.raises(InvalidParamsError, match="'personUrl' is required"):
+        CATALOG["fetch_person"].parse({"personUrl": None})

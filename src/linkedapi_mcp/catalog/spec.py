@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from linkedapi_mcp.actions import describe_validation_error
 
@@ -84,6 +84,15 @@ class ParamsModel(BaseModel):
         populate_by_name=True,
         json_schema_extra=lambda schema, _cls: _flatten_nullable(schema),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_absent(cls, data: Any) -> Any:
+        # Clients often send null for "not given"; treat it so, so a field with a default (limit: 10)
+        # takes its default instead of failing, and a required one still reports "is required".
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
     # Defaults the SDK does send (its model has a non-None default), e.g. reactToComment's type.
     wire_defaults: ClassVar[tuple[str, ...]] = ()
