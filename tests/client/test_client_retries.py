@@ -29,7 +29,7 @@ from linkedapi_mcp.client import (
 
 pytestmark = pytest.mark.anyio
 
-Step = httpx.Response | type[httpx.TransportError]
+Step = httpx.Response | type[httpx.RequestError]
 
 
 def ok(result: Any) -> httpx.Response:
@@ -109,6 +109,7 @@ RECOVERABLE_FOR_READS: list[tuple[str, list[Step], list[float]]] = [
     ("html 503 with Retry-After seconds", [html(503, {"Retry-After": "3"})], [3.0]),
     ("empty 504", [httpx.Response(504)], [0.5]),
     ("malformed json on 200", [MALFORMED], [0.5]),
+    ("undecodable body", [httpx.DecodingError], [0.5]),
     ("200 without success", [NO_SUCCESS], [0.5]),
     ("429 with Retry-After seconds", [envelope(429, "tooManyRequests", headers={"Retry-After": "2"})], [2.0]),
     ("429 with Retry-After date", [envelope(429, "tooManyRequests", headers={"Retry-After": in_one_minute()})], [5.0]),
@@ -137,6 +138,8 @@ START_ROWS: list[tuple[str, Step, type[LinkedApiError]]] = [
     ("html 503", html(503), OutcomeUnknownError),
     ("html 503 with Retry-After", html(503, {"Retry-After": "1"}), OutcomeUnknownError),
     ("malformed json on 200", MALFORMED, OutcomeUnknownError),
+    ("undecodable body", httpx.DecodingError, OutcomeUnknownError),
+    ("proxy error", httpx.ProxyError, OutcomeUnknownError),
     ("200 without success", NO_SUCCESS, OutcomeUnknownError),
     ("200 without workflowId", ok({"workflowStatus": "pending"}), OutcomeUnknownError),
     ("429", envelope(429, "tooManyRequests", headers={"Retry-After": "2"}), RateLimitedError),
@@ -163,9 +166,11 @@ async def test_a_rate_limited_start_reports_the_servers_wait(policy: RetryPolicy
     assert value.http_status == 429
 
 
-@pytest.mark.parametrize("fault", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+@pytest.mark.parametrize(
+    "fault", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol]
+)
 async def test_a_start_that_never_connected_is_retried(
-    policy: RetryPolicy, fake_clock: Any, fault: type[httpx.TransportError]
+    policy: RetryPolicy, fake_clock: Any, fault: type[httpx.RequestError]
 ) -> None:
     script, value = await run(policy, [fault, fault, ok(START_RESULT)], lambda c: c.start_workflow({"a": 1}))
     assert value.workflowId == "wf-1"
@@ -256,3 +261,25 @@ async def test_request_bodies_drop_none_values_and_carry_the_headers(policy: Ret
         assert request.headers["client"] == "tests"
         assert request.headers["content-type"] == "application/json"
     assert get.content == b""
+
+
+async def test_one_attempt_never_waits_longer_than_the_time_left(policy: RetryPolicy, fake_clock: Any) -> None:
+    timeouts: list[dict[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"])
+        return ok({"name": "A", "url": "u"})
+
+    async with LinkedApiClient(
+        linked_api_token="t",
+        identification_token="i",
+        transport=httpx.MockTransport(handler),
+        timeout=httpx.Timeout(30.0, connect=5.0),
+        retry=policy,
+    ) as client:
+        await client.get_account()
+        await client.get_account(deadline=fake_clock.now + 2.5)
+        await client.get_account(deadline=fake_clock.now - 1)  # already late: one honest short try
+    assert timeouts[0] == {"connect": 5.0, "read": 30.0, "write": 30.0, "pool": 30.0}
+    assert timeouts[1] == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    assert timeouts[2] == {"connect": 1.0, "read": 1.0, "write": 1.0, "pool": 1.0}

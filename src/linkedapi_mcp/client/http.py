@@ -54,12 +54,17 @@ def drop_none(value: Any) -> Any:
     return value
 
 
-def _transport_fault(exc: httpx.TransportError) -> Fault:
-    # PoolTimeout: waiting for a free connection, nothing was written yet.
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+def _transport_fault(exc: httpx.RequestError) -> Fault:
+    # Only failures that happen before a byte is written count as CONNECT: that is what makes a
+    # retried start safe. PoolTimeout = no free connection yet; UnsupportedProtocol = bad base URL.
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
         return Fault.CONNECT
     if isinstance(exc, httpx.TimeoutException):
         return Fault.TIMEOUT
+    if isinstance(exc, httpx.DecodingError):  # the server answered, but the body cannot be decoded
+        return Fault.MALFORMED
+    # Anything else (remote protocol error, read/write error, proxy error…) may have happened
+    # after the request was sent: treat it as a dropped connection.
     return Fault.DROPPED
 
 
@@ -229,7 +234,7 @@ class LinkedApiClient:
                 # GET/DELETE carry Content-Type but no body, like the SDKs (§1).
                 timeout=timeout,
             )
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             # Only the class name survives: the exception object holds the request (and headers).
             fault = _transport_fault(exc)
             detail = type(exc).__name__

@@ -180,7 +180,12 @@ async def _default_sleep(seconds: float) -> None:
 
 @dataclass
 class RetryPolicy:
-    """Limits plus the clock, sleep and randomness the retry loop uses (all injectable)."""
+    """Limits plus the clock, sleep and randomness the retry loop uses (all injectable).
+
+    The loop is ours rather than ``stamina``'s: each wait depends on the failed attempt
+    (``Retry-After``), waits must never end past a caller's deadline, and tests need a fake clock
+    *and* the exact waits — stamina's testing mode can only switch waiting off.
+    """
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     initial_delay: float = INITIAL_RETRY_DELAY
