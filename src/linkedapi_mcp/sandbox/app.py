@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -37,6 +37,9 @@ from .config import SandboxConfig, Seat, WorkingHours
 from .errors import SandboxRequestError
 from .faults import FaultQueue, FaultRule
 from .scheduler import SIGNED_OUT_MESSAGE, Scheduler
+
+if TYPE_CHECKING:
+    from .transport import SandboxTransport
 
 logger = logging.getLogger(__name__)
 
@@ -179,12 +182,13 @@ class Sandbox:
         self.faults = FaultQueue()
         self.requests = RequestLog()
         self.base_url = DEFAULT_BASE_URL
+        self.clock = VirtualClock()  # restarted at the configured epoch/speed by _build
         self._build(self.config)
         self.app: ASGIApp = _FaultLayer(self, _build_router(self))
 
     def _build(self, config: SandboxConfig) -> None:
         epoch = parse_epoch(config.epoch)
-        self.clock = VirtualClock(epoch, config.speed)
+        self.clock.restart(epoch, config.speed)
         self.world: Any = self._world_factory(config.seed, epoch=epoch, sales_navigator=config.sales_navigator)
         self.scheduler = Scheduler(
             self.world,
@@ -273,7 +277,7 @@ class Sandbox:
         with self._lock:
             self.scheduler.sign_out(self.clock.now())
 
-    def transport(self) -> Any:
+    def transport(self) -> SandboxTransport:
         """An ``httpx.AsyncBaseTransport`` into this app that behaves like a real socket."""
         from .transport import SandboxTransport
 

@@ -87,5 +87,15 @@ class VirtualClock:
             self._anchor_virtual += timedelta(seconds=seconds)
             return self._now_locked()
 
+    def restart(self, epoch: datetime, speed: float) -> None:
+        """Start over at ``epoch`` (same object, so anyone holding the clock sees the reset)."""
+        if speed < 0:
+            raise ValueError("speed must be ≥ 0")
+        with self._lock:
+            self.epoch = epoch
+            self._anchor_virtual = epoch
+            self._anchor_real = self._monotonic()
+            self._speed = float(speed)
+
     def snapshot(self) -> dict[str, object]:
         return {"now": format_time(self.now()), "speed": self._speed, "epoch": format_time(self.epoch)}
