@@ -281,3 +281,11 @@ def test_the_request_log_shows_sdk_traffic_but_no_tokens(live: ServerThread) -> 
     api.get_account_info()
     assert [entry.path for entry in live.sandbox.requests] == ["/account"]
     assert "x" not in {str(value) for value in live.sandbox.requests[0].to_json().values()}
+
+
+def test_a_sent_message_shows_in_the_synced_conversation(sdk: Any, live: ServerThread, run: Run) -> None:
+    person = _samples(live)["connectionUrls"][3]
+    run(sdk.sync_conversation, _model(sdk.sync_conversation, {"personUrl": person}))
+    run(sdk.send_message, _model(sdk.send_message, {"personUrl": person, "text": "Lunch on Friday?"}))
+    conversation = sdk.poll_conversations([ConversationPollRequest(person_url=person, type="st")]).data[0]
+    assert ("us", "Lunch on Friday?") in [(message.sender, message.text) for message in conversation.messages]
