@@ -246,6 +246,8 @@ def test_the_input_schema_is_flat_closed_and_every_field_is_described(tool: str)
     assert schema.get("additionalProperties") is False
     undocumented = [name for name, prop in all_properties(schema) if not prop.get("description")]
     assert undocumented == []
+    nullable = [n for n, p in schema["properties"].items() if {"type": "null"} in p.get("anyOf", [])]
+    assert nullable == [], "optional arguments are shown as their plain type"
 
 
 @pytest.mark.parametrize(("operation", "path", "minimum", "maximum"), NUMERIC_BOUNDS)
