@@ -6,6 +6,7 @@ are all created on first use, so ``tools/list`` answers as fast as the SDK allow
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 
 from linkedapi_mcp.catalog import CATALOG, by_operation_name
 from linkedapi_mcp.catalog.spec import Operation
@@ -22,7 +24,7 @@ from linkedapi_mcp.server.instructions import build_instructions
 from linkedapi_mcp.server.ledger import Ledger, account_key
 from linkedapi_mcp.server.runner import Backend, Runner
 from linkedapi_mcp.server.timing import PollPolicy, wait_budget
-from linkedapi_mcp.server.tools import CancelOutcome, all_specs, tool_function
+from linkedapi_mcp.server.tools import CancelOutcome, ToolSpec, all_specs, tool_function
 from linkedapi_mcp.server.validation import ValidateArguments
 from linkedapi_mcp.settings import Settings
 
@@ -52,14 +54,14 @@ def _version() -> str:
 class ServerState:
     """Everything a tool call needs, created lazily and shared by every connection of this process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, sandbox: Sandbox | None = None) -> None:
         self.settings = settings
         self._runner: Runner | None = None
         self._ledger: Ledger | None = None
         self._default: Backend | None = None
         self._by_headers: dict[str, Backend] = {}
         self._clients: list[LinkedApiClient] = []
-        self.sandbox: Sandbox | None = None
+        self.sandbox: Sandbox | None = sandbox
         # The embedded sandbox's workflows die with this process, so its ledger account is
         # per process: a later run can never mistake an old sandbox handle for a live one.
         self._sandbox_account = account_key("embedded-sandbox", secrets.token_hex(16))
@@ -220,17 +222,37 @@ def _reporter(ctx: Context) -> Any:
     return report
 
 
+@functools.cache
+def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
+    """Every tool's spec and SDK ``Tool``, built once per process (schema generation is the slow part)."""
+    specs = tuple(all_specs(CATALOG))
+    tools = tuple(
+        Tool.from_function(
+            tool_function(spec),
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            annotations=spec.annotations,
+            structured_output=True,
+        )
+        for spec in specs
+    )
+    return specs, tools
+
+
 def build_server(settings: Settings | None = None, *, http: bool = False) -> MCPServer[Any]:
     """The configured MCP server. Raises ``ConfigurationError`` for a half-set token pair."""
     return build(settings, http=http)[0]
 
 
-def build(settings: Settings | None = None, *, http: bool = False) -> tuple[MCPServer[Any], ServerState]:
-    """The server and its state (the state gives tests and the CLI the embedded sandbox)."""
+def build(
+    settings: Settings | None = None, *, http: bool = False, sandbox: Sandbox | None = None
+) -> tuple[MCPServer[Any], ServerState]:
+    """The server and its state. ``sandbox`` replaces the embedded one (tests control its clock)."""
     settings = settings or Settings()
     settings.check()
-    state = ServerState(settings)
-    specs = all_specs(CATALOG)
+    state = ServerState(settings, sandbox=sandbox)
+    specs, tools = prebuilt_tools()
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[ServerState]:
@@ -252,18 +274,10 @@ def build(settings: Settings | None = None, *, http: bool = False) -> tuple[MCPS
             sandbox=settings.uses_sandbox, http=http, dedupe_window=settings.dedupe_window_seconds
         ),
         middleware=[ValidateArguments({spec.name: spec for spec in specs})],
+        tools=list(tools),
         lifespan=lifespan,
         log_level=settings.log_level,
     )
-    for spec in specs:
-        server.add_tool(
-            tool_function(spec, state),
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=True,
-        )
     return server, state
 
 

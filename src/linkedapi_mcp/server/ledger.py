@@ -133,10 +133,20 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            # Switching to WAL and creating the schema can meet another process doing the same
+            # at that moment; SQLite does not always wait on its busy handler there, so retry.
+            for attempt in range(100):
+                try:
+                    conn.execute("PRAGMA busy_timeout=10000")
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    conn.executescript(_SCHEMA)
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 99:
+                        conn.close()
+                        raise
+                    time.sleep(0.02)
             self._conn = conn
         return self._conn
 

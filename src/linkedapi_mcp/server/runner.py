@@ -52,6 +52,10 @@ STALE_CLAIM_SECONDS = 60.0
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 
 # Sends one progress notification: (progress counter, human message).
+# [INFERRED] Linked API reports a cancelled workflow as failed; these reasons mean "cancelled"
+# (the sandbox uses workflowCancelled), which is an outcome, not an error.
+CANCELLED_REASONS = frozenset({"workflowCancelled", "cancelled", "workflowCanceled"})
+
 Report = Callable[[float, str], Awaitable[None]]
 
 
@@ -381,6 +385,10 @@ class Runner:
                 failure = snapshot.failure or {}
                 reason = str(failure.get("reason", "unknownError"))
                 text = str(failure.get("message", ""))
+                if reason in CANCELLED_REASONS:
+                    row = await self.ledger.record_cancelled(row.id)
+                    await progress(f"{op.title}: cancelled.")
+                    return self._envelope(backend, op, row, status="cancelled", message=text or None)
                 await self.ledger.record_failed(row.id, error_type=reason, message=text)
                 await progress(f"{op.title}: failed ({reason}).")
                 from linkedapi_mcp.client.errors import WorkflowFailedError

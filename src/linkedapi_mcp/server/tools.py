@@ -154,8 +154,13 @@ def _pre_parse(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tool_function(spec: ToolSpec, state: ServerState) -> Callable[..., Awaitable[BaseModel]]:
-    """The generated function ``add_tool`` inspects: flat keyword parameters plus a Context."""
+def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
+    """The generated function ``add_tool`` inspects: flat keyword parameters plus a Context.
+
+    It finds the server state through the lifespan context rather than a closure, so the tool
+    objects (whose schemas take a while to generate) are built once per process and shared by
+    every server instance (see :func:`linkedapi_mcp.server.app.prebuilt_tools`).
+    """
     params: list[inspect.Parameter] = []
     annotations: dict[str, Any] = {}
     fields: list[tuple[str, Any]] = [
@@ -171,7 +176,8 @@ def tool_function(spec: ToolSpec, state: ServerState) -> Callable[..., Awaitable
     annotations["return"] = spec.output
 
     async def tool(**kwargs: Any) -> BaseModel:
-        ctx = kwargs.pop(ctx_name)
+        ctx: Context = kwargs.pop(ctx_name)
+        state = cast("ServerState", ctx.request_context.lifespan_context)
         model, extras = spec.parse(kwargs)
         return await spec.impl(state, ctx, model, extras)
 

@@ -1,0 +1,135 @@
+"""The workflow ledger: claims, reuse rules, persistence and sharing between processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from linkedapi_mcp.server.ledger import Claim, Ledger, account_key, canonical_args
+
+pytestmark = pytest.mark.anyio
+
+ARGS = {"personUrl": "https://www.linkedin.com/in/jane", "text": "Hello"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def claim(ledger: Ledger, *, args: dict[str, str] = ARGS, account: str = "acct", write: bool = True) -> Claim:
+    return await ledger.claim(
+        account=account,
+        operation="sendMessage",
+        arguments=args,
+        effect="write" if write else "read",
+        reuse_finished_within=600 if write else None,
+        stale_claim_after=60,
+    )
+
+
+def test_account_key_is_stable_and_reveals_nothing_of_the_tokens() -> None:
+    key = account_key("https://api.linkedapi.io", "secret-token-1", "secret-token-2")
+    assert key == account_key("https://api.linkedapi.io", "secret-token-1", "secret-token-2")
+    assert key != account_key("https://api.linkedapi.io", "secret-token-1", "other")
+    assert "secret" not in key
+    assert len(key) == 32
+
+
+def test_canonical_arguments_ignore_key_order() -> None:
+    assert canonical_args({"a": 1, "b": [1, 2]})[1] == canonical_args({"b": [1, 2], "a": 1})[1]
+    assert canonical_args({"a": 1})[1] != canonical_args({"a": 2})[1]
+
+
+async def test_an_identical_call_while_the_first_is_running_reuses_its_row(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    first = await claim(ledger)
+    await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason="queued", message=None)
+    second = await claim(ledger)
+    assert not first.existing
+    assert second.existing
+    assert second.row.workflow_id == "wf-1"
+    assert (await claim(ledger, args={**ARGS, "text": "Other"})).existing is False
+    assert (await claim(ledger, account="someone-else")).existing is False
+
+
+async def test_a_completed_write_is_reused_within_the_window_and_not_after(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    first = await claim(ledger)
+    await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
+    await ledger.record_completed(first.row.id, {"data": None, "errors": []})
+    clock.now += 599
+    assert (await claim(ledger)).existing
+    clock.now += 2
+    assert not (await claim(ledger)).existing
+
+
+async def test_a_completed_read_is_never_reused(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    first = await claim(ledger, write=False)
+    await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
+    await ledger.record_completed(first.row.id, {"data": [], "errors": []})
+    assert not (await claim(ledger, write=False)).existing
+
+
+async def test_a_refused_start_releases_its_claim_so_the_call_can_be_retried(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    first = await claim(ledger)
+    await ledger.release(first.row.id)
+    assert not (await claim(ledger)).existing
+
+
+async def test_a_claim_left_by_a_dead_process_turns_into_outcome_unknown(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    orphan = await claim(ledger)
+    clock.now += 61
+    again = await claim(ledger)
+    assert again.existing
+    assert again.row.id == orphan.row.id
+    assert again.row.state == "outcome_unknown"
+
+
+async def test_the_ledger_survives_reopening(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    first = await claim(ledger)
+    await ledger.record_start(first.row.id, workflow_id="wf-9", status="running", pending_reason=None, message=None)
+    ledger.close()
+    reopened = Ledger(tmp_path / "l.db")
+    [row] = await reopened.find("wf-9")
+    assert row.state == "running"
+    assert row.arguments == ARGS
+
+
+async def test_two_processes_claiming_the_same_call_at_once_get_one_new_row(tmp_path: Path) -> None:
+    # Two Ledger objects on one file behave like two server processes: separate connections,
+    # separate locks; only SQLite's write lock stands between them.
+    ledgers = [Ledger(tmp_path / "shared.db"), Ledger(tmp_path / "shared.db")]
+    results: list[Claim] = []
+
+    async def one(ledger: Ledger) -> None:
+        results.append(await claim(ledger))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(8):
+            tg.start_soon(one, ledgers[i % 2])
+    assert sum(not c.existing for c in results) == 1
+    assert len({c.row.id for c in results}) == 1
+
+
+async def test_typical_duration_is_the_median_of_completed_runs(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    assert await ledger.typical_duration("sendMessage") is None
+    for i, seconds in enumerate((10, 40, 20)):
+        row = (await claim(ledger, args={"n": str(i)})).row
+        await ledger.record_start(row.id, workflow_id=f"wf-{i}", status="pending", pending_reason=None, message=None)
+        clock.now += seconds
+        await ledger.record_completed(row.id, {})
+    assert await ledger.typical_duration("sendMessage") == 20

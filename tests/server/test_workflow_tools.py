@@ -1,0 +1,281 @@
+"""Workflow tools through a real MCP client (both protocol eras): wait, hand back, resume, dedupe.
+
+The sandbox clock is frozen unless a test says otherwise; ``sandbox.advance`` moves workflows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import time
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+
+from linkedapi_mcp.client import LinkedApiClient
+from linkedapi_mcp.sandbox import Sandbox, WorkingHours
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+TextOf = Callable[[CallToolResult], str]
+HOUR = 3600.0
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+async def test_a_fast_fetch_returns_its_typed_result_in_the_first_call(
+    any_era_client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    sandbox.set_speed(100_000)  # ~30 s of LinkedIn work in well under a millisecond
+    person = sandbox.samples()["personUrls"][0]
+    out = data(await any_era_client.call_tool("fetch_person", {"personUrl": person, "retrieveSkills": True}))
+    assert out["status"] == "completed"
+    assert out["backend"] == "sandbox"
+    assert out["result"]["publicUrl"] == person
+    assert isinstance(out["result"]["skills"], list)
+    assert out["workflowId"]
+    assert upstream.posts == 1
+
+
+async def test_a_slow_search_hands_back_a_handle_with_progress_then_get_workflow_result_returns_it(
+    any_era_client: Client, sandbox: Sandbox, upstream: Any, progress: Any
+) -> None:
+    first = data(
+        await any_era_client.call_tool(
+            "search_people", {"term": "engineer", "limit": 3, "waitSeconds": 0.05}, progress_callback=progress
+        )
+    )
+    assert first["status"] == "pending"
+    assert first["pendingReason"] == "queued"
+    assert first["result"] is None
+    assert first["pollAfterSeconds"] >= 1
+    assert "get_workflow_result" in first["message"]
+    assert progress.messages
+    assert "queued" in progress.messages[0]
+
+    sandbox.advance(HOUR)
+    done = data(await any_era_client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+    assert done["status"] == "completed"
+    assert done["operationName"] == "searchPeople"
+    assert len(done["result"]) == 3
+    assert all("publicUrl" in person for person in done["result"])
+
+    # Asking again is answered from the ledger: no upstream request.
+    before = len(sandbox.requests)
+    again = data(await any_era_client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+    assert again["result"] == done["result"]
+    assert len(sandbox.requests) == before
+
+
+async def test_progress_follows_each_status_change_with_increasing_values(
+    client: Client, sandbox: Sandbox, upstream: Any, progress: Any
+) -> None:
+    async def move_on() -> None:
+        await upstream.until(lambda: upstream.posts == 1)
+        sandbox.advance(3)  # past the start delay: queued → running
+        seen = upstream.gets
+        await upstream.until(lambda: upstream.gets >= seen + 2)  # the server has seen it running
+        sandbox.advance(HOUR)  # → completed
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(move_on)
+        out = data(
+            await client.call_tool(
+                "search_people", {"term": "nurse", "limit": 2, "waitSeconds": 5}, progress_callback=progress
+            )
+        )
+    assert out["status"] == "completed"
+    joined = " | ".join(progress.messages)
+    assert "queued" in joined
+    assert "running" in joined
+    assert "completed" in joined
+    assert progress.values == sorted(set(progress.values))
+
+
+async def test_wait_seconds_zero_returns_the_handle_without_polling(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    out = data(await client.call_tool("search_companies", {"term": "freight", "waitSeconds": 0}))
+    assert out["status"] == "pending"
+    assert out["workflowId"]
+    assert upstream.posts == 1
+    assert upstream.gets == 0
+
+
+async def test_identical_sends_in_sequence_post_once(any_era_client: Client, sandbox: Sandbox, upstream: Any) -> None:
+    args = {"personUrl": sandbox.samples()["connectionUrls"][0], "text": "Hi! Coffee next week?", "waitSeconds": 0}
+    first = data(await any_era_client.call_tool("send_message", args))
+    second = data(await any_era_client.call_tool("send_message", args))
+    assert second["workflowId"] == first["workflowId"]
+    assert not first["deduplicated"]
+    assert second["deduplicated"]
+
+    sandbox.advance(HOUR)
+    completed = data(await any_era_client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+    assert completed["status"] == "completed"
+    # Still within the dedupe window: the finished send is returned, not repeated.
+    third = data(await any_era_client.call_tool("send_message", {**args, "waitSeconds": 30}))
+    assert third["status"] == "completed"
+    assert third["deduplicated"]
+    assert upstream.posts == 1
+
+    # A different text is a different message.
+    data(await any_era_client.call_tool("send_message", {**args, "text": "Another message"}))
+    assert upstream.posts == 2
+
+
+async def test_identical_sends_at_the_same_moment_post_once(client: Client, sandbox: Sandbox, upstream: Any) -> None:
+    args = {"personUrl": sandbox.samples()["connectionUrls"][1], "text": "Same moment", "waitSeconds": 0}
+    results: list[dict[str, Any]] = []
+
+    async def send() -> None:
+        results.append(data(await client.call_tool("send_message", args)))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(send)
+    assert upstream.posts == 1
+    assert len({r["workflowId"] for r in results}) == 1
+    assert sorted(r["deduplicated"] for r in results) == [False, True, True]
+
+
+async def test_a_dropped_connection_after_an_accepted_post_is_outcome_unknown_and_never_resent(
+    any_era_client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    sandbox.faults.add("dropAfterAccept")
+    args = {"personUrl": sandbox.samples()["connectionUrls"][2], "text": "Did this arrive?"}
+    first = data(await any_era_client.call_tool("send_message", args))
+    assert first["status"] == "outcome_unknown"
+    assert first["workflowId"] is None
+    assert "list_workflows" in first["message"]
+
+    again = data(await any_era_client.call_tool("send_message", args))
+    assert again["status"] == "outcome_unknown"
+    assert again["deduplicated"]
+    assert upstream.posts == 1
+
+    listed = data(await any_era_client.call_tool("list_workflows", {}))
+    assert listed["workflows"][0]["status"] == "outcome_unknown"
+    assert listed["workflows"][0]["arguments"]["text"] == "Did this arrive?"
+
+
+async def test_cancelling_the_call_stops_polling_and_keeps_the_handle(
+    any_era_client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    with anyio.move_on_after(5):  # safety net: the scope below is cancelled long before
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(any_era_client.call_tool, "search_people", {"term": "designer", "waitSeconds": 30})
+            await upstream.until(lambda: upstream.gets >= 3)  # polling every few ms (1000× schedule)
+            tg.cancel_scope.cancel()
+    await anyio.sleep(0.05)  # let the cancellation reach the server
+    settled = upstream.gets
+    await anyio.sleep(0.15)  # dozens of polls would happen here if it were still polling
+    assert upstream.gets == settled
+
+    listed = data(await any_era_client.call_tool("list_workflows", {}))
+    [row] = listed["workflows"]
+    assert row["operationName"] == "searchPeople"
+    assert row["status"] == "pending"
+    assert row["workflowId"]
+
+
+async def test_outside_working_hours_returns_at_once_with_the_opening_time(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    sandbox.set_working_hours(WorkingHours(days=(5, 6), start=time(9), end=time(17)))  # weekends only
+    out = data(
+        await client.call_tool("fetch_person", {"personUrl": sandbox.samples()["personUrls"][1], "waitSeconds": 30})
+    )
+    assert out["status"] == "pending"
+    assert out["pendingReason"] == "outsideWorkingHours"
+    assert "working hours open at Sat" in out["message"]
+    assert out["pollAfterSeconds"] is None
+    assert upstream.gets == 0
+
+
+async def test_cancel_workflow_stops_it_and_its_result_says_cancelled(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    started = data(await client.call_tool("search_people", {"term": "chef", "waitSeconds": 0}))
+    cancelled = data(await client.call_tool("cancel_workflow", {"workflowId": started["workflowId"]}))
+    assert cancelled["cancelled"] is True
+    before = len(sandbox.requests)
+    out = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert out["status"] == "cancelled"
+    assert len(sandbox.requests) == before
+    again = data(await client.call_tool("cancel_workflow", {"workflowId": started["workflowId"]}))
+    assert again["cancelled"] is False
+    assert "already ended" in again["message"]
+
+
+async def test_a_failed_workflow_is_an_error_naming_the_reason_and_what_to_do(
+    client: Client, sandbox: Sandbox, text_of: TextOf
+) -> None:
+    started = data(await client.call_tool("search_people", {"term": "pilot", "waitSeconds": 0}))
+    sandbox.sign_out()
+    result = await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]})
+    assert result.is_error
+    assert "[linkedinAccountSignedOut]" in text_of(result)
+    assert "reconnect" in text_of(result)
+
+
+async def test_an_action_error_without_data_is_an_error_with_its_type(
+    client: Client, sandbox: Sandbox, text_of: TextOf
+) -> None:
+    sandbox.set_speed(100_000)
+    result = await client.call_tool("fetch_person", {"personUrl": "https://www.linkedin.com/in/nobody-here-xyz"})
+    assert result.is_error
+    assert text_of(result).endswith("[personNotFound] The provided URL is not an existing LinkedIn person.")
+
+
+async def test_direct_reads_complete_in_one_call_without_a_workflow(client: Client, upstream: Any) -> None:
+    out = data(await client.call_tool("get_account_info", {}))
+    assert out["status"] == "completed"
+    assert out["workflowId"] is None
+    assert out["result"]["name"]
+    assert upstream.posts == 0
+
+
+async def test_get_workflow_result_needs_the_operation_only_for_workflows_it_never_saw(
+    client: Client, sandbox: Sandbox, text_of: TextOf
+) -> None:
+    # A workflow started outside this server (e.g. by the official MCP server or an SDK).
+    async with LinkedApiClient(
+        linked_api_token="x", identification_token="y", base_url=sandbox.base_url, transport=sandbox.transport()
+    ) as raw:
+        started = await raw.start_workflow({"actionType": "st.retrieveSSI"})
+    sandbox.advance(HOUR)
+
+    unknown = await client.call_tool("get_workflow_result", {"workflowId": started.workflowId})
+    assert unknown.is_error
+    assert "operationName" in text_of(unknown)
+    out = data(
+        await client.call_tool(
+            "get_workflow_result", {"workflowId": started.workflowId, "operationName": "retrieveSSI"}
+        )
+    )
+    assert out["status"] == "completed"
+    assert out["result"]["ssi"] is not None
+    # Now it is in the ledger: the operation is no longer needed.
+    assert data(await client.call_tool("get_workflow_result", {"workflowId": started.workflowId}))["result"]
+
+
+async def test_handles_are_bound_to_the_account_that_started_them(
+    settings: Settings, sandbox: Sandbox, text_of: TextOf
+) -> None:
+    # Two server processes sharing one ledger file, each on its own embedded-sandbox account.
+    mine, _ = build(settings, sandbox=sandbox)
+    theirs, _ = build(settings, sandbox=sandbox)
+    async with Client(mine) as a, Client(theirs) as b:
+        started = data(await a.call_tool("search_people", {"term": "x", "waitSeconds": 0}))
+        result = await b.call_tool("get_workflow_result", {"workflowId": started["workflowId"]})
+    assert result.is_error
+    assert "different Linked API account" in text_of(result)
