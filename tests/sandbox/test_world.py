@@ -198,6 +198,16 @@ def test_accepting_an_invitation_connects_and_emits_a_network_event(world: World
                for i in data(world, {"actionType": "st.retrieveInvitations"}))
 
 
+def test_an_accepted_request_becomes_a_connection_with_a_network_event(world: World) -> None:
+    url = world.samples()["pendingUrls"][0]
+    run(world, {"actionType": "st.syncNetwork"})
+    world.accept_pending_request(url, NOW + timedelta(minutes=1))
+    assert data(world, {"actionType": "st.checkConnectionStatus", "personUrl": url}) == {
+        "connectionStatus": "connected"}
+    assert [e["type"] for e in world.poll_network({"type": "connectionAccepted"})["events"]] == ["connectionAccepted"]
+    assert world.poll_network({"since": "2026-08-21T00:00:00Z"})["events"] == []
+
+
 def test_removing_a_connection_makes_it_a_non_connection(world: World) -> None:
     url = world.samples()["connectionUrls"][0]
     assert run(world, {"actionType": "st.removeConnection", "personUrl": url})["success"]
@@ -234,8 +244,9 @@ def test_a_created_post_opens_by_url_and_urn_and_is_listed_as_mine(world: World)
     assert by_urn["url"] == made["postUrl"]
     assert by_urn["viewerState"]["isOwn"] is True
     assert by_urn["hashtags"] == ["#python"]
-    mine = world.me.posts[0]
-    assert mine.url == made["postUrl"]
+    own = run(world, {"actionType": "st.openPersonPage", "personUrl": world.me.public_url,
+                      "then": [{"actionType": "st.retrievePersonPosts", "limit": 1}]})
+    assert own["data"]["then"][0]["data"][0]["url"] == made["postUrl"]
 
 
 def test_a_reply_to_a_comment_is_counted_on_it(world: World) -> None:
@@ -283,7 +294,7 @@ def _first(key: str) -> Callable[[World], str]:
 
 ERROR_CASES: list[tuple[str, str, Callable[[World], str], dict[str, Any]]] = [
     ("personNotFound", "st.openPersonPage", _nf("personUrl"), {}),
-    ("selfProfileNotAllowed", "st.openPersonPage", _sp("me"), {}),
+    ("selfProfileNotAllowed", "st.openPersonPage", _sp("me"), {"basicInfo": True}),
     ("companyNotFound", "st.openCompanyPage", _nf("companyUrl"), {}),
     ("postNotFound", "st.openPost", _nf("postUrl"), {}),
     ("jobNotFound", "st.openJob", _nf("jobUrl"), {}),
@@ -307,6 +318,7 @@ ERROR_CASES: list[tuple[str, str, Callable[[World], str], dict[str, Any]]] = [
     ("replyingNotAllowed", "st.replyToComment", _sp("replyingNotAllowedComment"), {"text": "hi"}),
     ("repostNotAllowed", "st.createRepost", _sp("repostNotAllowedPost"), {}),
     ("alreadyReposted", "st.createRepost", _sp("alreadyRepostedPost"), {}),
+    ("filterNotApplied", "st.searchPosts", lambda w: "video", {"filter": {"contentType": "liveVideos"}}),
     ("noPostingPermission", "st.reactToPost", _first("postUrls"),
      {"type": "like", "companyUrl": "https://www.linkedin.com/company/northwind-analytics"}),
 ]
@@ -314,7 +326,7 @@ ERROR_CASES: list[tuple[str, str, Callable[[World], str], dict[str, Any]]] = [
 _TARGET_KEY = {"st.openPersonPage": "personUrl", "st.openCompanyPage": "companyUrl", "st.openPost": "postUrl",
                "st.openJob": "jobUrl", "st.reactToComment": "commentUrl", "st.replyToComment": "commentUrl",
                "st.manageConversation": "threadId", "st.commentOnPost": "postUrl", "st.createRepost": "postUrl",
-               "st.reactToPost": "postUrl"}
+               "st.reactToPost": "postUrl", "st.searchPosts": "term"}
 
 
 @pytest.mark.parametrize(("error", "action", "target", "params"), ERROR_CASES,

@@ -135,7 +135,8 @@ class Person:
 
     @property
     def location_full(self) -> str:
-        return f"{self.city}, {self.region}, {self.country}"
+        parts = [self.city, self.region, self.country]
+        return ", ".join(x for i, x in enumerate(parts) if x not in parts[:i])  # no "Singapore, Singapore"
 
     @property
     def company_name(self) -> str | None:

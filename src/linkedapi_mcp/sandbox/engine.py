@@ -371,7 +371,9 @@ def _since_filter(node: Json) -> datetime | None:
 @handler("st.openPersonPage")
 def _open_person(w: World, node: Json, target: Any, now: datetime) -> Outcome:
     p = _person_of(w, node, target)
-    if p is w.me:
+    # [INFERRED] your own profile refuses basic info (selfProfileNotAllowed, §5.3 fetchPerson) but may
+    # host child retrievals, so your own posts stay reachable with basicInfo false.
+    if p is w.me and node.get("basicInfo"):
         raise ActionError("selfProfileNotAllowed")
     return Outcome(data=w.person_full(p) if node.get("basicInfo") else {}, child_target=p)
 
@@ -691,6 +693,9 @@ def _post_matches(w: World, post: Post, term: str | None, f: Json, now: datetime
 def _search_posts(w: World, node: Json, target: Any, now: datetime) -> Outcome:
     url = node.get("customSearchUrl")
     term, f = (_keywords(url), {}) if url else (node.get("term"), node.get("filter") or {})
+    if f.get("contentType") == "liveVideos":
+        # [INFERRED] the sandbox's one unsupported filter: reproduces filterNotApplied deterministically.
+        raise ActionError("filterNotApplied")
     found = [p for p in w.posts if _post_matches(w, p, term, f, now)]
     if f.get("sort") == "latest":
         found.sort(key=lambda p: (p.time, p.id), reverse=True)

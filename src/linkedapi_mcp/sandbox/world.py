@@ -420,6 +420,7 @@ class World:
             known = [m for m in t.messages if self._captured(m) or (sync is not None and m.time <= sync[1])]
             if not known:
                 continue
+            # [INFERRED] a synced conversation is read from its start, so its history is complete.
             threads.append({"threadId": t.id, "type": t.type, "personUrn": p.urn,
                             "historyFrom": iso(min(m.time for m in known)),
                             "historyComplete": sync is not None})
@@ -500,6 +501,16 @@ class World:
         threads = self.threads_with(p, "st")
         thread = threads[0] if threads else self.new_thread(p, "st")
         return self._inbox_message(self.add_message(thread, "them", text, now))
+
+    def accept_pending_request(self, person_url: str, now: datetime) -> dict[str, Any]:
+        """The person accepts your pending request: a connection plus a ``connectionAccepted`` event."""
+        p = self.find_person(person_url)
+        if p is None or p.idx not in self.pending:
+            raise SandboxRequestError("notPending", "There is no pending connection request to this person.", 404)
+        del self.pending[p.idx]
+        self.connections[p.idx] = now
+        self.network_event("connectionAccepted", p, now)
+        return self.connection_item(p)
 
     def new_thread(self, p: Person, type_: str) -> Thread:
         digest = hashlib.sha256(f"{self.seed}:{p.member_id}:{type_}:{len(self.threads)}".encode()).hexdigest()
