@@ -32,7 +32,12 @@ _INPUT = {
     },
     "additionalProperties": False,
 }
-_EXACT_VERSION = {"type": "string", "minLength": 1, "maxLength": 255, "not": {"pattern": r"^(latest|[\^~><=].*|.*[x*])$"}}
+_EXACT_VERSION = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "not": {"pattern": r"^(latest|[\^~><=].*|.*[x*])$"},
+}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["$schema", "name", "description", "version", "packages"],
