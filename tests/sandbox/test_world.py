@@ -208,6 +208,19 @@ def test_an_accepted_request_becomes_a_connection_with_a_network_event(world: Wo
     assert world.poll_network({"since": "2026-08-21T00:00:00Z"})["events"] == []
 
 
+def test_captured_messages_and_network_changes_are_drained_once_as_webhook_events(world: World) -> None:
+    person = world.samples()["connectionUrls"][0]
+    world.inject_incoming_message(person, "before monitoring", NOW)
+    run(world, [{"actionType": "st.syncInbox"}, {"actionType": "st.syncNetwork"}])
+    world.inject_incoming_message(person, "after monitoring", NOW + timedelta(minutes=1))
+    world.inject_invitation(world.samples()["personUrls"][0], NOW + timedelta(minutes=2))
+    events = world.drain_events()
+    assert [e["type"] for e in events] == ["inbox.messageReceived", "network.connectionRequestReceived"]
+    assert events[0]["data"]["text"] == "after monitoring"
+    assert events[0]["id"] == f"inbox.messageReceived:{events[0]['data']['messageId']}"
+    assert world.drain_events() == []
+
+
 def test_removing_a_connection_makes_it_a_non_connection(world: World) -> None:
     url = world.samples()["connectionUrls"][0]
     assert run(world, {"actionType": "st.removeConnection", "personUrl": url})["success"]

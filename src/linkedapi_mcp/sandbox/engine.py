@@ -112,11 +112,11 @@ def _run(world: World, node: Json, target: Any, now: datetime) -> Json:
             raise ActionError("limitExceeded")
         result = HANDLERS[action](world, node, target, now)
     except ActionError as exc:
-        world.action_log.append((action, False, now))
+        world.record_action(action, False, now)
         out["success"] = False
         out["error"] = exc.as_error()
         return out
-    world.action_log.append((action, True, now))
+    world.record_action(action, True, now)
     out["success"] = True
     then = node.get("then")
     if spec.data == "array":

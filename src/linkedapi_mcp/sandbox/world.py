@@ -101,6 +101,8 @@ class World:
         self.synced: dict[tuple[int, str], tuple[datetime, datetime]] = {}
         self.network_events: list[Json] = []
         self.action_log: list[tuple[str, bool, datetime]] = []
+        self._usage: dict[str, list[datetime]] = {}  # successful actions per limit category
+        self._events: list[Json] = []  # inbox/network events not yet handed to the webhook layer
         self.notes_sent: list[datetime] = []
         self.limits: dict[tuple[str, str], Json] = {}
         self.reset_limits()
@@ -354,7 +356,21 @@ class World:
     def add_message(self, thread: Thread, sender: str, text: str, now: datetime) -> Message:
         msg = Message(self.next_id("msg-"), thread, sender, text, now)
         thread.messages.append(msg)
+        if self._captured(msg):
+            # [INFERRED] every captured message (either direction) is an inbox.messageReceived event.
+            d = self._inbox_message(msg)
+            keys = ("type", "threadId", "personUrn", "personHashedUrl", "personPublicUrl", "personUrl")
+            data = {**{k: d[k] for k in keys}, "messageId": msg.id, "sender": msg.sender, "text": msg.text,
+                    "time": d["time"]}
+            self._events.append({"id": f"inbox.messageReceived:{msg.id}", "type": "inbox.messageReceived",
+                                 "createdAt": iso(now), "data": data})
         return msg
+
+    def drain_events(self) -> list[dict[str, Any]]:
+        """Inbox and network events since the last call, oldest first, shaped like webhook bodies
+        (fixture 16) minus ``data.accountId``, which the caller adds."""
+        events, self._events = self._events, []
+        return events
 
     def poll_conversations(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out: list[Json] = []
@@ -444,8 +460,12 @@ class World:
 
     def network_event(self, type_: str, p: Person, now: datetime) -> None:
         if self.network_since is not None and now >= self.network_since:
-            self.network_events.append({"id": self.next_id("nev-"), "type": type_, "personUrl": p.public_url,
-                                        "personUrn": p.urn, "detectedAt": iso(now)})
+            event = {"id": self.next_id("nev-"), "type": type_, "personUrl": p.public_url, "personUrn": p.urn,
+                     "detectedAt": iso(now)}
+            self.network_events.append(event)
+            self._events.append({"id": f"network.{type_}:{event['id']}", "type": f"network.{type_}",
+                                 "createdAt": iso(now), "data": {"personUrl": p.public_url, "personUrn": p.urn,
+                                                                 "detectedAt": iso(now)}})
 
     # --- stats and limits ------------------------------------------------------------------------
     def action_stats(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -476,12 +496,19 @@ class World:
     def reset_limits(self) -> None:
         self.limits = {(d["category"], d["period"]): dict(d) for d in DEFAULT_LIMITS}
 
-    def usage(self, category: str, period: str, now: datetime) -> int:
+    def record_action(self, action: str, success: bool, now: datetime) -> None:
+        """Log an executed action for /stats/actions and, if it succeeded, for its limit category."""
         from linkedapi_mcp.actions import ACTIONS
 
+        self.action_log.append((action, success, now))
+        category = ACTIONS[action].limit_category if action in ACTIONS else None
+        # [INFERRED] only successful actions use up a limit.
+        if success and category:
+            self._usage.setdefault(category, []).append(now)
+
+    def usage(self, category: str, period: str, now: datetime) -> int:
         start = window_start(period, now)
-        return sum(1 for a, ok, t in self.action_log
-                   if ok and start <= t <= now and a in ACTIONS and ACTIONS[a].limit_category == category)
+        return sum(1 for t in self._usage.get(category, ()) if start <= t <= now)
 
     def limit_usage(self, now: datetime) -> list[dict[str, Any]]:
         return [{"category": v["category"], "period": v["period"], "maxValue": v["maxValue"],
