@@ -392,3 +392,13 @@ async def test_limits_with_an_unknown_category_are_refused(client: httpx.AsyncCl
     response = await admin(client, "limits.set", {"accountId": account_id, "limits": [bogus]})
     assert response.status_code == 400
     assert "stTeleportations" in response.json()["error"]["message"]
+
+
+async def test_reset_drops_runtime_changes_to_the_account_and_working_hours(sandbox: Sandbox) -> None:
+    sandbox.set_account(seat="core", sales_navigator=False)
+    sandbox.set_working_hours(WorkingHours(days=(5,)))
+    sandbox.set_speed(5)
+    sandbox.reset()
+    assert (sandbox.config.seat, sandbox.config.sales_navigator, sandbox.config.working_hours) == ("plus", True, None)
+    assert sandbox.world.sales_navigator is True
+    assert sandbox.clock.speed == 0

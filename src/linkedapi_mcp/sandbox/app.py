@@ -177,6 +177,7 @@ class Sandbox:
             identification_token=identification_token,
             working_hours=working_hours,
         )
+        self._initial_config = self.config
         self._world_factory = world_factory or _world_factory_default()
         self._lock = threading.RLock()
         self.faults = FaultQueue()
@@ -206,8 +207,10 @@ class Sandbox:
         return self._lock
 
     def reset(self, seed: int | None = None) -> None:
-        """A fresh world, clock, workflow list, fault list and request log (optionally a new seed)."""
+        """Back to how the sandbox started: a fresh world, clock, workflow list, fault list and request
+        log; runtime changes (speed, working hours, account) are dropped. Optionally a new seed."""
         with self._lock:
+            self.config = self._initial_config
             if seed is not None:
                 self.config = replace(self.config, seed=seed)
             self._build(self.config)
