@@ -47,6 +47,10 @@ logger = logging.getLogger("linkedapi_mcp.client")
 
 T = TypeVar("T")
 
+# [INFERRED] Stainless timing (0.5 s doubling to 8 s, ≤25 % jitter, Retry-After up to 60 s); five
+# attempts (~7.5 s of waiting) ride out a short blip without hiding an outage from the agent.
+# A Retry-After beyond the cap is not shortened but refused (as openai-python does): the caller
+# gets RateLimitedError.retry_after and decides.
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
@@ -100,6 +104,9 @@ def classify(method: str, path: str, outcome: Outcome) -> Decision:
     """Decide whether a failed attempt may be retried, and what to raise otherwise."""
     idempotent = is_idempotent(method, path)
     fault = outcome.fault
+    # [INFERRED] As in the official SDK's poll loop (contract §1.2 point 4), an error envelope with
+    # a real type is final even on a 5xx; only envelope-less faults and rate limits are transient.
+    # A malformed 2xx is also retried for reads (a proxy glitch), never for a start.
     if fault is Fault.API_ERROR:
         assert outcome.error is not None
         return Decision(False, None, outcome.error)
