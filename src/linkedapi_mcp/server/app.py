@@ -24,7 +24,7 @@ from linkedapi_mcp.server.instructions import build_instructions
 from linkedapi_mcp.server.ledger import Ledger, account_key
 from linkedapi_mcp.server.runner import Backend, Runner
 from linkedapi_mcp.server.timing import PollPolicy, wait_budget
-from linkedapi_mcp.server.tools import CancelOutcome, ToolSpec, all_specs, tool_function
+from linkedapi_mcp.server.tools import CancelOutcome, ToolSpec, all_specs, clean_input_schema, tool_function
 from linkedapi_mcp.server.validation import ValidateArguments
 from linkedapi_mcp.settings import Settings
 
@@ -226,8 +226,9 @@ def _reporter(ctx: Context) -> Any:
 def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
     """Every tool's spec and SDK ``Tool``, built once per process (schema generation is the slow part)."""
     specs = tuple(all_specs(CATALOG))
-    tools = tuple(
-        Tool.from_function(
+    tools = []
+    for spec in specs:
+        tool = Tool.from_function(
             tool_function(spec),
             name=spec.name,
             title=spec.title,
@@ -235,9 +236,9 @@ def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
             annotations=spec.annotations,
             structured_output=True,
         )
-        for spec in specs
-    )
-    return specs, tools
+        tool.parameters = clean_input_schema(tool.parameters)
+        tools.append(tool)
+    return specs, tuple(tools)
 
 
 def build_server(settings: Settings | None = None, *, http: bool = False) -> MCPServer[Any]:

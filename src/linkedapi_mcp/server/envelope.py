@@ -23,25 +23,18 @@ class Outcome(BaseModel, Generic[D]):
     """What a tool call produced: the result, or where the workflow stands and what to do next."""
 
     status: Status = Field(
-        description=(
-            "completed: `result` holds the data. pending/running: not done yet, call get_workflow_result "
-            "with `workflowId`. outcome_unknown: the start may or may not have reached Linked API. "
-            "cancelled: stopped on request."
-        )
+        description="completed: see result. pending/running: call get_workflow_result(workflowId). "
+        "outcome_unknown: the start may not have reached Linked API."
     )
-    operationName: str = Field(description="Linked API operation, e.g. fetchPerson.")
-    workflowId: str | None = Field(None, description="Handle for get_workflow_result / cancel_workflow.")
-    result: D | None = Field(None, description="The operation's data when status is completed.")
-    errors: list[ActionError] = Field(
-        default_factory=list, description="Actions that failed inside a completed workflow; other data is valid."
-    )
-    pendingReason: str | None = Field(None, description="queued or outsideWorkingHours while pending.")
+    operationName: str
+    workflowId: str | None = None
+    result: D | None = None
+    errors: list[ActionError] = Field(default_factory=list, description="Failed actions; other data is valid.")
+    pendingReason: str | None = Field(None, description="queued or outsideWorkingHours.")
     message: str | None = Field(None, description="What happened and what to do next.")
-    pollAfterSeconds: int | None = Field(None, description="Suggested wait before calling get_workflow_result.")
-    deduplicated: bool = Field(
-        False, description="True when an identical earlier call's workflow was returned instead of a new one."
-    )
-    backend: BackendKind = Field(description="sandbox = synthetic data, nothing reaches LinkedIn.")
+    pollAfterSeconds: int | None = None
+    deduplicated: bool = Field(False, description="An identical earlier call's workflow, not a new one.")
+    backend: BackendKind = Field(description="sandbox: synthetic data, nothing reaches LinkedIn.")
 
 
 class WorkflowSummary(BaseModel):

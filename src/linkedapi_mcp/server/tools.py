@@ -30,14 +30,7 @@ if TYPE_CHECKING:
 WAIT_FIELD = "waitSeconds"
 _WAIT_INFO: FieldInfo = cast(
     FieldInfo,
-    Field(
-        None,
-        ge=0,
-        description=(
-            "Max seconds to wait for the result before returning a workflowId handle; 0 returns the handle at once. "
-            "Default: as long as your client allows."
-        ),
-    ),
+    Field(None, ge=0, description="Max seconds to wait before returning a handle; 0 = at once. Default: client limit."),
 )
 
 # Account-changing operations whose effect removes or undoes something (MCP: "destructive" =
@@ -143,6 +136,37 @@ class ToolSpec:
                 continue
             explicit[name] = value
         return self.params.model_validate(explicit), extras
+
+
+def clean_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The published input schema without pydantic's noise, as the catalog's own models show it.
+
+    The SDK builds the schema from a generated argument model, so the params models' schema
+    hooks do not apply: here optional arguments lose their ``anyOf [T, null]`` branch and
+    ``default: null`` (omitting an argument already means "not given"; clients fill ``anyOf``
+    poorly), and auto-generated titles ("Personurl", "send_messageArguments") go.
+    Validation is unaffected: it uses the params model, where null stays accepted.
+    """
+    out = {k: v for k, v in schema.items() if k != "title"}
+    properties: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = {k: v for k, v in prop.items() if k != "title"}
+        any_of = prop.get("anyOf")
+        if isinstance(any_of, list) and {"type": "null"} in any_of:
+            rest = [branch for branch in any_of if branch != {"type": "null"}]
+            del prop["anyOf"]
+            if prop.get("default", "") is None:
+                del prop["default"]
+            if len(rest) == 1:
+                prop = {**rest[0], **prop}
+            else:
+                prop["anyOf"] = rest
+        properties[name] = prop
+    if "properties" in schema:
+        out["properties"] = properties
+    # True to what happens: the validation middleware refuses unknown arguments by name.
+    out["additionalProperties"] = False
+    return out
 
 
 def _pre_parse(args: dict[str, Any]) -> dict[str, Any]:
@@ -331,4 +355,12 @@ def all_specs(catalog: Mapping[str, Operation]) -> list[ToolSpec]:
     return [operation_spec(op) for op in catalog.values()] + list(WORKFLOW_TOOLS)
 
 
-__all__ = ["WORKFLOW_TOOLS", "CancelOutcome", "ToolSpec", "all_specs", "annotations_for", "tool_function"]
+__all__ = [
+    "WORKFLOW_TOOLS",
+    "CancelOutcome",
+    "ToolSpec",
+    "all_specs",
+    "annotations_for",
+    "clean_input_schema",
+    "tool_function",
+]
