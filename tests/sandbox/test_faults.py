@@ -149,3 +149,19 @@ async def test_in_process_a_slow_answer_past_the_read_timeout_is_a_read_timeout(
         assert len(sandbox.workflows()) == 1
         sandbox.faults.add("slow", seconds=0.01)
         assert (await c.get("/account", timeout=1)).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_a_rule_only_hits_its_method_and_path_and_an_unlimited_one_stays_until_cleared() -> None:
+    sandbox = Sandbox(speed=0)
+    sandbox.faults.add("serverError", method="GET", path="/workflows/", count=None)
+    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url, headers=TOKENS) as c:
+        started = await c.post("/workflows", json={"actionType": "st.retrieveSSI"})
+        assert started.status_code == 200
+        workflow_id = started.json()["result"]["workflowId"]
+        for _ in range(3):
+            assert (await c.get(f"/workflows/{workflow_id}")).status_code == 503
+        assert (await c.get("/account")).status_code == 200
+        assert (await c.delete("/_sandbox/faults")).json() == {"faults": []}
+        assert (await c.get(f"/workflows/{workflow_id}")).status_code == 200
+    assert [e.fault for e in sandbox.requests][:4] == [None, "serverError", "serverError", "serverError"]
