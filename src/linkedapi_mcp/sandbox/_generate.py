@@ -399,7 +399,10 @@ def generate(seed: int, epoch: datetime) -> Universe:
                  else "midSeniorLevel" if "Senior" in title or "Manager" in title else r.choice(
                      ["entryLevel", "associate", "midSeniorLevel", "internship"]))
         cur = N.CURRENCY_BY_COUNTRY.get(c.country_code, "usd")
-        base = r.randint(40, 160) * 1000
+        # Salaries in local currency: a USD-like base scaled by a rough exchange factor.
+        factor = {"inr": 40, "jpy": 120, "krw": 1100, "sek": 9, "nok": 9, "dkk": 6, "cny": 5, "twd": 25,
+                  "brl": 3, "mxn": 12, "ngn": 600, "czk": 18, "pln": 3, "aed": 3, "sar": 3}.get(cur, 1)
+        base = r.randint(40, 160) * 1000 * factor
         jobs.append(Job(
             id=g.uid(3_900_000_000, 4_499_999_999), title=title, company=c, function=N.JOB_FUNCTIONS[function],
             location=f"{c.city}, {c.region}, {c.country}", country_code=c.country_code,
@@ -407,7 +410,8 @@ def generate(seed: int, epoch: datetime) -> Universe:
             employment=r.choices(["fullTime", "partTime", "contract", "internship", "temporary"],
                                  weights=[12, 2, 3, 1 if level != "internship" else 20, 1])[0],
             experience=level, posted=g.ago(45, 0.05), applicants=r.randint(0, 400),
-            salary={"currency": cur, "minAmount": float(base), "maxAmount": float(base + r.randint(10, 50) * 1000),
+            salary={"currency": cur, "minAmount": float(base),
+                    "maxAmount": float(base + r.randint(10, 50) * 1000 * factor),
                     "period": "yearly"} if r.random() < 0.6 else None,
             description=f"{c.name} is hiring a {title} to join our {N.JOB_FUNCTIONS[function]} team in {c.city}. "
                         f"You will work with {N.SPECIALTIES[c.industry]}.",
@@ -420,7 +424,7 @@ def generate(seed: int, epoch: datetime) -> Universe:
     conn_people = [people[i] for i in sorted(connections)]
     talkers = [injection, no_msg, *r.sample([p for p in conn_people if p not in (injection, no_msg)], 13)]
     for n, p in enumerate(talkers):
-        th = Thread(id="2-" + g.token(40, string.ascii_letters + string.digits + "="), type="st", person=p)
+        th = Thread(id="2-" + g.token(40), type="st", person=p)
         start = g.ago(60, 3)
         mine_t, theirs_t = r.choice(N.MESSAGE_PAIRS)
         texts = [("us", mine_t), ("them", theirs_t)]
