@@ -289,3 +289,17 @@ def test_a_sent_message_shows_in_the_synced_conversation(sdk: Any, live: ServerT
     run(sdk.send_message, _model(sdk.send_message, {"personUrl": person, "text": "Lunch on Friday?"}))
     conversation = sdk.poll_conversations([ConversationPollRequest(person_url=person, type="st")]).data[0]
     assert ("us", "Lunch on Friday?") in [(message.sender, message.text) for message in conversation.messages]
+
+
+def test_the_sdk_sees_parking_outside_working_hours_and_queueing(sdk: Any, live: ServerThread) -> None:
+    live.sandbox.set_speed(0)
+    hours = {"timezone": "Europe/Berlin", "days": ["tue", "wed"], "start": "09:00", "end": "17:00"}
+    requests.post(f"{live.base_url}/_sandbox/working-hours", json=hours, timeout=5)
+    first = sdk.retrieve_ssi.execute()
+    second = sdk.retrieve_performance.execute()
+    parked = sdk.retrieve_ssi.status(first.workflow_id)
+    assert (parked.workflow_status, parked.pending_reason) == ("pending", "outsideWorkingHours")
+    assert parked.message.endswith("open at Tue, Nov 24, 09:00 (Europe/Berlin).")
+    assert sdk.retrieve_performance.status(second.workflow_id).pending_reason == "queued"
+    live.sandbox.advance(24 * 3600)
+    assert sdk.retrieve_ssi.status(first.workflow_id).data.ssi >= 0
