@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from linkedapi_mcp.untrusted import clean_text, clean_tree
@@ -46,3 +48,44 @@ def test_ordinary_text_emoji_and_scripts_are_kept(text: str) -> None:
 def test_a_whole_result_tree_is_cleaned_but_not_otherwise_changed() -> None:
     tree = {"name": "Eve\u202e", "posts": [{"text": "hi\u200b", "count": 3, "ok": True, "none": None}]}
     assert clean_tree(tree) == {"name": "Eve", "posts": [{"text": "hi", "count": 3, "ok": True, "none": None}]}
+
+
+_HIDING = ("\u200b", "\u202c", "\u202e", "\u2066", "\u2069", "\u200e", "\u200f", "\ufeff")
+
+
+@pytest.mark.anyio
+async def test_text_from_linkedin_reaches_callers_cleaned_and_as_data() -> None:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.client import LinkedApiClient
+    from linkedapi_mcp.facade import LinkedApi
+    from linkedapi_mcp.sandbox import Sandbox
+
+    sandbox = Sandbox(seed=42, speed=0)
+    special = sandbox.world.samples()["special"]
+
+    async def advance(seconds: float) -> None:
+        sandbox.advance(seconds)
+
+    async with LinkedApiClient(
+        linked_api_token="linked_test_token",
+        identification_token="ident_test_token",
+        base_url=sandbox.base_url,
+        transport=sandbox.transport(),
+    ) as client:
+        api = LinkedApi(client)
+        op = CATALOG["fetch_person"]
+        for url in (special["bidiPerson"], special["injectionPerson"]):
+            result = await api.run(op, op.parse({"personUrl": url, "retrievePosts": True}), sleep=advance)
+            dumped = json.dumps(result.model_dump(), ensure_ascii=False)
+            assert not any(ch in dumped for ch in _HIDING)
+            assert result.data is not None
+            assert result.data.name
+    # The raw world really does carry hiding characters: the cleaning above is not vacuous.
+    raw = json.dumps(
+        sandbox.world.execute(
+            {"actionType": "st.openPersonPage", "basicInfo": True, "personUrl": special["bidiPerson"]},
+            sandbox.clock.now(),
+        ),
+        ensure_ascii=False,
+    )
+    assert any(ch in raw for ch in _HIDING)

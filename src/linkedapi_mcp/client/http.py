@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from linkedapi_mcp.client.errors import LinkedApiError, RateLimitedError, error_for
 from linkedapi_mcp.client.models import Envelope, WorkflowStart, WorkflowState
 from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
+from linkedapi_mcp.untrusted import clean_text, clean_tree
 
 logger = logging.getLogger("linkedapi_mcp.client")
 
@@ -267,7 +268,7 @@ class LinkedApiClient:
 
         if envelope_error is not None:
             kind, message = envelope_error
-            error = error_for(kind, self._scrub(message), http_status=status)
+            error = error_for(kind, self._scrub(clean_text(message)), http_status=status)
             if isinstance(error, RateLimitedError) or status == 429:
                 return Outcome(Fault.RATE_LIMITED, status=status, error=error, retry_after=self._retry_after(response))
             return Outcome(Fault.API_ERROR, status=status, error=error)
@@ -285,7 +286,8 @@ class LinkedApiClient:
             envelope = Envelope.model_validate(payload)
             if not envelope.success or envelope.result is None:
                 raise _MalformedResult
-            return parse(envelope.result)
+            # Everything past this point came from LinkedIn via Linked API: third-party text.
+            return parse(clean_tree(envelope.result))
         except (ValidationError, _MalformedResult):
             return Outcome(Fault.MALFORMED, status=status, detail=f"HTTP {status}, unreadable body")
 
