@@ -72,8 +72,11 @@ def _valid_minimum(tool: str) -> dict[str, Any]:
         ("search_people", {"term": "x", "limit": 5000}, ["'limit' must be ≤ 1000 (got 5000)"]),  # read workflow
         ("send_message", {"personUrl": "https://www.linkedin.com/in/jane"}, ["'text' is required"]),  # write
         ("send_message", {"text": "x" * 2000}, ["'text' is too long: at most 1900 characters"]),
-        ("react_to_post", {"postUrl": "https://www.linkedin.com/feed/update/urn:li:activity:1", "type": "wow"},
-         ["'type' must be one of"]),
+        (
+            "react_to_post",
+            {"postUrl": "https://www.linkedin.com/feed/update/urn:li:activity:1", "type": "wow"},
+            ["'type' must be one of"],
+        ),
         ("sync_conversation", {"personUrl": "not a url"}, ["personUrl"]),  # monitor
         ("get_inbox", {"type": "email"}, ["'type' must be one of"]),  # direct read
         ("get_workflow_result", {}, ["'workflowId' is required"]),  # workflow tools
