@@ -129,3 +129,10 @@ def test_started_from_a_terminal_it_explains_itself_on_stderr_only(tmp_path: Pat
     assert "built-in SANDBOX" in text
     assert "claude mcp add" in text
     assert stdout == b""  # stdout belongs to the protocol
+
+
+def test_the_sandbox_subcommand_is_the_sandboxs_own_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "--help"])
+    assert exited.value.code == 0
+    assert "--speed" in capsys.readouterr().out

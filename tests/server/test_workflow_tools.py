@@ -200,6 +200,27 @@ async def test_outside_working_hours_returns_at_once_with_the_opening_time(
     assert out["pollAfterSeconds"] is None
     assert upstream.gets == 0
 
+    # Once the hours open, get_workflow_result looks again and gets the result.
+    sandbox.set_working_hours(None)
+    sandbox.advance(HOUR)
+    done = data(await client.call_tool("get_workflow_result", {"workflowId": out["workflowId"]}))
+    assert done["status"] == "completed"
+    assert done["result"]["publicUrl"] == sandbox.samples()["personUrls"][1]
+
+
+async def test_a_long_wait_between_polls_still_sends_a_heartbeat(
+    settings: Settings, sandbox: Sandbox, upstream: Any, progress: Any
+) -> None:
+    # A real-speed schedule (first poll after 2 s) and a 20 ms heartbeat instead of 10 s.
+    server, state = build(settings.model_copy(update={"sandbox_speed": 1.0}), sandbox=sandbox)
+    state.runner.heartbeat = 0.02
+    async with Client(server) as c:
+        out = data(await c.call_tool("search_people", {"term": "x", "waitSeconds": 0.2}, progress_callback=progress))
+    assert out["status"] == "pending"
+    assert upstream.gets == 1  # the one poll at the end of the budget
+    assert len(progress.messages) >= 5
+    assert all("queued" in message for message in progress.messages)
+
 
 async def test_cancel_workflow_stops_it_and_its_result_says_cancelled(
     client: Client, sandbox: Sandbox, upstream: Any

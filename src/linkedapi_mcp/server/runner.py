@@ -119,6 +119,7 @@ class Runner:
     ) -> None:
         self.ledger = ledger
         self.dedupe_window = dedupe_window
+        self.heartbeat = HEARTBEAT_SECONDS
         self._wall = wall
         self._monotonic = monotonic
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
@@ -143,18 +144,22 @@ class Runner:
         lock = self._locks.setdefault(key, anyio.Lock())
         # The lock makes two identical calls in this process take turns; the ledger's claim row
         # does the same across processes. Held only while claiming and starting, never while waiting.
-        async with lock:
-            claim = await self.ledger.claim(
-                account=backend.account,
-                operation=op.name,
-                arguments=arguments,
-                effect=op.effect,
-                reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
-                stale_claim_after=STALE_CLAIM_SECONDS,
-            )
-            row = claim.row
-            if not claim.existing:
-                row = await self._start(backend, op, params, row)
+        try:
+            async with lock:
+                claim = await self.ledger.claim(
+                    account=backend.account,
+                    operation=op.name,
+                    arguments=arguments,
+                    effect=op.effect,
+                    reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
+                    stale_claim_after=STALE_CLAIM_SECONDS,
+                )
+                row = claim.row
+                if not claim.existing:
+                    row = await self._start(backend, op, params, row)
+        finally:
+            if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                self._locks.pop(key, None)
         if claim.existing and row.state == "claimed":
             row = await self._await_foreign_claim(row)
         return await self._settle(
@@ -341,11 +346,11 @@ class Runner:
         polls = 0
         await progress(_waiting_text(op, row, self._wall() - row.created_at))
         while True:
-            if row.pending_reason == "outsideWorkingHours":
-                break  # parked until the account's hours open: polling now only burns the budget
             remaining = deadline - self._monotonic()
             if look_now and polls == 0:
-                delay = 0.0
+                delay = 0.0  # get_workflow_result: always one fresh look, even with no budget
+            elif row.pending_reason == "outsideWorkingHours":
+                break  # parked until the account's hours open: polling now only burns the budget
             elif remaining <= 0:
                 break
             else:
@@ -408,7 +413,7 @@ class Runner:
             now = self._monotonic()
             if now >= end:
                 return
-            next_beat = progress.last_sent + HEARTBEAT_SECONDS
+            next_beat = progress.last_sent + self.heartbeat
             if now >= next_beat:
                 await progress(_waiting_text(op, row, self._wall() - row.created_at))
                 continue
