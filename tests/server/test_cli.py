@@ -87,19 +87,15 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**env, "LINKEDAPI_MCP_DATA_DIR": str(tmp_path), **extra}
 
 
-def test_serve_with_only_one_token_exits_with_a_clear_message(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "linkedapi_mcp"],
-        env=_env(tmp_path, IDENTIFICATION_TOKEN="x"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "LINKED_API_TOKEN is not set" in done.stderr
-    assert done.stdout == ""
+def test_serve_with_only_one_token_exits_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTIFICATION_TOKEN", "x")
+    monkeypatch.delenv("LINKED_API_TOKEN", raising=False)
+    assert main(["--data-dir", str(tmp_path)]) == 2  # refused before touching stdin
+    out, err = capsys.readouterr()
+    assert "LINKED_API_TOKEN is not set" in err
+    assert out == ""
 
 
 def test_started_from_a_terminal_it_explains_itself_on_stderr_only(tmp_path: Path) -> None:

@@ -27,13 +27,13 @@ import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
-from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation
+from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation, ResultShapeError
 from linkedapi_mcp.client.errors import (
     LinkedApiError,
-    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
     UpstreamUnavailableError,
+    WorkflowFailedError,
 )
 from linkedapi_mcp.server.envelope import BackendKind, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -307,9 +307,7 @@ class Runner:
             return self._completed(backend, op, row, row.result, deduplicated=deduplicated, message=message)
         if row.state == "failed":
             error = row.error or {}
-            raise ToolError(
-                f"[{error.get('type', 'unknownError')}] The workflow failed: {error.get('message', '')}".rstrip()
-            )
+            raise tool_error(WorkflowFailedError(str(error.get("type", "unknownError")), str(error.get("message", ""))))
         if row.state == "cancelled":
             return self._envelope(backend, op, row, status="cancelled", message="This workflow was cancelled.")
         if row.state == "outcome_unknown":
@@ -374,10 +372,14 @@ class Runner:
                     message=f"Could not check the workflow just now ({describe(exc)}). It keeps running on "
                     "Linked API; call get_workflow_result later.",
                 )
-            except NotFoundError as exc:
-                raise tool_error(exc) from None
             except LinkedApiError as exc:
                 raise tool_error(exc) from None
+            except ResultShapeError:
+                logger.warning("result of %s %s could not be read", op.name, row.workflow_id, exc_info=True)
+                raise ToolError(
+                    f"[unknownError] Workflow {row.workflow_id} finished, but its result has a shape this server "
+                    "cannot read (the API may have changed). Try execute_custom_workflow for the raw data."
+                ) from None
             polls += 1
             status = snapshot.workflowStatus
             if status == "completed":
@@ -396,8 +398,6 @@ class Runner:
                     return self._envelope(backend, op, row, status="cancelled", message=text or None)
                 await self.ledger.record_failed(row.id, error_type=reason, message=text)
                 await progress(f"{op.title}: failed ({reason}).")
-                from linkedapi_mcp.client.errors import WorkflowFailedError
-
                 raise tool_error(WorkflowFailedError(reason, text))
             if (status, snapshot.pendingReason) != (row.state, row.pending_reason):
                 row = await self.ledger.record_status(
