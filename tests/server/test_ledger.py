@@ -133,3 +133,18 @@ async def test_typical_duration_is_the_median_of_completed_runs(tmp_path: Path) 
         clock.now += seconds
         await ledger.record_completed(row.id, {})
     assert await ledger.typical_duration("sendMessage") == 20
+
+
+async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_never(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    done = (await claim(ledger, args={"n": "done"})).row
+    await ledger.record_start(done.id, workflow_id="wf-done", status="pending", pending_reason=None, message=None)
+    await ledger.record_completed(done.id, {})
+    running = (await claim(ledger, args={"n": "running"})).row
+    await ledger.record_start(running.id, workflow_id="wf-run", status="running", pending_reason=None, message=None)
+    ledger.close()
+    clock.now += 31 * 24 * 3600
+    reopened = Ledger(tmp_path / "l.db", clock=clock)
+    assert await reopened.find("wf-done") == []
+    assert len(await reopened.find("wf-run")) == 1

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client
 from mcp.types import CallToolResult
 
+from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.client import LinkedApiClient
 from linkedapi_mcp.sandbox import Sandbox, WorkingHours
 from linkedapi_mcp.server.app import build
@@ -300,3 +301,40 @@ async def test_handles_are_bound_to_the_account_that_started_them(
         result = await b.call_tool("get_workflow_result", {"workflowId": started["workflowId"]})
     assert result.is_error
     assert "different Linked API account" in text_of(result)
+
+
+async def test_a_send_another_process_is_starting_returns_that_processs_handle_without_posting(
+    client: Client, state: Any, sandbox: Sandbox, upstream: Any
+) -> None:
+    person = sandbox.samples()["connectionUrls"][3]
+    wire = CATALOG["send_message"].params(personUrl=person, text="From two processes").wire()
+    # Another process has claimed the same send and is in the middle of its POST.
+    claim = await state.ledger.claim(
+        account=state.backend(None).account,
+        operation="sendMessage",
+        arguments=wire,
+        effect="write",
+        reuse_finished_within=600,
+        stale_claim_after=60,
+    )
+
+    async def other_process_finishes_its_post() -> None:
+        await anyio.sleep(0.05)
+        await state.ledger.record_start(
+            claim.row.id,
+            workflow_id="wf-from-the-other-process",
+            status="pending",
+            pending_reason="queued",
+            message=None,
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(other_process_finishes_its_post)
+        out = data(
+            await client.call_tool(
+                "send_message", {"personUrl": person, "text": "From two processes", "waitSeconds": 0}
+            )
+        )
+    assert out["deduplicated"] is True
+    assert out["workflowId"] == "wf-from-the-other-process"
+    assert upstream.posts == 0

@@ -36,6 +36,10 @@ IN_FLIGHT: tuple[RowState, ...] = ("claimed", "pending", "running")
 
 _T = TypeVar("_T")
 
+# [INFERRED] Finished workflows are kept 30 days: long enough to look back at what an agent did,
+# short enough that the file stays small. Unfinished ones are never pruned.
+RETENTION_SECONDS = 30 * 24 * 3600.0
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS workflows (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -141,6 +145,10 @@ class Ledger:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
                     conn.executescript(_SCHEMA)
+                    conn.execute(
+                        "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?",
+                        (self._clock() - RETENTION_SECONDS,),
+                    )
                     break
                 except sqlite3.OperationalError:
                     if attempt == 99:
