@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="linkedapi-mcp",
         description="MCP server for Linked API: LinkedIn search, profiles, messaging and workflows for AI agents. "
         "Without LINKED_API_TOKEN and IDENTIFICATION_TOKEN it runs on a built-in sandbox.",
+        epilog="With no command it serves MCP over stdio; see `linkedapi-mcp serve --help` for its options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="{serve,tools,call,sandbox}")
