@@ -1,0 +1,145 @@
+"""Context cost: how much of every conversation the tool definitions take.
+
+What a client shows the model from ``tools/list`` is each tool's name, description and input
+schema (Claude, Cursor and VS Code send exactly these three; the output schema is used to
+check results, not shown). Sizes are UTF-8 bytes of compact JSON; tokens are approximated as
+bytes / 4 (no tokenizer works offline: ``tiktoken`` downloads its encodings at first use).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import BenchResult
+
+BUDGET_BYTES = 25_000
+BYTES_PER_TOKEN = 4  # the usual rule of thumb for English text and JSON
+
+
+def compact_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def compact_schema(node: Any, *, in_properties: bool = False) -> Any:
+    """The what-if schema: generated ``title`` keywords gone and ``anyOf [T, null]`` collapsed to T.
+
+    ``in_properties`` marks a mapping of property names (where a property may be called "title").
+    Bounds, enums, defaults other than null and descriptions are kept.
+    """
+    if isinstance(node, list):
+        return [compact_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if in_properties:
+        return {name: compact_schema(sub) for name, sub in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in ("properties", "$defs", "definitions", "patternProperties"):
+            out[key] = compact_schema(value, in_properties=True)
+        else:
+            out[key] = compact_schema(value)
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and {"type": "null"} in any_of:
+        rest = [branch for branch in any_of if branch != {"type": "null"}]
+        del out["anyOf"]
+        if out.get("default", "") is None:
+            del out["default"]
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            out = {**rest[0], **out}
+        elif rest:
+            out["anyOf"] = rest
+    return out
+
+
+async def list_tools() -> list[dict[str, Any]]:
+    """``tools/list`` as a client receives it (in-memory client; the wire JSON is the same)."""
+    from mcp import Client
+
+    from linkedapi_mcp.server.app import build_server
+    from linkedapi_mcp.settings import Settings
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        async with Client(build_server(Settings(data_dir=Path(data_dir)))) as client:
+            tools = (await client.list_tools()).tools
+    return [tool.model_dump(by_alias=True, exclude_none=True, mode="json") for tool in tools]
+
+
+def model_facing(tool: dict[str, Any]) -> dict[str, Any]:
+    return {key: tool[key] for key in ("name", "description", "inputSchema") if key in tool}
+
+
+def toolset_of(name: str) -> str:
+    from linkedapi_mcp.catalog import CATALOG
+
+    op = CATALOG.get(name)
+    return op.toolset if op is not None else "handles"  # get_workflow_result, cancel_workflow, list_workflows
+
+
+def measure(tools: list[dict[str, Any]]) -> BenchResult:
+    result = BenchResult("context")
+    facing = {tool["name"]: compact_size(model_facing(tool)) for tool in tools}
+    outputs = {tool["name"]: compact_size(tool.get("outputSchema")) for tool in tools if "outputSchema" in tool}
+    listed = {tool["name"]: compact_size({k: v for k, v in tool.items() if k != "outputSchema"}) for tool in tools}
+    whole = compact_size({"tools": tools})
+    total = sum(facing.values())
+
+    compacted_facing = sum(
+        compact_size({**model_facing(tool), "inputSchema": compact_schema(tool.get("inputSchema", {}))})
+        for tool in tools
+    )
+    compacted_outputs = sum(compact_size(compact_schema(tool["outputSchema"])) for tool in tools if "outputSchema" in tool)
+
+    toolsets: dict[str, dict[str, int]] = {}
+    for name, size in facing.items():
+        entry = toolsets.setdefault(toolset_of(name), {"tools": 0, "bytes": 0})
+        entry["tools"] += 1
+        entry["bytes"] += size
+
+    result.add(
+        "model-facing bytes (name+description+inputSchema)",
+        total,
+        "bytes",
+        f"<= {BUDGET_BYTES:,} B",
+        total <= BUDGET_BYTES,
+        note=f"{len(tools)} tools",
+    )
+    result.add("model-facing tokens (bytes/4)", total / BYTES_PER_TOKEN, "tokens", f"<= {BUDGET_BYTES // 4:,}")
+    result.add("what-if compacted model-facing bytes", compacted_facing, "bytes", f"<= {BUDGET_BYTES:,} B",
+               compacted_facing <= BUDGET_BYTES, note="titles stripped, anyOf[T,null] collapsed")
+    result.add("tools/list entries without outputSchema", sum(listed.values()), "bytes", note="+ title, annotations")
+    result.add("output schemas (not shown to the model)", sum(outputs.values()), "bytes")
+    result.add("what-if compacted output schemas", compacted_outputs, "bytes")
+    result.add("whole tools/list result", whole, "bytes")
+    largest = sorted(facing.items(), key=lambda item: item[1], reverse=True)[:5]
+    result.details = {
+        "tools": len(tools),
+        "token_method": "bytes / 4",
+        "model_facing_bytes": total,
+        "largest_model_facing": [{"name": n, "bytes": b} for n, b in largest],
+        "largest_output_schemas": [
+            {"name": n, "bytes": b} for n, b in sorted(outputs.items(), key=lambda i: i[1], reverse=True)[:5]
+        ],
+        "per_toolset": dict(sorted(toolsets.items(), key=lambda item: item[1]["bytes"], reverse=True)),
+        "per_tool": facing,
+    }
+    return result
+
+
+async def run(quick: bool = False) -> BenchResult:
+    return measure(await list_tools())
+
+
+def describe(result: BenchResult) -> str:
+    lines = ["Largest model-facing tools:"]
+    lines += [f"  {row['name']:<32} {row['bytes']:>7,} B" for row in result.details["largest_model_facing"]]
+    lines.append("Per toolset (model-facing):")
+    lines += [
+        f"  {name:<12} {row['tools']:>3} tools {row['bytes']:>8,} B"
+        for name, row in result.details["per_toolset"].items()
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""Result lag and upstream GETs: our server's poll schedule against the SDKs' fixed 5-second poll.
+
+Both runs use a fresh embedded sandbox (same seed, so the same workflow durations) at ``speed``
+virtual seconds per wall second, one workflow at a time (the account runs them one at a time
+anyway). Every figure is in **virtual (= real LinkedIn) seconds**:
+
+* The server schedules in wall seconds with every knob divided by the sandbox speed
+  (``PollPolicy.scaled``), elapsed time and learned durations are wall-measured, and its wait
+  budget is set to ``budget / speed`` wall seconds: its whole schedule is the real one, compressed.
+* Lag = ``(virtual time of the GET that saw completion − virtual completion time)`` + the wall
+  time from that GET to the result reaching the MCP client. The second part is *not* multiplied
+  by the speed: delivering a result costs the same milliseconds at any speed.
+* The agent is simulated as a client that, when a call returns ``pending``, immediately calls
+  ``get_workflow_result`` (what the handle's message tells it to do).
+* Baseline: the facade's start + ``GET /workflows/{id}`` every 5 virtual seconds until done
+  (contract §9.1, ``poll_interval=5 s``: sleep 5 s after each answer).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from .common import BenchResult, median
+
+BASELINE_INTERVAL = 5.0  # seconds, the official SDKs' and server's fixed poll interval
+DEFAULT_BUDGET = 55.0  # the official server's budget for an unknown client (60 s time-out − 5 s)
+
+
+def workload(samples: dict[str, Any], quick: bool) -> list[tuple[str, dict[str, Any]]]:
+    """A mixed set of workflows lasting from ~12 s to ~5 min of sandbox time."""
+    people, companies = samples["personUrls"], samples["companyUrls"]
+    if quick:
+        return [("fetch_person", {"personUrl": people[0]}), ("search_people", {"term": "engineer", "limit": 5})]
+    return [
+        ("fetch_person", {"personUrl": people[0]}),
+        ("search_people", {"term": "engineer", "limit": 5}),
+        ("fetch_person", {"personUrl": people[1], "retrieveExperience": True, "retrieveEducation": True}),
+        ("fetch_company", {"companyUrl": companies[0]}),
+        ("search_people", {"term": "manager", "limit": 25}),
+        ("fetch_person", {"personUrl": people[2], "retrieveExperience": True, "retrievePosts": True,
+                          "postsRetrievalConfig": {"limit": 10}}),
+        ("search_companies", {"term": "software", "limit": 10}),
+        ("fetch_company", {"companyUrl": companies[1], "retrieveEmployees": True,
+                           "employeesRetrievalConfig": {"limit": 50}}),
+        ("retrieve_connections", {"limit": 50}),
+        ("search_people", {"term": "sales", "limit": 100}),
+        ("fetch_person", {"personUrl": people[3], "retrieveSkills": True}),
+        ("fetch_company", {"companyUrl": companies[2], "retrieveEmployees": True,
+                           "employeesRetrievalConfig": {"limit": 300}}),
+        ("search_people", {"term": "designer", "limit": 200}),
+        ("fetch_person", {"personUrl": people[4]}),
+    ]
+
+
+@dataclass
+class Row:
+    tool: str
+    workflow_id: str
+    duration: float  # virtual seconds from acceptance to completion
+    lag: float  # virtual seconds from completion to the result in the caller's hands
+    poll_lag: float  # part of lag: completion → the GET that saw it (virtual)
+    delivery_ms: float  # part of lag: that GET → result delivered (wall milliseconds, unscaled)
+    gets: int  # GET /workflows/{id} requests
+    calls: int  # MCP tool calls the agent made (1 = the result came back in the first call)
+
+
+def _rows(sandbox: Any, runs: list[tuple[str, str, float, int]]) -> list[Row]:
+    entries = sandbox.requests.entries
+    rows = []
+    for tool, workflow_id, received, calls in runs:
+        record = sandbox.scheduler.get(workflow_id)
+        assert record is not None and record.finished_at is not None, f"{workflow_id} did not finish"
+        gets = [e for e in entries if e.method == "GET" and e.path == f"/workflows/{workflow_id}"]
+        last = gets[-1]  # both callers stop polling once they have seen the completion
+        poll_lag = max(0.0, (last.virtual_time - record.finished_at).total_seconds())
+        delivery = max(0.0, received - last.real_time)
+        rows.append(
+            Row(
+                tool=tool,
+                workflow_id=workflow_id,
+                duration=(record.finished_at - record.created_at).total_seconds(),
+                lag=poll_lag + delivery,
+                poll_lag=poll_lag,
+                delivery_ms=delivery * 1000,
+                gets=len(gets),
+                calls=calls,
+            )
+        )
+    return rows
+
+
+async def run_ours(speed: float, quick: bool, seed: int = 42, budget: float = DEFAULT_BUDGET) -> list[Row]:
+    from mcp import Client
+
+    from linkedapi_mcp.sandbox import Sandbox
+    from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.settings import Settings
+
+    sandbox = Sandbox(seed=seed, speed=speed)
+    runs: list[tuple[str, str, float, int]] = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(data_dir=Path(data_dir), sandbox_speed=speed, wait_seconds=budget / speed)
+        server, _state = build(settings, sandbox=sandbox)
+        async with Client(server) as client:
+            for tool, arguments in workload(sandbox.samples(), quick):
+                result = await client.call_tool(tool, arguments)
+                calls = 1
+                data = result.structured_content or {}
+                while not result.is_error and data.get("status") in ("pending", "running"):
+                    result = await client.call_tool("get_workflow_result", {"workflowId": data["workflowId"]})
+                    data = result.structured_content or {}
+                    calls += 1
+                received = time.time()
+                if result.is_error or data.get("status") != "completed":
+                    raise RuntimeError(f"{tool} did not complete: {result.content}")
+                runs.append((tool, str(data["workflowId"]), received, calls))
+    return _rows(sandbox, runs)
+
+
+async def run_baseline(speed: float, quick: bool, seed: int = 42) -> list[Row]:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.client import LinkedApiClient
+    from linkedapi_mcp.facade import LinkedApi
+    from linkedapi_mcp.sandbox import Sandbox
+
+    sandbox = Sandbox(seed=seed, speed=speed)
+    client = LinkedApiClient(
+        linked_api_token="bench", identification_token="bench", base_url=sandbox.base_url, transport=sandbox.transport()
+    )
+    api = LinkedApi(client)
+    runs: list[tuple[str, str, float, int]] = []
+    try:
+        for tool, arguments in workload(sandbox.samples(), quick):
+            op = CATALOG[tool]
+            started = await api.start(op, op.parse(arguments))
+            while True:
+                snap = await api.status(started.workflowId, op)
+                if snap.done:
+                    break
+                await anyio.sleep(BASELINE_INTERVAL / speed)
+            runs.append((tool, started.workflowId, time.time(), 1))
+    finally:
+        await client.aclose()
+    return _rows(sandbox, runs)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
+    speed = speed or (1000.0 if quick else 200.0)
+    ours = await run_ours(speed, quick)
+    base = await run_baseline(speed, quick)
+    result = BenchResult("lag")
+    lag_ours, lag_base = _mean([r.lag for r in ours]), _mean([r.lag for r in base])
+    gets_ours, gets_base = _mean([r.gets for r in ours]), _mean([r.gets for r in base])
+    ratio = lag_ours / lag_base if lag_base else float("inf")
+    result.add("mean result lag, ours", lag_ours, "s", "<= 1/5 of baseline", ratio <= 0.2,
+               note=f"{ratio:.2f}x baseline")
+    result.add("mean result lag, fixed 5 s poll", lag_base, "s")
+    result.add("median result lag, ours", median([r.lag for r in ours]), "s")
+    result.add("max result lag, ours", max(r.lag for r in ours), "s")
+    result.add("upstream GETs per workflow, ours", gets_ours, "GETs", "<= baseline", gets_ours <= gets_base)
+    result.add("upstream GETs per workflow, fixed 5 s poll", gets_base, "GETs")
+    result.details = {
+        "speed": speed,
+        "budget_seconds": DEFAULT_BUDGET,
+        "unit": "virtual (real LinkedIn) seconds; delivery_ms is wall time",
+        "ours": [asdict(r) for r in ours],
+        "baseline": [asdict(r) for r in base],
+    }
+    return result
+
+
+def describe(result: BenchResult) -> str:
+    d = result.details
+    lines = [f"Per workflow (speed {d['speed']:g}x; seconds of sandbox time):",
+             f"  {'tool':<22} {'duration':>8} {'lag ours':>9} {'lag 5s':>7} {'GETs ours':>9} {'GETs 5s':>8} "
+             f"{'calls':>5}"]
+    for mine, base in zip(d["ours"], d["baseline"], strict=True):
+        lines.append(
+            f"  {mine['tool']:<22} {mine['duration']:>8.1f} {mine['lag']:>9.2f} {base['lag']:>7.2f} "
+            f"{mine['gets']:>9} {base['gets']:>8} {mine['calls']:>5}"
+        )
+    return "\n".join(lines)
