@@ -289,8 +289,16 @@ def _readable(data: dict[str, Any]) -> str:
     if "result" in body and set(body) == {"result"}:
         body = body["result"]
     if body not in (None, {}, []):
-        lines.append(json.dumps(body, indent=2, ensure_ascii=False))
+        lines.append(json.dumps(_without_nulls(body), indent=2, ensure_ascii=False))
     return "\n".join(lines)
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

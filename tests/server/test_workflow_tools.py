@@ -5,6 +5,7 @@ The sandbox clock is frozen unless a test says otherwise; ``sandbox.advance`` mo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import time
 from typing import Any
@@ -44,6 +45,18 @@ async def test_a_fast_fetch_returns_its_typed_result_in_the_first_call(
     assert isinstance(out["result"]["skills"], list)
     assert out["workflowId"]
     assert upstream.posts == 1
+
+
+async def test_the_text_block_is_the_same_result_without_nulls(client: Client, sandbox: Sandbox) -> None:
+    sandbox.set_speed(100_000)
+    result = await client.call_tool("fetch_person", {"personUrl": sandbox.samples()["personUrls"][0]})
+    structured = data(result)
+    [block] = result.content
+    compact = json.loads(getattr(block, "text", ""))
+    assert "null" not in getattr(block, "text", "")
+    assert "errors" not in compact
+    assert "deduplicated" not in compact
+    assert compact["result"] == {k: v for k, v in structured["result"].items() if v is not None}
 
 
 async def test_a_slow_search_hands_back_a_handle_with_progress_then_get_workflow_result_returns_it(

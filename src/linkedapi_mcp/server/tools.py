@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
@@ -79,6 +79,31 @@ def annotations_for(op: Operation) -> ToolAnnotations:
 
 
 Impl = Callable[["ServerState", Context, BaseModel, dict[str, Any]], Awaitable[BaseModel]]
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def render(model: BaseModel) -> CallToolResult:
+    """``structuredContent`` in full (it must match the output schema), text content compact.
+
+    Most clients show the model the text block, not ``structuredContent``. The SDK would put
+    indented JSON with every null there; the same data without nulls, empty ``errors`` and a
+    false ``deduplicated`` says the same in far fewer tokens (an empty ``result`` list stays).
+    """
+    structured = model.model_dump(mode="json", by_alias=True)
+    compact = _drop_nulls(structured)
+    if compact.get("errors") == []:
+        del compact["errors"]
+    if compact.get("deduplicated") is False:
+        del compact["deduplicated"]
+    text = json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
 @dataclass(frozen=True)
@@ -178,7 +203,7 @@ def _pre_parse(args: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
+def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
     """The generated function ``add_tool`` inspects: flat keyword parameters plus a Context.
 
     It finds the server state through the lifespan context rather than a closure, so the tool
@@ -199,11 +224,11 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[BaseModel]]:
     annotations[ctx_name] = Context
     annotations["return"] = spec.output
 
-    async def tool(**kwargs: Any) -> BaseModel:
+    async def tool(**kwargs: Any) -> CallToolResult:
         ctx: Context = kwargs.pop(ctx_name)
         state = cast("ServerState", ctx.request_context.lifespan_context)
         model, extras = spec.parse(kwargs)
-        return await spec.impl(state, ctx, model, extras)
+        return render(await spec.impl(state, ctx, model, extras))
 
     tool.__name__ = spec.name
     tool.__doc__ = spec.description
