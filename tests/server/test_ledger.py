@@ -126,13 +126,14 @@ async def test_two_processes_claiming_the_same_call_at_once_get_one_new_row(tmp_
 async def test_typical_duration_is_the_median_of_completed_runs(tmp_path: Path) -> None:
     clock = Clock()
     ledger = Ledger(tmp_path / "l.db", clock=clock)
-    assert await ledger.typical_duration("sendMessage") is None
+    assert await ledger.typical_duration("sendMessage", "acct") is None
     for i, seconds in enumerate((10, 40, 20)):
         row = (await claim(ledger, args={"n": str(i)})).row
         await ledger.record_start(row.id, workflow_id=f"wf-{i}", status="pending", pending_reason=None, message=None)
         clock.now += seconds
         await ledger.record_completed(row.id, {})
-    assert await ledger.typical_duration("sendMessage") == 20
+    assert await ledger.typical_duration("sendMessage", "acct") == 20
+    assert await ledger.typical_duration("sendMessage", "another-account") is None
 
 
 async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_never(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ CREATE TABLE IF NOT EXISTS workflows (
 );
 CREATE INDEX IF NOT EXISTS workflows_by_key ON workflows (account, operation, args_hash, id);
 CREATE INDEX IF NOT EXISTS workflows_by_handle ON workflows (workflow_id);
-CREATE INDEX IF NOT EXISTS workflows_by_operation ON workflows (operation, state, finished_at);
+CREATE INDEX IF NOT EXISTS workflows_by_operation ON workflows (account, operation, state, id);
 """
 
 
@@ -338,17 +338,20 @@ class Ledger:
             params = (account, operation, limit)  # type: ignore[assignment]
         return await self._run(lambda: self._read(sql, params))
 
-    async def typical_duration(self, operation: str, *, sample: int = 20) -> float | None:
-        """Median wall time from start to completion of the last ``sample`` completed runs."""
+    async def typical_duration(self, operation: str, account: str, *, sample: int = 20) -> float | None:
+        """Median wall time from start to completion of this account's last ``sample`` completed runs.
+
+        Per account: the sandbox (10× faster) and a real account must not teach each other.
+        """
 
         def work() -> float | None:
             with self._lock:
                 rows = (
                     self._connect()
                     .execute(
-                        "SELECT finished_at - created_at FROM workflows WHERE operation=? AND state='completed' "
-                        "AND finished_at IS NOT NULL AND args_hash!='' ORDER BY id DESC LIMIT ?",
-                        (operation, sample),
+                        "SELECT finished_at - created_at FROM workflows WHERE operation=? AND account=? "
+                        "AND state='completed' AND finished_at IS NOT NULL AND args_hash!='' ORDER BY id DESC LIMIT ?",
+                        (operation, account, sample),
                     )
                     .fetchall()
                 )

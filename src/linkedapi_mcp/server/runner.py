@@ -340,7 +340,7 @@ class Runner:
     ) -> dict[str, Any]:
         assert row.workflow_id is not None
         deadline = self._monotonic() + budget
-        typical = await self.ledger.typical_duration(op.name)
+        typical = await self.ledger.typical_duration(op.name, backend.account)
         polls = 0
         await progress(_waiting_text(op, row, self._wall() - row.created_at))
         while True:
