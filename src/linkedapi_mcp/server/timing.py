@@ -65,10 +65,10 @@ class PollPolicy:
 
     first: float = 2.0  # first look: catches instant answers and queue → running early
     floor: float = 1.0  # never poll more often than this
-    ceiling: float = 30.0  # never leave more than this between two polls
+    ceiling: float = 20.0  # once overdue, never leave more than this between polls (bounds the lag)
     prior: float = 30.0  # [INFERRED] a fetch without children takes ~30 s (contract §3: 30 s to minutes)
     early_fraction: float = 0.8  # aim the first real poll at 80 % of the typical duration
-    backoff: float = 0.25  # once overdue: wait a quarter of the time spent so far
+    backoff: float = 0.2  # once overdue: wait a fifth of the time spent so far
 
     def scaled(self, factor: float) -> PollPolicy:
         return PollPolicy(
@@ -91,9 +91,10 @@ def next_poll_delay(
     * ``remaining``: what is left of the caller's budget; ``polls``: polls already made.
 
     Schedule: a quick first look; then straight to ``early_fraction`` of the typical duration
-    (no point asking earlier); then back off in proportion to how overdue the workflow is, so
-    a 10-minute search costs a dozen GETs, not 120. Always within [floor, ceiling] and never
-    past the budget: the last poll lands exactly when the budget runs out.
+    (no point asking earlier; progress heartbeats keep the client informed meanwhile); then
+    back off in proportion to the time spent, within [floor, ceiling], so a 10-minute wait costs
+    about 35 GETs instead of a fixed 5 s interval's 120, and a result is seen at most ``ceiling``
+    seconds late. Never past the budget: the last poll lands exactly when the budget runs out.
     """
     if remaining <= 0:
         return 0.0
@@ -102,10 +103,9 @@ def next_poll_delay(
     if polls == 0:
         delay = min(policy.first, max(target - elapsed, policy.floor))
     elif elapsed < target:
-        delay = target - elapsed
+        delay = max(target - elapsed, policy.floor)  # nothing to learn before then: one long sleep
     else:
-        delay = policy.backoff * elapsed
-    delay = min(max(delay, policy.floor), policy.ceiling)
+        delay = min(max(policy.backoff * elapsed, policy.floor), policy.ceiling)
     return min(delay, remaining)
 
 
