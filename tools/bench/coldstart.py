@@ -35,8 +35,9 @@ async def run(quick: bool = False, runs: int | None = None) -> BenchResult:
     counts = (0, 0)
     with tempfile.TemporaryDirectory() as data_dir:
         env = server_env(LINKEDAPI_MCP_DATA_DIR=data_dir)
-        await time_once(server_command(), env)  # warm the disk cache and .pyc files for both
-        await time_once(floor_command(), env)
+        if not quick:  # warm the disk cache and .pyc files for both
+            await time_once(server_command(), env)
+            await time_once(floor_command(), env)
         for _ in range(runs):
             seconds, n_ours = await time_once(server_command(), env)
             ours.append(seconds)

@@ -30,6 +30,8 @@ class Figure:
             return f"{self.value:,.2f} {self.unit}"
         if self.unit == "x":
             return f"{self.value:.2f}x"
+        if self.unit in ("tokens", "GETs"):
+            return f"{self.value:,.{0 if self.unit == 'tokens' else 2}f} {self.unit}"
         if self.unit == "MB":
             return f"{self.value:,.1f} MB"
         return f"{self.value:,.2f} {self.unit}".strip()
@@ -43,7 +45,9 @@ class BenchResult:
     figures: list[Figure] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, name: str, value: float, unit: str, goal: str = "", passed: bool | None = None, note: str = "") -> None:
+    def add(
+        self, name: str, value: float, unit: str, goal: str = "", passed: bool | None = None, note: str = ""
+    ) -> None:
         self.figures.append(Figure(self.bench, name, value, unit, goal, passed, note))
 
     def to_json(self) -> dict[str, Any]:

@@ -92,7 +92,9 @@ def measure(tools: list[dict[str, Any]]) -> BenchResult:
         compact_size({**model_facing(tool), "inputSchema": compact_schema(tool.get("inputSchema", {}))})
         for tool in tools
     )
-    compacted_outputs = sum(compact_size(compact_schema(tool["outputSchema"])) for tool in tools if "outputSchema" in tool)
+    compacted_outputs = sum(
+        compact_size(compact_schema(tool["outputSchema"])) for tool in tools if "outputSchema" in tool
+    )
 
     toolsets: dict[str, dict[str, int]] = {}
     for name, size in facing.items():
@@ -109,8 +111,14 @@ def measure(tools: list[dict[str, Any]]) -> BenchResult:
         note=f"{len(tools)} tools",
     )
     result.add("model-facing tokens (bytes/4)", total / BYTES_PER_TOKEN, "tokens", f"<= {BUDGET_BYTES // 4:,}")
-    result.add("what-if compacted model-facing bytes", compacted_facing, "bytes", f"<= {BUDGET_BYTES:,} B",
-               compacted_facing <= BUDGET_BYTES, note="titles stripped, anyOf[T,null] collapsed")
+    result.add(
+        "what-if compacted model-facing bytes",
+        compacted_facing,
+        "bytes",
+        f"<= {BUDGET_BYTES:,} B",
+        compacted_facing <= BUDGET_BYTES,
+        note="titles stripped, anyOf[T,null] collapsed",
+    )
     result.add("tools/list entries without outputSchema", sum(listed.values()), "bytes", note="+ title, annotations")
     result.add("output schemas (not shown to the model)", sum(outputs.values()), "bytes")
     result.add("what-if compacted output schemas", compacted_outputs, "bytes")

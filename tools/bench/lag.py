@@ -43,16 +43,27 @@ def workload(samples: dict[str, Any], quick: bool) -> list[tuple[str, dict[str, 
         ("fetch_person", {"personUrl": people[1], "retrieveExperience": True, "retrieveEducation": True}),
         ("fetch_company", {"companyUrl": companies[0]}),
         ("search_people", {"term": "manager", "limit": 25}),
-        ("fetch_person", {"personUrl": people[2], "retrieveExperience": True, "retrievePosts": True,
-                          "postsRetrievalConfig": {"limit": 10}}),
+        (
+            "fetch_person",
+            {
+                "personUrl": people[2],
+                "retrieveExperience": True,
+                "retrievePosts": True,
+                "postsRetrievalConfig": {"limit": 10},
+            },
+        ),
         ("search_companies", {"term": "software", "limit": 10}),
-        ("fetch_company", {"companyUrl": companies[1], "retrieveEmployees": True,
-                           "employeesRetrievalConfig": {"limit": 50}}),
+        (
+            "fetch_company",
+            {"companyUrl": companies[1], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 50}},
+        ),
         ("retrieve_connections", {"limit": 50}),
         ("search_people", {"term": "sales", "limit": 100}),
         ("fetch_person", {"personUrl": people[3], "retrieveSkills": True}),
-        ("fetch_company", {"companyUrl": companies[2], "retrieveEmployees": True,
-                           "employeesRetrievalConfig": {"limit": 300}}),
+        (
+            "fetch_company",
+            {"companyUrl": companies[2], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 300}},
+        ),
         ("search_people", {"term": "designer", "limit": 200}),
         ("fetch_person", {"personUrl": people[4]}),
     ]
@@ -75,7 +86,8 @@ def _rows(sandbox: Any, runs: list[tuple[str, str, float, int]]) -> list[Row]:
     rows = []
     for tool, workflow_id, received, calls in runs:
         record = sandbox.scheduler.get(workflow_id)
-        assert record is not None and record.finished_at is not None, f"{workflow_id} did not finish"
+        if record is None or record.finished_at is None:
+            raise RuntimeError(f"{workflow_id} did not finish")
         gets = [e for e in entries if e.method == "GET" and e.path == f"/workflows/{workflow_id}"]
         last = gets[-1]  # both callers stop polling once they have seen the completion
         poll_lag = max(0.0, (last.virtual_time - record.finished_at).total_seconds())
@@ -162,8 +174,9 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
     lag_ours, lag_base = _mean([r.lag for r in ours]), _mean([r.lag for r in base])
     gets_ours, gets_base = _mean([r.gets for r in ours]), _mean([r.gets for r in base])
     ratio = lag_ours / lag_base if lag_base else float("inf")
-    result.add("mean result lag, ours", lag_ours, "s", "<= 1/5 of baseline", ratio <= 0.2,
-               note=f"{ratio:.2f}x baseline")
+    result.add(
+        "mean result lag, ours", lag_ours, "s", "<= 1/5 of baseline", ratio <= 0.2, note=f"{ratio:.2f}x baseline"
+    )
     result.add("mean result lag, fixed 5 s poll", lag_base, "s")
     result.add("median result lag, ours", median([r.lag for r in ours]), "s")
     result.add("max result lag, ours", max(r.lag for r in ours), "s")
@@ -181,9 +194,10 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
 
 def describe(result: BenchResult) -> str:
     d = result.details
-    lines = [f"Per workflow (speed {d['speed']:g}x; seconds of sandbox time):",
-             f"  {'tool':<22} {'duration':>8} {'lag ours':>9} {'lag 5s':>7} {'GETs ours':>9} {'GETs 5s':>8} "
-             f"{'calls':>5}"]
+    lines = [
+        f"Per workflow (speed {d['speed']:g}x; seconds of sandbox time):",
+        f"  {'tool':<22} {'duration':>8} {'lag ours':>9} {'lag 5s':>7} {'GETs ours':>9} {'GETs 5s':>8} {'calls':>5}",
+    ]
     for mine, base in zip(d["ours"], d["baseline"], strict=True):
         lines.append(
             f"  {mine['tool']:<22} {mine['duration']:>8.1f} {mine['lag']:>9.2f} {base['lag']:>7.2f} "

@@ -1,0 +1,68 @@
+"""The benchmark suite (tools/bench) still runs: every benchmark on a tiny workload, no timing asserted."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tools.bench import run as bench  # noqa: E402
+from tools.bench.common import render_table  # noqa: E402
+
+EXPECTED_GOALS = {
+    "context": {"model-facing bytes (name+description+inputSchema)", "what-if compacted model-facing bytes"},
+    "lag": {"mean result lag, ours", "upstream GETs per workflow, ours"},
+    "overhead": {"tools/call over stdio minus direct, p50"},
+    "coldstart": {"cold start ratio ours / floor"},
+    "http_load": {"quick-call p99 under load", "server peak RSS"},
+}
+
+
+@pytest.mark.anyio
+async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal() -> None:
+    results = await bench.run_all(list(bench.BENCHMARKS), quick=True, say=lambda _text: None)
+
+    assert [r.bench for r in results] == list(EXPECTED_GOALS)
+    for result in results:
+        judged = {f.name for f in result.figures if f.passed is not None}
+        assert judged == EXPECTED_GOALS[result.bench]
+        assert all(f.value == f.value and f.value >= 0 for f in result.figures)  # no NaN, no negative figure
+    lag = next(r for r in results if r.bench == "lag")
+    assert len(lag.details["ours"]) == len(lag.details["baseline"]) == 2
+    assert all(row["gets"] >= 1 for row in lag.details["ours"] + lag.details["baseline"])
+    http = next(r for r in results if r.bench == "http_load")
+    assert http.details["in_flight_at_end"] == http.details["long_polls"]  # the load was really there
+
+    table = render_table(results).splitlines()
+    assert table[0].split() == ["benchmark", "figure", "value", "goal", "result"]
+    assert len(table) == 2 + sum(len(r.figures) for r in results)
+    assert sum(line.endswith(("PASS", "FAIL")) for line in table) == sum(len(g) for g in EXPECTED_GOALS.values())
+
+
+def test_the_json_report_holds_the_same_rows_as_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+
+    assert bench.main(["--only", "context", "--quick", "--quiet", "--json", str(out)]) == 0
+
+    report = json.loads(out.read_text())
+    assert set(report) == {"machine", "quick", "summary", "benchmarks"}
+    assert report["machine"]["cpus"] >= 1
+    table_rows = capsys.readouterr().out.strip().splitlines()[2:]
+    assert len(report["summary"]) == len(table_rows)
+    headline = report["summary"][0]
+    assert set(headline) == {"bench", "figure", "value", "unit", "goal", "result", "note"}
+    assert headline["result"] in ("PASS", "FAIL")
+    context = report["benchmarks"][0]["details"]
+    assert len(context["largest_model_facing"]) == 5
+    assert sum(row["bytes"] for row in context["per_toolset"].values()) == context["model_facing_bytes"]
+
+
+def test_an_unknown_benchmark_name_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--only", "context,nope"])
