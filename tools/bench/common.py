@@ -66,10 +66,10 @@ def median(values: list[float]) -> float:
 
 
 def render_table(results: list[BenchResult]) -> str:
-    rows = [("benchmark", "figure", "value", "goal", "result")]
+    rows = [("benchmark", "figure", "value", "goal", "result", "note")]
     for result in results:
         for f in result.figures:
-            rows.append((f.bench, f.name, f.shown(), f.goal, f.verdict()))
+            rows.append((f.bench, f.name, f.shown(), f.goal, f.verdict(), f.note))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for i, row in enumerate(rows):
