@@ -73,6 +73,28 @@ def model_facing(tool: dict[str, Any]) -> dict[str, Any]:
     return {key: tool[key] for key in ("name", "description", "inputSchema") if key in tool}
 
 
+def composition(schema: Any) -> dict[str, int]:
+    """Rough split of an input schema's bytes: property descriptions, enums, examples, the rest."""
+    acc = {"descriptions": 0, "enums": 0, "examples": 0}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "description" and isinstance(value, str):
+                    acc["descriptions"] += compact_size({key: value}) - 1  # `"description":"…"` plus a comma
+                elif key in ("enum", "examples"):
+                    acc[key + ("s" if key == "enum" else "")] += compact_size({key: value}) - 1
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    acc["structure"] = compact_size(schema) - sum(acc.values())
+    return acc
+
+
 def toolset_of(name: str) -> str:
     from linkedapi_mcp.catalog import CATALOG
 
@@ -124,6 +146,10 @@ def measure(tools: list[dict[str, Any]]) -> BenchResult:
     result.add("what-if compacted output schemas", compacted_outputs, "bytes")
     result.add("whole tools/list result", whole, "bytes")
     largest = sorted(facing.items(), key=lambda item: item[1], reverse=True)[:5]
+    parts = {"tool descriptions": sum(compact_size({"description": t.get("description", "")}) for t in tools)}
+    for tool in tools:
+        for key, size in composition(tool.get("inputSchema", {})).items():
+            parts[f"schema {key}"] = parts.get(f"schema {key}", 0) + size
     result.details = {
         "tools": len(tools),
         "token_method": "bytes / 4",
@@ -132,6 +158,7 @@ def measure(tools: list[dict[str, Any]]) -> BenchResult:
         "largest_output_schemas": [
             {"name": n, "bytes": b} for n, b in sorted(outputs.items(), key=lambda i: i[1], reverse=True)[:5]
         ],
+        "model_facing_composition": parts,
         "per_toolset": dict(sorted(toolsets.items(), key=lambda item: item[1]["bytes"], reverse=True)),
         "per_tool": facing,
     }
@@ -145,6 +172,8 @@ async def run(quick: bool = False) -> BenchResult:
 def describe(result: BenchResult) -> str:
     lines = ["Largest model-facing tools:"]
     lines += [f"  {row['name']:<32} {row['bytes']:>7,} B" for row in result.details["largest_model_facing"]]
+    lines.append("Where the model-facing bytes go (approximate):")
+    lines += [f"  {name:<26} {size:>8,} B" for name, size in result.details["model_facing_composition"].items()]
     lines.append("Per toolset (model-facing):")
     lines += [
         f"  {name:<12} {row['tools']:>3} tools {row['bytes']:>8,} B"

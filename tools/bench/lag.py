@@ -208,6 +208,12 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
     result.add("mean result lag, fixed 5 s poll", lag_base, "s")
     result.add("median result lag, ours", median([r.lag for r in ours]), "s")
     result.add("max result lag, ours", max(r.lag for r in ours), "s")
+    result.add(
+        "delivery after the completing GET, ours (median)",
+        median([r.delivery_ms for r in ours]),
+        "ms",
+        note="wall time: ledger write, mapping, MCP; included in the lag",
+    )
     result.add("upstream GETs per workflow, ours", gets_ours, "GETs", "<= baseline", gets_ours <= gets_base)
     result.add("upstream GETs per workflow, fixed 5 s poll", gets_base, "GETs")
     durations = [r.duration for r in ours]
