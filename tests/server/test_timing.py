@@ -53,21 +53,20 @@ def test_wait_budget_is_the_client_timeout_minus_a_margin_lowered_by_wait_second
     assert wait_budget(client_name=client, requested=requested, configured=configured, maximum=maximum) == budget
 
 
-POLICY = PollPolicy()  # first 2 s, floor 1 s, ceiling 20 s, prior 30 s, aim at 80 %, back off 20 %
+POLICY = PollPolicy()  # first 2 s, floor 1 s, ceiling 15 s, prior 20 s, aim at 80 %, back off 10 %
 
 
 @pytest.mark.parametrize(
     ("elapsed", "typical", "remaining", "polls", "delay"),
     [
-        (0, None, 600, 0, 2),  # a quick first look
-        (2, None, 600, 1, 22),  # then straight to 80 % of the 30 s prior
-        (24, None, 600, 2, 4.8),  # overdue: a fifth of the elapsed time …
-        (60, None, 600, 4, 12),
-        (400, None, 600, 9, 20),  # … never more than the ceiling
-        (0, 5, 600, 0, 2),  # a fast operation learned from the ledger
-        (2, 5, 600, 1, 2),  # target 4 s
-        (4, 5, 600, 2, 1),  # overdue at once: floor 1 s
-        (2, 300, 600, 1, 238),  # a 5-minute search: one long sleep to 80 % of it
+        (0, None, 600, 0, 2),  # an operation never timed: a quick first look
+        (2, None, 600, 1, 14),  # then straight to 80 % of the 20 s prior
+        (16, None, 600, 2, 1.6),  # overdue: a tenth of the elapsed time …
+        (60, None, 600, 9, 6),
+        (400, None, 600, 30, 15),  # … never more than the ceiling
+        (0, 5, 600, 0, 4),  # timed by the ledger: no quick look, straight to 80 % of 5 s
+        (4, 5, 600, 1, 1),  # overdue at once: floor 1 s
+        (0, 300, 600, 0, 240),  # a 5-minute search: one long sleep
         (0, 0.5, 600, 0, 1),  # never more often than the floor
         (2, None, 3.5, 1, 3.5),  # the last poll lands exactly at the end of the budget
         (2, None, 0, 1, 0),
@@ -86,18 +85,18 @@ def test_a_whole_ten_minute_wait_costs_a_few_dozen_polls_not_a_hundred_and_twent
     while elapsed < 600:
         elapsed += next_poll_delay(POLICY, elapsed=elapsed, typical=None, remaining=600 - elapsed, polls=polls)
         polls += 1
-    assert 15 <= polls <= 40  # a fixed 5 s interval would be 120
+    assert 30 <= polls <= 60  # a fixed 5 s interval would be 120
 
 
 def test_sandbox_policy_is_the_same_schedule_on_a_faster_clock() -> None:
     fast = POLICY.scaled(10)
-    assert next_poll_delay(fast, elapsed=0.2, typical=None, remaining=60, polls=1) == pytest.approx(2.2)
+    assert next_poll_delay(fast, elapsed=0.2, typical=None, remaining=60, polls=1) == pytest.approx(1.4)
     assert fast.floor == pytest.approx(0.1)
 
 
 @pytest.mark.parametrize(
     ("elapsed", "typical", "hint"),
-    [(0, None, 30), (10, None, 20), (100, None, 20), (10, 60, 40), (1000, None, 40)],
+    [(0, None, 20), (10, None, 10), (100, None, 10), (10, 60, 30), (1000, None, 30)],
 )
 def test_poll_after_hint_points_at_the_expected_finish(elapsed: float, typical: float | None, hint: int) -> None:
     assert poll_after_seconds(POLICY, elapsed=elapsed, typical=typical) == hint

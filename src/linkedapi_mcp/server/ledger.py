@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS workflows (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     finished_at REAL,
+    duration REAL,
     result_json TEXT,
     error_json TEXT
 );
@@ -95,6 +96,7 @@ class Row:
     created_at: float
     updated_at: float
     finished_at: float | None
+    duration: float | None  # estimated start-to-completion seconds, when this server saw it finish
     result_json: str | None
     error_json: str | None
 
@@ -269,11 +271,12 @@ class Ledger:
             only_in_flight=True,
         )
 
-    async def record_completed(self, row_id: int, result: Any) -> Row:
+    async def record_completed(self, row_id: int, result: Any, *, duration: float | None = None) -> Row:
+        """Cache the result. ``duration`` (estimated run time) feeds :meth:`typical_duration`."""
         return await self._update(
             row_id,
-            "state='completed', pending_reason=NULL, result_json=?, finished_at=?",
-            (json.dumps(result, ensure_ascii=False, separators=(",", ":")), self._clock()),
+            "state='completed', pending_reason=NULL, result_json=?, finished_at=?, duration=?",
+            (json.dumps(result, ensure_ascii=False, separators=(",", ":")), self._clock(), duration),
         )
 
     async def record_failed(self, row_id: int, *, error_type: str, message: str) -> Row:
@@ -339,9 +342,11 @@ class Ledger:
         return await self._run(lambda: self._read(sql, params))
 
     async def typical_duration(self, operation: str, account: str, *, sample: int = 20) -> float | None:
-        """Median wall time from start to completion of this account's last ``sample`` completed runs.
+        """Median estimated run time of this account's last ``sample`` timed completions.
 
         Per account: the sandbox (10× faster) and a real account must not teach each other.
+        Only runs whose end this server bracketed between two close looks are timed (see the
+        runner); a result fetched hours later says nothing about how long the work took.
         """
 
         def work() -> float | None:
@@ -349,13 +354,13 @@ class Ledger:
                 rows = (
                     self._connect()
                     .execute(
-                        "SELECT finished_at - created_at FROM workflows WHERE operation=? AND account=? "
-                        "AND state='completed' AND finished_at IS NOT NULL AND args_hash!='' ORDER BY id DESC LIMIT ?",
+                        "SELECT duration FROM workflows WHERE operation=? AND account=? AND state='completed' "
+                        "AND duration IS NOT NULL ORDER BY id DESC LIMIT ?",
                         (operation, account, sample),
                     )
                     .fetchall()
                 )
-            durations = [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
+            durations = [float(r[0]) for r in rows if r[0] >= 0]
             return statistics.median(durations) if durations else None
 
         return await self._run(work)

@@ -342,6 +342,10 @@ class Runner:
         deadline = self._monotonic() + budget
         typical = await self.ledger.typical_duration(op.name, backend.account)
         polls = 0
+        # When this call last saw the workflow unfinished (wall time). A fresh start counts: the
+        # start answer said pending. The end then lies between that look and the one that sees
+        # it done; the midpoint is what the ledger learns durations from.
+        last_unfinished: float | None = row.created_at if not (look_now or deduplicated) else None
         await progress(_waiting_text(op, row, self._wall() - row.created_at))
         while True:
             remaining = deadline - self._monotonic()
@@ -385,7 +389,10 @@ class Runner:
             if status == "completed":
                 mapped = snapshot.result if snapshot.result is not None else Mapped[Any](data=None)
                 data = _dump_mapped(mapped)
-                row = await self.ledger.record_completed(row.id, data)
+                duration = None
+                if last_unfinished is not None:
+                    duration = (last_unfinished + self._wall()) / 2 - row.created_at
+                row = await self.ledger.record_completed(row.id, data, duration=duration)
                 await progress(f"{op.title}: completed.")
                 return self._completed(backend, op, row, data, deduplicated=deduplicated)
             if status == "failed":
@@ -399,6 +406,7 @@ class Runner:
                 await self.ledger.record_failed(row.id, error_type=reason, message=text)
                 await progress(f"{op.title}: failed ({reason}).")
                 raise tool_error(WorkflowFailedError(reason, text))
+            last_unfinished = self._wall()
             if (status, snapshot.pendingReason) != (row.state, row.pending_reason):
                 row = await self.ledger.record_status(
                     row.id, status=status, pending_reason=snapshot.pendingReason, message=snapshot.message

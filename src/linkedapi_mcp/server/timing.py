@@ -65,10 +65,14 @@ class PollPolicy:
 
     first: float = 2.0  # first look: catches instant answers and queue → running early
     floor: float = 1.0  # never poll more often than this
-    ceiling: float = 20.0  # once overdue, never leave more than this between polls (bounds the lag)
-    prior: float = 30.0  # [INFERRED] a fetch without children takes ~30 s (contract §3: 30 s to minutes)
+    ceiling: float = 15.0  # once overdue, never leave more than this between polls (bounds the lag)
+    # [INFERRED] 20 s: the contract says "~30 s to minutes" (§3); aiming the first real look at
+    # 80 % of a lower guess costs a few GETs but keeps a quick workflow from waiting on a slow guess.
+    prior: float = 20.0
     early_fraction: float = 0.8  # aim the first real poll at 80 % of the typical duration
-    backoff: float = 0.2  # once overdue: wait a fifth of the time spent so far
+    # Once overdue: wait a tenth of the time spent so far, so the result is seen at most ~10 % late
+    # (GETs grow with the log of the duration). Tuned with tools/bench/lag.py against the fixed 5 s.
+    backoff: float = 0.1
 
     def scaled(self, factor: float) -> PollPolicy:
         return PollPolicy(
@@ -92,16 +96,17 @@ def next_poll_delay(
 
     Schedule: a quick first look; then straight to ``early_fraction`` of the typical duration
     (no point asking earlier; progress heartbeats keep the client informed meanwhile); then
-    back off in proportion to the time spent, within [floor, ceiling], so a 10-minute wait costs
-    about 35 GETs instead of a fixed 5 s interval's 120, and a result is seen at most ``ceiling``
-    seconds late. Never past the budget: the last poll lands exactly when the budget runs out.
+    back off in proportion to the time spent, within [floor, ceiling], so a result is seen about
+    10 % late at most (never more than ``ceiling``) and a 10-minute wait costs about 55 GETs instead
+    of a fixed 5 s interval's 120. Never past the budget: the last poll lands exactly when it ends.
+    An operation the ledger has timed skips the quick first look and sleeps straight to its target.
     """
     if remaining <= 0:
         return 0.0
     expected = typical if typical is not None and typical > 0 else policy.prior
     target = expected * policy.early_fraction
-    if polls == 0:
-        delay = min(policy.first, max(target - elapsed, policy.floor))
+    if polls == 0 and typical is None:
+        delay = min(policy.first, max(target - elapsed, policy.floor))  # unknown: a quick first look
     elif elapsed < target:
         delay = max(target - elapsed, policy.floor)  # nothing to learn before then: one long sleep
     else:
