@@ -33,41 +33,52 @@ BASELINE_INTERVAL = 5.0  # seconds, the official SDKs' and server's fixed poll i
 DEFAULT_BUDGET = 55.0  # the official server's budget for an unknown client (60 s time-out − 5 s)
 
 
-def workload(samples: dict[str, Any], quick: bool) -> list[tuple[str, dict[str, Any]]]:
-    """A mixed set of workflows lasting from ~12 s to ~5 min of sandbox time."""
+def workload(samples: dict[str, Any], quick: bool, rounds: int = 2) -> list[tuple[str, dict[str, Any]]]:
+    """A mixed set of workflows lasting from ~12 s to ~5 min of sandbox time.
+
+    The full workload runs ``rounds`` rounds of 14 workflows on other people, companies and
+    search terms each round (the lag of a fixed 5 s poll is spread over 0-5 s, so it takes a few
+    dozen workflows for its mean to settle near 2.5 s).
+    """
     people, companies = samples["personUrls"], samples["companyUrls"]
     if quick:
         return [("fetch_person", {"personUrl": people[0]}), ("search_people", {"term": "engineer", "limit": 5})]
-    return [
-        ("fetch_person", {"personUrl": people[0]}),
-        ("search_people", {"term": "engineer", "limit": 5}),
-        ("fetch_person", {"personUrl": people[1], "retrieveExperience": True, "retrieveEducation": True}),
-        ("fetch_company", {"companyUrl": companies[0]}),
-        ("search_people", {"term": "manager", "limit": 25}),
-        (
-            "fetch_person",
-            {
-                "personUrl": people[2],
-                "retrieveExperience": True,
-                "retrievePosts": True,
-                "postsRetrievalConfig": {"limit": 10},
-            },
-        ),
-        ("search_companies", {"term": "software", "limit": 10}),
-        (
-            "fetch_company",
-            {"companyUrl": companies[1], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 50}},
-        ),
-        ("retrieve_connections", {"limit": 50}),
-        ("search_people", {"term": "sales", "limit": 100}),
-        ("fetch_person", {"personUrl": people[3], "retrieveSkills": True}),
-        (
-            "fetch_company",
-            {"companyUrl": companies[2], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 300}},
-        ),
-        ("search_people", {"term": "designer", "limit": 200}),
-        ("fetch_person", {"personUrl": people[4]}),
-    ]
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    for r in range(rounds):
+        p = [people[(r * 5 + i) % len(people)] for i in range(5)]
+        c = [companies[(r * 3 + i) % len(companies)] for i in range(3)]
+        t = "" if r == 0 else f" {r}"
+        jobs += [
+            ("fetch_person", {"personUrl": p[0]}),
+            ("search_people", {"term": "engineer" + t, "limit": 5}),
+            ("fetch_person", {"personUrl": p[1], "retrieveExperience": True, "retrieveEducation": True}),
+            ("fetch_company", {"companyUrl": c[0]}),
+            ("search_people", {"term": "manager" + t, "limit": 25}),
+            (
+                "fetch_person",
+                {
+                    "personUrl": p[2],
+                    "retrieveExperience": True,
+                    "retrievePosts": True,
+                    "postsRetrievalConfig": {"limit": 10},
+                },
+            ),
+            ("search_companies", {"term": "software" + t, "limit": 10}),
+            (
+                "fetch_company",
+                {"companyUrl": c[1], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 50}},
+            ),
+            ("retrieve_connections", {"limit": 50 + r}),
+            ("search_people", {"term": "sales" + t, "limit": 100}),
+            ("fetch_person", {"personUrl": p[3], "retrieveSkills": True}),
+            (
+                "fetch_company",
+                {"companyUrl": c[2], "retrieveEmployees": True, "employeesRetrievalConfig": {"limit": 300}},
+            ),
+            ("search_people", {"term": "designer" + t, "limit": 200}),
+            ("fetch_person", {"personUrl": p[4]}),
+        ]
+    return jobs
 
 
 @dataclass
