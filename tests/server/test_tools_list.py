@@ -92,7 +92,7 @@ def test_input_schemas_are_flat_objects_and_only_workflow_tools_take_wait_second
         assert schema["type"] == "object"
         assert not {"anyOf", "oneOf", "allOf"} & set(schema), tool.name
         takes_wait = "waitSeconds" in schema.get("properties", {})
-        is_workflow = tool.name in ("get_workflow_result",) or (
+        is_workflow = tool.name in ("get_workflow_result", "get_conversation", "nv_get_conversation") or (
             tool.name in CATALOG and CATALOG[tool.name].kind == "workflow"
         )
         assert takes_wait is is_workflow, tool.name

@@ -351,3 +351,34 @@ async def test_a_send_another_process_is_starting_returns_that_processs_handle_w
     assert out["deduplicated"] is True
     assert out["workflowId"] == "wf-from-the-other-process"
     assert upstream.posts == 0
+
+
+async def test_reading_a_conversation_never_synced_syncs_it_first(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    person = sandbox.samples()["connectionUrls"][0]
+    started = data(await client.call_tool("get_conversation", {"personUrl": person, "waitSeconds": 0}))
+    assert started["status"] == "pending"
+    assert started["operationName"] == "syncConversation"
+    assert "call get_conversation again" in started["message"]
+    assert upstream.posts == 1
+
+    sandbox.advance(HOUR)
+    synced = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert synced["status"] == "completed"
+    conversation = data(await client.call_tool("get_conversation", {"personUrl": person}))
+    assert conversation["status"] == "completed"
+    assert conversation["operationName"] == "pollConversations"
+    assert conversation["result"]["messages"]
+    assert upstream.posts == 1  # already synced: read directly
+
+
+async def test_a_conversation_synced_within_the_wait_is_returned_in_one_call(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    sandbox.set_speed(100_000)
+    person = sandbox.samples()["connectionUrls"][1]
+    out = data(await client.call_tool("get_conversation", {"personUrl": person}))
+    assert out["status"] == "completed"
+    assert out["result"] is not None
+    assert upstream.posts == 1

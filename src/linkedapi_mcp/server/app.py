@@ -24,7 +24,14 @@ from linkedapi_mcp.server.instructions import build_instructions
 from linkedapi_mcp.server.ledger import Ledger, account_key
 from linkedapi_mcp.server.runner import Backend, Runner
 from linkedapi_mcp.server.timing import PollPolicy, wait_budget
-from linkedapi_mcp.server.tools import CancelOutcome, ToolSpec, all_specs, clean_input_schema, tool_function
+from linkedapi_mcp.server.tools import (
+    SYNC_BEFORE_READ,
+    CancelOutcome,
+    ToolSpec,
+    all_specs,
+    clean_input_schema,
+    tool_function,
+)
 from linkedapi_mcp.server.validation import ValidateArguments
 from linkedapi_mcp.settings import Settings
 
@@ -178,7 +185,11 @@ class ServerState:
         backend = self.backend(ctx)
         budget = self.budget(ctx, wait)
         if op.kind == "direct":
-            return await self.runner.call_direct(backend, op, params, budget=budget)
+            sync_tool = SYNC_BEFORE_READ.get(op.tool)
+            sync_op = CATALOG[sync_tool] if sync_tool is not None else None
+            return await self.runner.call_direct(
+                backend, op, params, budget=budget, sync_first=sync_op, report=_reporter(ctx)
+            )
         return await self.runner.run_workflow(backend, op, params, budget=budget, report=_reporter(ctx))
 
     async def workflow_result(

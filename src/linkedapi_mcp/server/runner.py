@@ -126,12 +126,44 @@ class Runner:
 
     # -- direct reads -------------------------------------------------------------------------
 
-    async def call_direct(self, backend: Backend, op: Operation, params: BaseModel, *, budget: float) -> dict[str, Any]:
+    async def call_direct(
+        self,
+        backend: Backend,
+        op: Operation,
+        params: BaseModel,
+        *,
+        budget: float,
+        sync_first: Operation | None = None,
+        report: Report | None = None,
+    ) -> dict[str, Any]:
+        """A direct read. With ``sync_first``: a conversation not synced yet is synced, then read."""
+        deadline = self._monotonic() + budget
+        mapped = await self._direct(backend, op, params, deadline)
+        if sync_first is None or not _not_synced(mapped):
+            return self._completed(backend, op, None, _dump_mapped(mapped), deduplicated=False)
+        sync_params = sync_first.params.model_validate({"personUrl": getattr(params, "personUrl", None)})
+        outcome = await self.run_workflow(
+            backend,
+            sync_first,
+            sync_params,
+            budget=max(deadline - self._monotonic(), 0.0),
+            report=report or _no_report,
+        )
+        if outcome["status"] != "completed":
+            outcome["message"] = (
+                f"This conversation was not synced yet, so {sync_first.tool} was started for it "
+                f"({outcome['status']}). Call get_workflow_result with this workflowId until it completes, "
+                f"then call {op.tool} again."
+            )
+            return outcome
+        mapped = await self._direct(backend, op, params, deadline)
+        return self._completed(backend, op, None, _dump_mapped(mapped), deduplicated=False)
+
+    async def _direct(self, backend: Backend, op: Operation, params: BaseModel, deadline: float) -> Mapped[Any]:
         try:
-            mapped = await backend.api.call(op, params, deadline=self._monotonic() + max(budget, 1.0))
+            return await backend.api.call(op, params, deadline=max(deadline, self._monotonic() + 1.0))
         except LinkedApiError as exc:
             raise tool_error(exc) from None
-        return self._completed(backend, op, None, _dump_mapped(mapped), deduplicated=False)
 
     # -- workflow tools -----------------------------------------------------------------------
 
@@ -529,6 +561,17 @@ class Runner:
             deduplicated=deduplicated,
             message=prefix + (row.message or "The outcome of the start request is unknown.") + advice,
         )
+
+
+NOT_SYNCED = "conversationsNotSynced"
+
+
+def _not_synced(mapped: Mapped[Any]) -> bool:
+    return mapped.data is None and any(error.type == NOT_SYNCED for error in mapped.errors)
+
+
+async def _no_report(_progress: float, _message: str) -> None:
+    return None
 
 
 def _wire(params: BaseModel) -> dict[str, Any]:

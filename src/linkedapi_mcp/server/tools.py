@@ -33,6 +33,13 @@ _WAIT_INFO: FieldInfo = cast(
     Field(None, ge=0, description="Max seconds to wait before returning a handle; 0 = at once. Default: client limit."),
 )
 
+# Reads of a conversation Linked API has not synced yet first run this sync workflow (as the
+# official server does), so the agent gets the conversation instead of an error.
+SYNC_BEFORE_READ: Mapping[str, str] = {
+    "get_conversation": "sync_conversation",
+    "nv_get_conversation": "nv_sync_conversation",
+}
+
 # Account-changing operations whose effect removes or undoes something (MCP: "destructive" =
 # not purely additive). Sending, posting, reacting and accepting only add. [INFERRED] the custom
 # workflow can run any action, so it is treated as destructive.
@@ -243,7 +250,7 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
 def operation_spec(op: Operation) -> ToolSpec:
     output: type[BaseModel] = Outcome[op.data_type]  # type: ignore[name-defined]
     extra: dict[str, tuple[Any, FieldInfo]] = {}
-    if op.kind == "workflow":
+    if op.kind == "workflow" or op.tool in SYNC_BEFORE_READ:
         extra[WAIT_FIELD] = (float | None, _WAIT_INFO)
 
     async def impl(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
@@ -381,6 +388,7 @@ def all_specs(catalog: Mapping[str, Operation]) -> list[ToolSpec]:
 
 
 __all__ = [
+    "SYNC_BEFORE_READ",
     "WORKFLOW_TOOLS",
     "CancelOutcome",
     "ToolSpec",
