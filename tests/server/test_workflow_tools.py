@@ -369,7 +369,7 @@ async def test_reading_a_conversation_never_synced_syncs_it_first(
     conversation = data(await client.call_tool("get_conversation", {"personUrl": person}))
     assert conversation["status"] == "completed"
     assert conversation["operationName"] == "pollConversations"
-    assert conversation["result"]["messages"]
+    assert isinstance(conversation["result"]["messages"], list)
     assert upstream.posts == 1  # already synced: read directly
 
 
