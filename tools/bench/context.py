@@ -17,6 +17,9 @@ from .common import BenchResult
 
 BUDGET_BYTES = 25_000
 BYTES_PER_TOKEN = 4  # the usual rule of thumb for English text and JSON
+# What-if for progressive disclosure: the toolsets a first design would always list (the rest
+# reachable through meta tools, not counted here).
+CORE_TOOLSETS = ("handles", "account", "people", "companies", "search", "messaging")
 
 
 def compact_size(value: Any) -> int:
@@ -140,6 +143,13 @@ def measure(tools: list[dict[str, Any]]) -> BenchResult:
         f"<= {BUDGET_BYTES:,} B",
         compacted_facing <= BUDGET_BYTES,
         note="titles stripped, anyOf[T,null] collapsed",
+    )
+    core = sum(size for name, size in facing.items() if toolset_of(name) in CORE_TOOLSETS)
+    result.add(
+        "what-if: only the core toolsets listed",
+        core,
+        "bytes",
+        note="+".join(CORE_TOOLSETS) + " (meta tools not counted)",
     )
     result.add("tools/list entries without outputSchema", sum(listed.values()), "bytes", note="+ title, annotations")
     result.add("output schemas (not shown to the model)", sum(outputs.values()), "bytes")
