@@ -51,11 +51,11 @@ STALE_CLAIM_SECONDS = 60.0
 # How long a call waits for another *process* that is starting the identical workflow.
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 
-# Sends one progress notification: (progress counter, human message).
 # [INFERRED] Linked API reports a cancelled workflow as failed; these reasons mean "cancelled"
 # (the sandbox uses workflowCancelled), which is an outcome, not an error.
 CANCELLED_REASONS = frozenset({"workflowCancelled", "cancelled", "workflowCanceled"})
 
+# Sends one progress notification: (progress counter, human message).
 Report = Callable[[float, str], Awaitable[None]]
 
 
