@@ -67,3 +67,15 @@ def test_the_json_report_holds_the_same_rows_as_the_table(tmp_path: Path, capsys
 def test_an_unknown_benchmark_name_is_refused() -> None:
     with pytest.raises(SystemExit):
         bench.main(["--only", "context,nope"])
+
+
+def test_the_documented_command_starts_from_the_repository_root() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.bench", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "--only" in done.stdout
+    assert "python -m tools.bench" in (ROOT / "docs" / "benchmarks.md").read_text()
