@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,8 +71,6 @@ def test_an_unknown_benchmark_name_is_refused() -> None:
 
 
 def test_the_documented_command_starts_from_the_repository_root() -> None:
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, "-m", "tools.bench", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
