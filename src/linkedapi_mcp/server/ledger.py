@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import statistics
 import threading
@@ -63,6 +64,23 @@ CREATE INDEX IF NOT EXISTS workflows_by_key ON workflows (account, operation, ar
 CREATE INDEX IF NOT EXISTS workflows_by_handle ON workflows (workflow_id);
 CREATE INDEX IF NOT EXISTS workflows_by_operation ON workflows (account, operation, state, id);
 """
+
+
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Upgrade a ledger written by an earlier version: add the columns it lacks.
+
+    ``CREATE TABLE IF NOT EXISTS`` leaves an existing table as it was, so a column added to
+    ``_SCHEMA`` later (always nullable) would be missing from a user's old ledger file.
+    """
+    for table, body in _TABLE.findall(_SCHEMA):
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for line in body.split(",\n"):
+            name, _, decl = line.strip().partition(" ")
+            if name and name not in have and "PRIMARY KEY" not in decl and "NOT NULL" not in decl:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
 def account_key(*parts: str) -> str:
@@ -147,6 +165,7 @@ class Ledger:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
                     conn.executescript(_SCHEMA)
+                    _add_missing_columns(conn)
                     conn.execute(
                         "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?",
                         (self._clock() - RETENTION_SECONDS,),
