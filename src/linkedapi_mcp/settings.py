@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # [INFERRED] 10× makes a plain fetch (~30 s of simulated time) finish in about 3 s of wall time.
     sandbox_speed: float = Field(10.0, gt=0, validation_alias=_env("LINKEDAPI_MCP_SANDBOX_SPEED", "sandbox_speed"))
 
+    # --- guards (server/guards.py): confirmation policy for account-changing tools when the client
+    # cannot be asked (elicitation), and local action budgets ("stMessages=30/day,..." or "off").
+    confirm: Literal["elicit-or-preview", "elicit-or-allow", "never"] = Field(
+        "elicit-or-preview", validation_alias=_env("LINKEDAPI_MCP_CONFIRM", "confirm")
+    )
+    budgets: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_BUDGETS", "budgets"))
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", validation_alias=_env("LINKEDAPI_MCP_LOG_LEVEL", "log_level")
     )
@@ -68,6 +75,12 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse a half configuration rather than silently running on the sandbox."""
+        from linkedapi_mcp.server.guards import ConfigError, parse_budgets  # --- guards
+
+        try:
+            parse_budgets(self.budgets)
+        except ConfigError as exc:
+            raise ConfigurationError(f"LINKEDAPI_MCP_BUDGETS: {exc}") from None
         if (self.linked_api_token is None) != (self.identification_token is None):
             missing = "IDENTIFICATION_TOKEN" if self.identification_token is None else "LINKED_API_TOKEN"
             raise ConfigurationError(

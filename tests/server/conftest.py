@@ -32,6 +32,7 @@ ENV_VARS = (
     "LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS",
     "LINKEDAPI_MCP_SANDBOX_SPEED",
     "LINKEDAPI_MCP_SANDBOX_SEED",
+    "LINKEDAPI_MCP_BUDGETS",
 )
 POLL_SPEED = 1000.0  # the server polls as if the sandbox ran 1000× faster than LinkedIn
 
@@ -40,6 +41,9 @@ POLL_SPEED = 1000.0  # the server polls as if the sandbox ran 1000× faster than
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    # Tests of the runner and tools call account-changing tools directly; the confirmation step
+    # has its own tests (test_confirm*.py), which choose the policy explicitly.
+    monkeypatch.setenv("LINKEDAPI_MCP_CONFIRM", "never")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from mcp.server.mcpserver.tools import Tool
 from linkedapi_mcp.catalog import CATALOG, by_operation_name
 from linkedapi_mcp.catalog.spec import Operation
 from linkedapi_mcp.server.envelope import WorkflowList
+from linkedapi_mcp.server.guards import GuardConfig, GuardInput
 from linkedapi_mcp.server.instructions import build_instructions
 from linkedapi_mcp.server.ledger import Ledger, account_key
 from linkedapi_mcp.server.runner import Backend, Runner
@@ -85,7 +86,11 @@ class ServerState:
     @property
     def runner(self) -> Runner:
         if self._runner is None:
-            self._runner = Runner(self.ledger, dedupe_window=self.settings.dedupe_window_seconds)
+            self._runner = Runner(
+                self.ledger,
+                dedupe_window=self.settings.dedupe_window_seconds,
+                guards=GuardConfig.from_settings(self.settings),  # --- guards
+            )
         return self._runner
 
     def backend(self, ctx: Context | None) -> Backend:
@@ -181,7 +186,10 @@ class ServerState:
 
     # -- tool implementations -------------------------------------------------------------------
 
-    async def run_operation(self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None) -> Any:
+    async def run_operation(
+        self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None, guard: GuardInput | None = None
+    ) -> Any:
+        """Run one catalog operation. ``guard`` (server/guards.py) carries a write call's confirmation."""
         backend = self.backend(ctx)
         budget = self.budget(ctx, wait)
         if op.kind == "direct":
@@ -190,7 +198,7 @@ class ServerState:
             return await self.runner.call_direct(
                 backend, op, params, budget=budget, sync_first=sync_op, report=_reporter(ctx)
             )
-        return await self.runner.run_workflow(backend, op, params, budget=budget, report=_reporter(ctx))
+        return await self.runner.run_workflow(backend, op, params, budget=budget, report=_reporter(ctx), guard=guard)
 
     async def workflow_result(
         self, ctx: Context, workflow_id: str, *, operation_name: str | None, wait: float | None

@@ -17,14 +17,18 @@ D = TypeVar("D")
 
 Status = Literal["completed", "pending", "running", "failed", "cancelled", "outcome_unknown"]
 BackendKind = Literal["sandbox", "linkedapi"]
+# A tool call can also stop before anything starts (server/guards.py): awaiting the user's
+# approval (two-step confirmation) or declined by the user.
+OutcomeStatus = Literal[Status, "confirmation_required", "declined"]
 
 
 class Outcome(BaseModel, Generic[D]):
     """What a tool call produced: the result, or where the workflow stands and what to do next."""
 
-    status: Status = Field(
+    status: OutcomeStatus = Field(
         description="completed: see result. pending/running: call get_workflow_result(workflowId). "
-        "outcome_unknown: the start may not have reached Linked API."
+        "outcome_unknown: the start may not have reached Linked API. confirmation_required/declined: "
+        "nothing was sent, see message."
     )
     operationName: str
     workflowId: str | None = None
@@ -35,6 +39,7 @@ class Outcome(BaseModel, Generic[D]):
     pollAfterSeconds: int | None = None
     deduplicated: bool = Field(False, description="An identical earlier call's workflow, not a new one.")
     backend: BackendKind = Field(description="sandbox: synthetic data, nothing reaches LinkedIn.")
+    confirmationId: str | None = None
 
 
 class WorkflowSummary(BaseModel):
@@ -59,4 +64,4 @@ class Cancelled(BaseModel):
     cancelled: bool = Field(description="True when Linked API stopped the workflow.")
 
 
-__all__ = ["BackendKind", "Cancelled", "Outcome", "Status", "WorkflowList", "WorkflowSummary"]
+__all__ = ["BackendKind", "Cancelled", "Outcome", "OutcomeStatus", "Status", "WorkflowList", "WorkflowSummary"]

@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,62 @@ CREATE TABLE IF NOT EXISTS workflows (
 CREATE INDEX IF NOT EXISTS workflows_by_key ON workflows (account, operation, args_hash, id);
 CREATE INDEX IF NOT EXISTS workflows_by_handle ON workflows (workflow_id);
 CREATE INDEX IF NOT EXISTS workflows_by_operation ON workflows (account, operation, state, id);
+CREATE TABLE IF NOT EXISTS confirmations (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    args_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+CREATE TABLE IF NOT EXISTS budget_usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    category TEXT NOT NULL,
+    units INTEGER NOT NULL,
+    workflow_row INTEGER,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS budget_usage_by_account ON budget_usage (account, category, at);
 """
+
+Period = Literal["day", "hour"]
+_PERIOD_SECONDS: dict[str, float] = {"day": 86400.0, "hour": 3600.0}
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A local action budget: at most ``limit`` actions of ``category`` per UTC ``period``."""
+
+    category: str
+    period: Period
+    limit: int
+
+    def window(self, now: float) -> tuple[float, float]:
+        """``(start, end)`` of the current window. [INFERRED] fixed UTC calendar days / clock hours:
+        the reset time is then plain to state ("00:00 UTC")."""
+        length = _PERIOD_SECONDS[self.period]
+        start = (now // length) * length
+        return start, start + length
+
+
+class BudgetExceededError(Exception):
+    def __init__(self, cap: Cap, used: int, resets_at: float) -> None:
+        super().__init__(f"budget {cap.category} {cap.limit}/{cap.period} reached")
+        self.cap, self.used, self.resets_at = cap, used, resets_at
+
+
+class ConfirmationError(Exception):
+    """A confirmationId that cannot be redeemed (unknown, used, expired, or for another call)."""
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A claim that stopped at the preview: nothing inserted but a confirmation id."""
+
+    confirmation_id: str
+    expires_at: float
 
 
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
@@ -166,6 +222,9 @@ class Ledger:
                     conn.execute("PRAGMA synchronous=NORMAL")
                     conn.executescript(_SCHEMA)
                     _add_missing_columns(conn)
+                    # Budget windows are at most a day and confirmations live minutes: keep two days.
+                    conn.execute("DELETE FROM budget_usage WHERE at < ?", (self._clock() - 2 * 86400.0,))
+                    conn.execute("DELETE FROM confirmations WHERE expires_at < ?", (self._clock() - 2 * 86400.0,))
                     conn.execute(
                         "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?",
                         (self._clock() - RETENTION_SECONDS,),
@@ -218,8 +277,19 @@ class Ledger:
         effect: str,
         reuse_finished_within: float | None,
         stale_claim_after: float,
-    ) -> Claim:
+        units: Mapping[str, int] | None = None,
+        caps: Sequence[Cap] = (),
+        confirm: Literal["go", "issue", "consume"] = "go",
+        confirmation_id: str | None = None,
+        confirm_ttl: float = 600.0,
+    ) -> Claim | Issued:
         """Find an identical earlier workflow to reuse, or insert a claim row for a new start.
+
+        Guards, all in the same transaction (so two processes cannot both pass them): a new start
+        must fit every cap in ``caps`` with its ``units`` (else :class:`BudgetExceededError`,
+        nothing written); ``confirm="issue"`` stops there and returns an :class:`Issued`
+        confirmation id instead of a claim; ``confirm="consume"`` first redeems ``confirmation_id``
+        (else :class:`ConfirmationError`). A reused earlier workflow needs neither.
 
         Reused: any in-flight row; with ``reuse_finished_within`` (account-changing operations)
         also a ``completed`` or ``outcome_unknown`` row created within that many seconds. A claim
@@ -228,7 +298,7 @@ class Ledger:
         """
         args_json, args_hash = canonical_args(arguments)
 
-        def work() -> Claim:
+        def work() -> Claim | Issued:
             now = self._clock()
             with self._tx() as conn:
                 conn.execute(
@@ -236,26 +306,81 @@ class Ledger:
                     "WHERE account=? AND operation=? AND args_hash=? AND state='claimed' AND created_at<?",
                     (now, _STALE_CLAIM_MESSAGE, account, operation, args_hash, now - stale_claim_after),
                 )
-                reusable = list(IN_FLIGHT)
-                since = 0.0
-                if reuse_finished_within is not None:
-                    reusable += ["completed", "outcome_unknown"]
-                    since = now - reuse_finished_within
-                marks = ",".join("?" * len(reusable))
-                found = conn.execute(
-                    f"SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
-                    f"AND (state IN ('claimed','pending','running') OR (state IN ({marks}) AND created_at>=?)) "
-                    "ORDER BY id DESC LIMIT 1",
-                    (account, operation, args_hash, *reusable, since),
-                ).fetchone()
+                found = _find_reusable(conn, account, operation, args_hash, reuse_finished_within, now)
                 if found is not None:
                     return Claim(Row(**dict(found)), existing=True)
+                if confirm == "consume":
+                    _redeem(conn, confirmation_id or "", account, operation, args_hash, now)
+                spend = {c: n for c, n in (units or {}).items() if n > 0}
+                _check_budget(conn, account, spend, caps, now)
+                if confirm == "issue":
+                    issued = Issued(secrets.token_urlsafe(12), now + confirm_ttl)
+                    conn.execute(
+                        "INSERT INTO confirmations (id, account, operation, args_hash, created_at, expires_at) "
+                        "VALUES (?,?,?,?,?,?)",
+                        (issued.confirmation_id, account, operation, args_hash, now, issued.expires_at),
+                    )
+                    return issued
                 row = conn.execute(
                     "INSERT INTO workflows (account, operation, args_hash, args_json, effect, state, "
                     "created_at, updated_at) VALUES (?,?,?,?,?,'claimed',?,?) RETURNING *",
                     (account, operation, args_hash, args_json, effect, now, now),
                 ).fetchone()
+                for category, n in spend.items():
+                    conn.execute(
+                        "INSERT INTO budget_usage (account, category, units, workflow_row, at) VALUES (?,?,?,?,?)",
+                        (account, category, n, row["id"], now),
+                    )
                 return Claim(Row(**dict(row)), existing=False)
+
+        return await self._run(work)
+
+    async def preflight(
+        self,
+        *,
+        account: str,
+        operation: str,
+        arguments: dict[str, Any],
+        reuse_finished_within: float | None,
+        units: Mapping[str, int],
+        caps: Sequence[Cap],
+    ) -> Literal["deduplicated", "over-budget"] | None:
+        """What :meth:`claim` would do now, without writing: reuse, refuse for budget, or neither.
+
+        Lets the user be asked only about calls that would really start something.
+        """
+        _, args_hash = canonical_args(arguments)
+
+        def work() -> Literal["deduplicated", "over-budget"] | None:
+            now = self._clock()
+            with self._lock:
+                conn = self._connect()
+                if _find_reusable(conn, account, operation, args_hash, reuse_finished_within, now) is not None:
+                    return "deduplicated"
+                try:
+                    _check_budget(conn, account, units, caps, now)
+                except BudgetExceededError:
+                    return "over-budget"
+            return None
+
+        return await self._run(work)
+
+    async def budget_usage(self, account: str, caps: Sequence[Cap]) -> list[tuple[Cap, int, float]]:
+        """``(cap, used, resets_at)`` for each cap, in the current window."""
+
+        def work() -> list[tuple[Cap, int, float]]:
+            now = self._clock()
+            out = []
+            with self._lock:
+                conn = self._connect()
+                for cap in caps:
+                    start, end = cap.window(now)
+                    used = conn.execute(
+                        "SELECT COALESCE(SUM(units), 0) FROM budget_usage WHERE account=? AND category=? AND at>=?",
+                        (account, cap.category, start),
+                    ).fetchone()[0]
+                    out.append((cap, int(used), end))
+            return out
 
         return await self._run(work)
 
@@ -272,11 +397,16 @@ class Ledger:
         return await self._update(row_id, "state='outcome_unknown', message=?", (message,))
 
     async def release(self, row_id: int) -> None:
-        """Drop a claim whose POST was refused outright: nothing was started, a retry is fine."""
+        """Drop a claim whose POST was refused outright: nothing was started, a retry is fine.
+
+        Its budget units are given back too.
+        """
 
         def work() -> None:
             with self._tx() as conn:
-                conn.execute("DELETE FROM workflows WHERE id=? AND state='claimed'", (row_id,))
+                deleted = conn.execute("DELETE FROM workflows WHERE id=? AND state='claimed'", (row_id,)).rowcount
+                if deleted:
+                    conn.execute("DELETE FROM budget_usage WHERE workflow_row=?", (row_id,))
 
         await self._run(work)
 
@@ -383,6 +513,86 @@ class Ledger:
             return statistics.median(durations) if durations else None
 
         return await self._run(work)
+
+    async def completed_samples(self, account: str, *, limit: int = 200) -> list[tuple[str, str, float]]:
+        """``(operation, args_json, duration)`` of this account's last ``limit`` timed completions.
+
+        What :mod:`linkedapi_mcp.server.durations` learns run times from (newest first).
+        """
+
+        def work() -> list[tuple[str, str, float]]:
+            with self._lock:
+                rows = (
+                    self._connect()
+                    .execute(
+                        "SELECT operation, args_json, duration FROM workflows WHERE account=? AND state='completed' "
+                        "AND duration IS NOT NULL ORDER BY id DESC LIMIT ?",
+                        (account, limit),
+                    )
+                    .fetchall()
+                )
+            return [(str(r[0]), str(r[1]), float(r[2])) for r in rows if r[2] >= 0]
+
+        return await self._run(work)
+
+
+def _find_reusable(
+    conn: sqlite3.Connection,
+    account: str,
+    operation: str,
+    args_hash: str,
+    reuse_finished_within: float | None,
+    now: float,
+) -> sqlite3.Row | None:
+    reusable = list(IN_FLIGHT)
+    since = 0.0
+    if reuse_finished_within is not None:
+        reusable += ["completed", "outcome_unknown"]
+        since = now - reuse_finished_within
+    marks = ",".join("?" * len(reusable))
+    found: sqlite3.Row | None = conn.execute(
+        f"SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
+        f"AND (state IN ('claimed','pending','running') OR (state IN ({marks}) AND created_at>=?)) "
+        "ORDER BY id DESC LIMIT 1",
+        (account, operation, args_hash, *reusable, since),
+    ).fetchone()
+    return found
+
+
+def _redeem(
+    conn: sqlite3.Connection, confirmation_id: str, account: str, operation: str, args_hash: str, now: float
+) -> None:
+    found = conn.execute("SELECT * FROM confirmations WHERE id=?", (confirmation_id,)).fetchone()
+    # The same answer for an unknown id and another account's: an id proves nothing about others.
+    if found is None or found["account"] != account:
+        raise ConfirmationError("This confirmationId is unknown.")
+    if found["operation"] != operation:
+        raise ConfirmationError("This confirmationId was issued for a different tool.")
+    if found["args_hash"] != args_hash:
+        raise ConfirmationError("The arguments differ from the ones the user confirmed.")
+    if found["used_at"] is not None:
+        raise ConfirmationError("This confirmationId was already used.")
+    if found["expires_at"] < now:
+        raise ConfirmationError("This confirmationId has expired.")
+    conn.execute("UPDATE confirmations SET used_at=? WHERE id=?", (now, confirmation_id))
+
+
+def _check_budget(
+    conn: sqlite3.Connection, account: str, spend: Mapping[str, int], caps: Sequence[Cap], now: float
+) -> None:
+    for cap in caps:
+        n = spend.get(cap.category, 0)
+        if not n:
+            continue
+        start, end = cap.window(now)
+        used = int(
+            conn.execute(
+                "SELECT COALESCE(SUM(units), 0) FROM budget_usage WHERE account=? AND category=? AND at>=?",
+                (account, cap.category, start),
+            ).fetchone()[0]
+        )
+        if used + n > cap.limit:
+            raise BudgetExceededError(cap, used, end)
 
 
 _STALE_CLAIM_MESSAGE = (

@@ -21,7 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
@@ -35,9 +35,20 @@ from linkedapi_mcp.client.errors import (
     UpstreamUnavailableError,
     WorkflowFailedError,
 )
-from linkedapi_mcp.server.envelope import BackendKind, Status, WorkflowSummary
+from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
-from linkedapi_mcp.server.ledger import Ledger, Row, canonical_args
+from linkedapi_mcp.server.guards import (
+    DECLINED_TEXT,
+    GuardConfig,
+    GuardInput,
+    budget_text,
+    describe_action,
+    gate,
+    preview_text,
+    rejected_text,
+    units_for,
+)
+from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
 from linkedapi_mcp.server.timing import PollPolicy, next_poll_delay, poll_after_seconds
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
@@ -114,11 +125,13 @@ class Runner:
         ledger: Ledger,
         *,
         dedupe_window: float,
+        guards: GuardConfig | None = None,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ledger = ledger
         self.dedupe_window = dedupe_window
+        self.guards = guards or GuardConfig()
         self.heartbeat = HEARTBEAT_SECONDS
         self._wall = wall
         self._monotonic = monotonic
@@ -167,25 +180,63 @@ class Runner:
 
     # -- workflow tools -----------------------------------------------------------------------
 
+    async def preflight(
+        self, backend: Backend, op: Operation, params: BaseModel
+    ) -> Literal["deduplicated", "over-budget"] | None:
+        """Whether a start now would reuse an earlier workflow or be refused for budget (no writes)."""
+        units = units_for(op, params)
+        return await self.ledger.preflight(
+            account=backend.account,
+            operation=op.name,
+            arguments=_wire(params),
+            reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
+            units=units,
+            caps=self.guards.caps_for(units),
+        )
+
     async def run_workflow(
-        self, backend: Backend, op: Operation, params: BaseModel, *, budget: float, report: Report
+        self,
+        backend: Backend,
+        op: Operation,
+        params: BaseModel,
+        *,
+        budget: float,
+        report: Report,
+        guard: GuardInput | None = None,
     ) -> dict[str, Any]:
         arguments = _wire(params)
         _, args_hash = canonical_args(arguments)
         key = (backend.account, op.name, args_hash)
+        decision = gate(self.guards, op, guard)
+        if decision == "declined":  # asked before anything was claimed: nothing to release
+            return self._envelope(backend, op, None, status="declined", message=DECLINED_TEXT)
+        units = units_for(op, params)
         lock = self._locks.setdefault(key, anyio.Lock())
         # The lock makes two identical calls in this process take turns; the ledger's claim row
         # does the same across processes. Held only while claiming and starting, never while waiting.
         try:
             async with lock:
-                claim = await self.ledger.claim(
-                    account=backend.account,
-                    operation=op.name,
-                    arguments=arguments,
-                    effect=op.effect,
-                    reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
-                    stale_claim_after=STALE_CLAIM_SECONDS,
-                )
+                try:
+                    claim = await self.ledger.claim(
+                        account=backend.account,
+                        operation=op.name,
+                        arguments=arguments,
+                        effect=op.effect,
+                        reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
+                        stale_claim_after=STALE_CLAIM_SECONDS,
+                        units=units,
+                        caps=self.guards.caps_for(units),
+                        confirm=decision,
+                        confirmation_id=guard.confirmation_id if guard is not None else None,
+                        confirm_ttl=self.guards.confirm_ttl,
+                    )
+                except BudgetExceededError as exc:
+                    logger.info("budget %s/%s reached for %s", exc.cap.category, exc.cap.period, op.name)
+                    raise ToolError(budget_text(exc.cap, exc.used, _iso(exc.resets_at) or "")) from None
+                except ConfirmationError as exc:
+                    raise ToolError(rejected_text(str(exc), op)) from None
+                if isinstance(claim, Issued):
+                    return self._preview(backend, op, params, claim)
                 row = claim.row
                 if not claim.existing:
                     row = await self._start(backend, op, params, row)
@@ -461,13 +512,27 @@ class Runner:
 
     # -- envelopes ----------------------------------------------------------------------------
 
+    def _preview(self, backend: Backend, op: Operation, params: BaseModel, issued: Issued) -> dict[str, Any]:
+        action = describe_action(op, params)
+        if backend.kind == "sandbox":
+            action += " [sandbox: synthetic, nothing reaches LinkedIn]"
+        out = self._envelope(
+            backend,
+            op,
+            None,
+            status="confirmation_required",
+            message=preview_text(op, action, issued.confirmation_id, _iso(issued.expires_at) or ""),
+        )
+        out["confirmationId"] = issued.confirmation_id
+        return out
+
     def _envelope(
         self,
         backend: Backend,
         op: Operation,
         row: Row | None,
         *,
-        status: Status,
+        status: OutcomeStatus,
         result: Any = None,
         errors: list[Any] | None = None,
         message: str | None = None,

@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 
 from linkedapi_mcp.actions import describe_validation_error
 from linkedapi_mcp.catalog.spec import Operation
+from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome, WorkflowList
 
 if TYPE_CHECKING:
@@ -124,6 +125,9 @@ class ToolSpec:
     annotations: ToolAnnotations
     impl: Impl
     effect: str
+    # --- guards: parameters a resolver fills before the body runs (the user's answer to a
+    # confirmation elicitation); left out of the input schema, handed to ``impl`` in ``extras``.
+    resolved: Mapping[str, Any] = field(default_factory=dict)
 
     def check(self, arguments: Mapping[str, Any]) -> list[str]:
         """Problems with raw ``tools/call`` arguments, one short line each (empty = fine)."""
@@ -226,6 +230,9 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
     for name, annotation in fields:
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
         annotations[name] = annotation
+    for name, annotation in spec.resolved.items():  # --- guards
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
+        annotations[name] = annotation
     ctx_name = "ctx" if "ctx" not in annotations else "mcp_context"
     params.append(inspect.Parameter(ctx_name, inspect.Parameter.KEYWORD_ONLY, annotation=Context))
     annotations[ctx_name] = Context
@@ -234,7 +241,9 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
     async def tool(**kwargs: Any) -> CallToolResult:
         ctx: Context = kwargs.pop(ctx_name)
         state = cast("ServerState", ctx.request_context.lifespan_context)
+        resolved = {name: kwargs.pop(name, None) for name in spec.resolved}  # --- guards
         model, extras = spec.parse(kwargs)
+        extras.update(resolved)
         return render(await spec.impl(state, ctx, model, extras))
 
     tool.__name__ = spec.name
@@ -252,9 +261,19 @@ def operation_spec(op: Operation) -> ToolSpec:
     extra: dict[str, tuple[Any, FieldInfo]] = {}
     if op.kind == "workflow" or op.tool in SYNC_BEFORE_READ:
         extra[WAIT_FIELD] = (float | None, _WAIT_INFO)
+    # --- guards: account-changing tools take an optional confirmationId (two-step confirmation)
+    # and receive the user's elicitation answer; the guard decides in the runner (server/guards.py).
+    resolved: dict[str, Any] = {}
+    if op.effect == "write":
+        extra[guards.CONFIRM_FIELD] = (str | None, guards.CONFIRM_INFO)
+        resolved[guards.ANSWER_PARAM] = guards.answer_annotation(
+            op, [*op.params.model_fields, *extra], _catalog_parser(op, extra)
+        )
 
     async def impl(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
-        data = await state.run_operation(ctx, op, params, wait=extras.get(WAIT_FIELD))
+        data = await state.run_operation(
+            ctx, op, params, wait=extras.get(WAIT_FIELD), guard=guards.GuardInput.from_extras(extras)
+        )
         return output.model_validate(data)
 
     return ToolSpec(
@@ -267,7 +286,25 @@ def operation_spec(op: Operation) -> ToolSpec:
         annotations=annotations_for(op),
         impl=impl,
         effect=op.effect,
+        resolved=resolved,
     )
+
+
+def _catalog_parser(op: Operation, extra: Mapping[str, Any]) -> Callable[[dict[str, Any]], BaseModel]:
+    """--- guards: the params model from the arguments a resolver sees (all fields, defaults included)."""
+
+    def parse(arguments: dict[str, Any]) -> BaseModel:
+        spec_fields = op.params.model_fields
+        explicit = {
+            name: value
+            for name, value in arguments.items()
+            if name in spec_fields
+            and name not in extra
+            and (spec_fields[name].is_required() or value != spec_fields[name].get_default(call_default_factory=True))
+        }
+        return op.params.model_validate(explicit)
+
+    return parse
 
 
 # -- the workflow tools -----------------------------------------------------------------------

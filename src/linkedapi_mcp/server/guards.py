@@ -1,0 +1,369 @@
+"""Guards on every workflow start: the user's confirmation and the local action budgets.
+
+Confirmation (account-changing tools, catalog effect ``write``):
+
+* A client that supports elicitation is asked *before* anything is claimed or sent: a resolver
+  (``Annotated[..., Resolve(fn)]``, SDK notes §2) runs ahead of the tool body in both protocol
+  eras and returns either "not asked" (policy ``never``, no elicitation support, a deduplicated
+  call, a call over budget) or an :class:`~mcp.server.mcpserver.Elicit` with the exact action.
+* Without elicitation the policy decides: ``elicit-or-preview`` (default) hands back a
+  ``confirmation_required`` preview with a short-lived ``confirmationId`` bound to account +
+  operation + canonical arguments; the same call with that id executes. ``elicit-or-allow``
+  sends at once (the tool's destructive/open-world hints still make the client ask), ``never``
+  always sends (automation).
+
+Budgets: every workflow start counts its actions per Linked API limit category (contract §2.9)
+against local daily/hourly caps, inside the ledger transaction that claims the start (see
+:meth:`linkedapi_mcp.server.ledger.Ledger.claim`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
+
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from pydantic import BaseModel, Field
+from pydantic.fields import FieldInfo
+
+from linkedapi_mcp.actions import ACTIONS, iter_actions
+from linkedapi_mcp.server.ledger import Cap, Period
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.catalog.spec import Operation
+    from linkedapi_mcp.server.app import ServerState
+    from linkedapi_mcp.settings import Settings
+
+ConfirmPolicy = Literal["elicit-or-preview", "elicit-or-allow", "never"]
+CONFIRM_POLICIES: tuple[str, ...] = get_args(ConfirmPolicy)
+
+CONFIRM_FIELD = "confirmationId"
+CONFIRM_INFO: FieldInfo = cast(
+    FieldInfo,
+    Field(
+        None,
+        description="Only after a confirmation_required result the user approved: its confirmationId, "
+        "with the very same arguments.",
+    ),
+)
+# The resolver-filled parameter carrying the user's answer (never in the input schema).
+ANSWER_PARAM = "userConfirmation"
+
+# [INFERRED] 10 minutes: long enough for a person to read the preview and answer, short enough
+# that an old approval cannot be replayed later in the conversation.
+CONFIRM_TTL_SECONDS = 600.0
+
+# [INFERRED] Local daily caps per Linked API limit category (contract §2.9). Linked API's docs show
+# stMessages 50/day and stConnectionRequests 10/day as its own defaults; the others follow the
+# tolerances commonly reported for LinkedIn accounts (≈100 invitations a week, ≈100–150 profile
+# views a day, a handful of posts), kept at the cautious end. Hourly caps exist but are off by default.
+DEFAULT_BUDGETS: Mapping[str, int] = {
+    "stMessages": 50,
+    "nvMessages": 50,
+    "stConnectionRequests": 15,
+    "stComments": 30,
+    "stReactions": 50,
+    "stPosts": 5,
+    "stEndorsements": 20,
+    "stPersonProfileViews": 100,
+    "nvPersonProfileViews": 150,
+    "stCompanyPageViews": 100,
+    "nvCompanyPageViews": 150,
+    "stSearchQueries": 100,
+}
+CATEGORIES: tuple[str, ...] = tuple(DEFAULT_BUDGETS)
+
+
+class ConfigError(ValueError):
+    """A budget specification that cannot be read."""
+
+
+def parse_budgets(spec: str | None) -> tuple[Cap, ...]:
+    """The caps in force: the defaults, changed by ``spec``.
+
+    ``spec`` is a comma-separated list of ``category=N/day`` or ``category=N/hour`` (``N`` may be
+    ``off`` to drop that cap); ``off`` alone drops every cap. Example:
+    ``stMessages=30/day,stMessages=10/hour,stSearchQueries=off``.
+    """
+    caps: dict[tuple[str, Period], int | None] = {(c, "day"): n for c, n in DEFAULT_BUDGETS.items()}
+    text = (spec or "").strip()
+    if text.lower() in ("off", "none"):
+        return ()
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        category, sep, value = item.partition("=")
+        category, value = category.strip(), value.strip()
+        if not sep or category not in DEFAULT_BUDGETS:
+            raise ConfigError(
+                f"Budget '{item}': expected category=N/day or category=N/hour with a category among "
+                f"{', '.join(CATEGORIES)}."
+            )
+        amount, _, period = value.partition("/")
+        period = period.strip() or "day"
+        if period not in ("day", "hour"):
+            raise ConfigError(f"Budget '{item}': the period must be day or hour.")
+        if amount.strip().lower() == "off":
+            caps[(category, cast(Period, period))] = None
+            if period == "day":
+                caps.pop((category, "hour"), None)
+            continue
+        try:
+            limit = int(amount)
+        except ValueError:
+            raise ConfigError(f"Budget '{item}': {amount!r} is not a whole number.") from None
+        if limit < 0:
+            raise ConfigError(f"Budget '{item}': the cap cannot be negative.")
+        caps[(category, cast(Period, period))] = limit
+    return tuple(Cap(c, p, n) for (c, p), n in caps.items() if n is not None)
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    confirm: ConfirmPolicy = "elicit-or-preview"
+    caps: tuple[Cap, ...] = tuple(Cap(c, "day", n) for c, n in DEFAULT_BUDGETS.items())
+    confirm_ttl: float = CONFIRM_TTL_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GuardConfig:
+        return cls(confirm=settings.confirm, caps=parse_budgets(settings.budgets))
+
+    def caps_for(self, units: Mapping[str, int]) -> tuple[Cap, ...]:
+        return tuple(cap for cap in self.caps if units.get(cap.category))
+
+
+def units_for(op: Operation, params: BaseModel) -> dict[str, int]:
+    """How many actions of each limit category a start of ``op`` with ``params`` performs.
+
+    Every action of the definition counts (a custom workflow messaging five people is five
+    messages). Actions without a limit category (syncs, retrievals) cost nothing.
+    """
+    if op.build is None:
+        return {}
+    try:
+        definition = op.build(params)
+    except Exception:  # a definition the runner cannot build is refused elsewhere
+        return {}
+    counts: Counter[str] = Counter()
+    for action_type in iter_actions(definition):
+        spec = ACTIONS.get(action_type)
+        if spec is not None and spec.limit_category is not None:
+            counts[spec.limit_category] += 1
+    return dict(counts)
+
+
+# -- what the user is shown -----------------------------------------------------------------
+
+
+def _q(text: Any) -> str:
+    return f"«{text}»"
+
+
+def describe_action(op: Operation, params: BaseModel) -> str:
+    """One exact sentence of what a start will do on the account, built from the arguments."""
+    a: dict[str, Any] = params.model_dump(mode="json", exclude_none=True)
+    target = a.get("personUrl") or a.get("threadId") or a.get("postUrl") or a.get("postUrn") or a.get("commentUrl")
+    name = op.name
+    if name in ("sendMessage", "nvSendMessage"):
+        where = f"to {a['personUrl']}" if a.get("personUrl") else f"in conversation {a.get('threadId')}"
+        subject = f" with the subject {_q(a['subject'])}" if a.get("subject") else ""
+        kind = "Sales Navigator message" if name == "nvSendMessage" else "LinkedIn message"
+        extra = f" (then {a['manageConversation']} the conversation)" if a.get("manageConversation") else ""
+        return f"Send this {kind} {where}{subject}: {_q(a['text'])}{extra}"
+    if name == "sendConnectionRequest":
+        note = f" with the note {_q(a['note'])}" if a.get("note") else " without a note"
+        email = f" (email {a['email']})" if a.get("email") else ""
+        return f"Send a LinkedIn connection request to {a['personUrl']}{note}{email}"
+    if name == "withdrawConnectionRequest":
+        unfollow = " and unfollow them" if a.get("unfollow", True) else ""
+        return f"Withdraw the pending connection request to {a['personUrl']}{unfollow}"
+    if name in ("acceptInvitation", "ignoreInvitation"):
+        verb = "Accept" if name == "acceptInvitation" else "Ignore"
+        source = a.get("personUrl") or a.get("companyUrl") or a.get("newsletterUrl")
+        return f"{verb} the {a.get('invitationType', 'connect')} invitation from {source}"
+    if name == "removeConnection":
+        return f"Remove {a['personUrl']} from your LinkedIn connections"
+    if name in ("reactToPost", "reactToComment"):
+        what = "comment" if name == "reactToComment" else "post"
+        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
+        return f"React {_q(a.get('type'))} to the {what} {target}{as_company}"
+    if name in ("commentOnPost", "replyToComment"):
+        verb = "Reply to the comment" if name == "replyToComment" else "Comment on the post"
+        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
+        return f"{verb} {target}{as_company}: {_q(a['text'])}"
+    if name == "createPost":
+        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
+        files = f" with {len(a['attachments'])} attachment(s)" if a.get("attachments") else ""
+        return f"Publish this LinkedIn post{as_company}{files}: {_q(a['text'])}"
+    if name == "createRepost":
+        text = f" with the text {_q(a['text'])}" if a.get("text") else ""
+        return f"Repost {target}{text}"
+    if name == "endorsePersonSkill":
+        return f"Endorse {a['personUrl']} for the skill {_q(a['skillName'])}"
+    if name == "endorsePersonSkills":
+        return f"Endorse {a['personUrl']} for the skills matching {a.get('skillNamePatterns')}"
+    if name in ("manageConversation", "nvManageConversation"):
+        return f"{str(a.get('operation', '')).capitalize()} the conversation {a.get('threadId')}"
+    if name == "customWorkflow":
+        definition = a.get("definition")
+        actions = iter_actions(definition)
+        body = json.dumps(definition, ensure_ascii=False, separators=(",", ":"))
+        if len(body) > 1500:
+            body = body[:1500] + "…"
+        return f"Run a custom workflow of {len(actions)} action(s) ({', '.join(actions)}): {body}"
+    return f"{op.title}: {json.dumps(a, ensure_ascii=False, separators=(',', ':'))}"
+
+
+class ConfirmAction(BaseModel):
+    """The elicitation form: one primitive field (elicitation schemas must be flat)."""
+
+    confirm: bool = Field(True, title="Do it", description="Leave checked and accept to go ahead.")
+
+
+@dataclass(frozen=True)
+class NotAsked:
+    """A resolver's answer when it did not ask the user, and why."""
+
+    reason: Literal["policy", "no-elicitation", "deduplicated", "over-budget"]
+
+
+Answer = ElicitationResult[ConfirmAction]
+
+
+def _supports_elicitation(ctx: Context) -> bool:
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    # A bare `elicitation: {}` is form support; url-only is not (same rule as the SDK's resolver).
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+async def ask(ctx: Context, op: Operation, params: BaseModel) -> Elicit[ConfirmAction] | NotAsked:
+    """The resolver body: ask only when the call would really start something."""
+    state = cast("ServerState", ctx.request_context.lifespan_context)
+    config = state.runner.guards
+    if config.confirm == "never":
+        return NotAsked("policy")
+    if not _supports_elicitation(ctx):
+        return NotAsked("no-elicitation")
+    backend = state.backend(ctx)
+    verdict = await state.runner.preflight(backend, op, params)
+    if verdict is not None:
+        return NotAsked(verdict)
+    where = " [sandbox: synthetic, nothing reaches LinkedIn]" if backend.kind == "sandbox" else ""
+    return Elicit(f"{describe_action(op, params)}{where}\n\nGo ahead?", ConfirmAction)
+
+
+def answer_annotation(
+    op: Operation, argument_names: Iterable[str], parse: Callable[[dict[str, Any]], BaseModel]
+) -> Any:
+    """``Annotated[ElicitationResult[ConfirmAction], Resolve(resolver)]`` for one tool.
+
+    The resolver takes the tool's own arguments by name (the SDK passes the validated ones) and
+    turns them into the params model with ``parse``.
+    """
+    names = list(dict.fromkeys(argument_names))
+
+    async def resolver(ctx: Context, **arguments: Any) -> Elicit[ConfirmAction] | NotAsked:
+        return await ask(ctx, op, parse(arguments))
+
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    parameters += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+    resolver.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolver.__annotations__ = {"ctx": Context, "return": Elicit[ConfirmAction] | NotAsked}
+    # The wire key of the question is module:qualname; one per tool keeps it stable across workers.
+    resolver.__qualname__ = f"confirm_{op.name}"
+    return Annotated[Answer, Resolve(resolver)]
+
+
+# -- what the runner is told ----------------------------------------------------------------
+
+Gate = Literal["go", "declined", "issue", "consume"]
+
+
+@dataclass(frozen=True)
+class GuardInput:
+    """What a write tool call brings to the guard: its confirmationId and the user's answer."""
+
+    confirmation_id: str | None = None
+    answer: Any = None  # an ElicitationResult from the resolver, or None when none ran
+
+    @classmethod
+    def from_extras(cls, extras: Mapping[str, Any]) -> GuardInput:
+        value = extras.get(CONFIRM_FIELD)
+        return cls(
+            confirmation_id=value.strip() if isinstance(value, str) and value.strip() else None,
+            answer=extras.get(ANSWER_PARAM),
+        )
+
+
+def gate(config: GuardConfig, op: Operation, guard: GuardInput | None) -> Gate:
+    """Whether a start may go ahead, was declined, needs a preview, or redeems a confirmationId."""
+    if op.effect != "write" or config.confirm == "never":
+        return "go"
+    guard = guard or GuardInput()
+    answer = guard.answer
+    if isinstance(answer, AcceptedElicitation):
+        data = answer.data
+        if isinstance(data, ConfirmAction):
+            return "go" if data.confirm else "declined"
+    elif answer is not None:  # declined or cancelled
+        return "declined"
+    # Not asked (no elicitation support, or the situation changed since the resolver looked).
+    if guard.confirmation_id is not None:
+        return "consume"
+    if config.confirm == "elicit-or-allow" and (
+        answer is None or (isinstance(answer.data, NotAsked) and answer.data.reason == "no-elicitation")
+    ):
+        return "go"
+    return "issue"
+
+
+def rejected_text(reason: str, op: Operation) -> str:
+    return (
+        f"[confirmationRejected] {reason} Nothing was sent. Call {op.tool} without confirmationId to get a "
+        "new preview, show it to the user, and pass its confirmationId only if they approve."
+    )
+
+
+def preview_text(op: Operation, action: str, confirmation_id: str, expires: str) -> str:
+    return (
+        f"Nothing was sent yet. Ask the user to approve exactly this: {action}. If they approve, call "
+        f'{op.tool} again with the same arguments plus confirmationId="{confirmation_id}" (valid until '
+        f"{expires}, once). Any other argument needs a new preview."
+    )
+
+
+DECLINED_TEXT = "The user declined this action; nothing was sent. Do not retry it unless the user asks for it again."
+
+
+def budget_text(cap: Cap, used: int, resets: str) -> str:
+    period = "daily" if cap.period == "day" else "hourly"
+    return (
+        f"[budgetExceeded] The local {period} budget for {cap.category} is reached ({used} of {cap.limit} used); "
+        f"nothing was sent. It resets at {resets} (UTC). The user can change it with LINKEDAPI_MCP_BUDGETS."
+    )
+
+
+def cap_summary(caps: Sequence[Cap]) -> str:
+    return ", ".join(f"{c.category}={c.limit}/{c.period}" for c in caps)
+
+
+__all__ = [
+    "ANSWER_PARAM",
+    "CONFIRM_FIELD",
+    "CONFIRM_INFO",
+    "DEFAULT_BUDGETS",
+    "ConfirmAction",
+    "ConfirmPolicy",
+    "GuardConfig",
+    "GuardInput",
+    "NotAsked",
+    "answer_annotation",
+    "describe_action",
+    "gate",
+    "parse_budgets",
+    "units_for",
+]
