@@ -227,7 +227,7 @@ class ConfirmAction(BaseModel):
 class NotAsked:
     """A resolver's answer when it did not ask the user, and why."""
 
-    reason: Literal["policy", "no-elicitation", "deduplicated", "over-budget"]
+    reason: Literal["policy", "no-elicitation", "deduplicated", "over-budget", "not-needed"]
 
 
 Answer = ElicitationResult[ConfirmAction]
@@ -259,22 +259,42 @@ async def ask(ctx: Context, op: Operation, params: BaseModel) -> Elicit[ConfirmA
 def answer_annotation(
     op: Operation, argument_names: Iterable[str], parse: Callable[[dict[str, Any]], BaseModel]
 ) -> Any:
-    """``Annotated[ElicitationResult[ConfirmAction], Resolve(resolver)]`` for one tool.
+    """``Annotated[ElicitationResult[ConfirmAction], Resolve(resolver)]`` for one catalog tool.
 
     The resolver takes the tool's own arguments by name (the SDK passes the validated ones) and
     turns them into the params model with ``parse``.
     """
+    return dispatch_answer_annotation(op.name, argument_names, lambda arguments: (op, parse(arguments)))
+
+
+def dispatch_answer_annotation(
+    key: str,
+    argument_names: Iterable[str],
+    resolve: Callable[[dict[str, Any]], tuple[Operation, BaseModel] | None],
+) -> Any:
+    """The same for a tool that runs operations chosen by its arguments (e.g. ``run_operation``).
+
+    ``resolve`` maps the tool's arguments to ``(operation, params)``, or ``None`` when there is
+    nothing to confirm. Arguments it cannot read are not asked about: the tool body reports
+    them, and a write that still reaches the runner unconfirmed gets the preview step instead.
+    """
     names = list(dict.fromkeys(argument_names))
 
     async def resolver(ctx: Context, **arguments: Any) -> Elicit[ConfirmAction] | NotAsked:
-        return await ask(ctx, op, parse(arguments))
+        try:
+            target = resolve(arguments)
+        except Exception:
+            return NotAsked("not-needed")
+        if target is None or target[0].effect != "write":
+            return NotAsked("not-needed")
+        return await ask(ctx, *target)
 
     parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
     parameters += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
     resolver.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     resolver.__annotations__ = {"ctx": Context, "return": Elicit[ConfirmAction] | NotAsked}
     # The wire key of the question is module:qualname; one per tool keeps it stable across workers.
-    resolver.__qualname__ = f"confirm_{op.name}"
+    resolver.__qualname__ = f"confirm_{key}"
     return Annotated[Answer, Resolve(resolver)]
 
 
@@ -363,6 +383,7 @@ __all__ = [
     "NotAsked",
     "answer_annotation",
     "describe_action",
+    "dispatch_answer_annotation",
     "gate",
     "parse_budgets",
     "units_for",
