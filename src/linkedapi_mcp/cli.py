@@ -48,6 +48,18 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="stderr log level"
     )
+    # --- guards (server/guards.py)
+    group.add_argument(
+        "--confirm",
+        choices=["elicit-or-preview", "elicit-or-allow", "never"],
+        help="how account-changing tools are confirmed: ask the user by elicitation, else a preview to "
+        "approve (default) / else allow / never ask (env LINKEDAPI_MCP_CONFIRM)",
+    )
+    group.add_argument(
+        "--budgets",
+        help='local action caps per account, e.g. "stMessages=30/day,stConnectionRequests=5/hour"; '
+        '"off" for none (env LINKEDAPI_MCP_BUDGETS; see docs/safety.md)',
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,6 +125,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         ("sandbox_speed", "sandbox_speed"),
         ("sandbox_seed", "sandbox_seed"),
         ("log_level", "log_level"),
+        ("confirm", "confirm"),  # --- guards
+        ("budgets", "budgets"),  # --- guards
     ):
         value = getattr(args, flag, None)
         if value is not None:

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult, Implementation
 
+from linkedapi_mcp.cli import main
 from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.server.app import ServerState, build
 from linkedapi_mcp.settings import Settings
@@ -270,3 +271,15 @@ async def test_the_question_names_the_target_and_text_of_each_kind_of_action(
     assert "«Met at PyCon»" in human.questions[0]
     assert human.questions[1].startswith(f"Comment on the post {s['postUrls'][0]}: «Nice one»")
     assert human.questions[2].startswith(f"Remove {s['connectionUrls'][1]} from your LinkedIn connections")
+
+
+def test_the_cli_previews_an_account_changing_call_unless_told_not_to_confirm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sandbox: Sandbox
+) -> None:
+    person = sandbox.world.samples()["connectionUrls"][0]
+    args = ["call", "send_message", f"personUrl={person}", "text=From the CLI", "waitSeconds=0"]
+    args += ["--data-dir", str(tmp_path)]
+    assert main([*args, "--confirm", "elicit-or-preview"]) == 0
+    assert "status: confirmation_required" in capsys.readouterr().out
+    assert main([*args, "--confirm", "never"]) == 0
+    assert "status: pending" in capsys.readouterr().out
