@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     )
     budgets: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_BUDGETS", "budgets"))
 
+    # --- toolsets (server/toolsets.py): which tools are exposed. Toolsets "people,messaging" / "all"
+    # (default: all but custom workflows); read-only wins over any toolset; tool mode core lists the
+    # most used operations plainly and the rest through describe_operation / run_operation.
+    toolsets: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_TOOLSETS", "toolsets"))
+    read_only: bool = Field(False, validation_alias=_env("LINKEDAPI_MCP_READ_ONLY", "read_only"))
+    tool_mode: Literal["core", "full"] = Field("core", validation_alias=_env("LINKEDAPI_MCP_TOOL_MODE", "tool_mode"))
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", validation_alias=_env("LINKEDAPI_MCP_LOG_LEVEL", "log_level")
     )
@@ -81,6 +88,12 @@ class Settings(BaseSettings):
             parse_budgets(self.budgets)
         except ConfigError as exc:
             raise ConfigurationError(f"LINKEDAPI_MCP_BUDGETS: {exc}") from None
+        from linkedapi_mcp.server.toolsets import ToolsetError, parse_toolsets  # --- toolsets
+
+        try:
+            parse_toolsets(self.toolsets)
+        except ToolsetError as exc:
+            raise ConfigurationError(f"LINKEDAPI_MCP_TOOLSETS: {exc}") from None
         if (self.linked_api_token is None) != (self.identification_token is None):
             missing = "IDENTIFICATION_TOKEN" if self.identification_token is None else "LINKED_API_TOKEN"
             raise ConfigurationError(

@@ -33,6 +33,9 @@ ENV_VARS = (
     "LINKEDAPI_MCP_SANDBOX_SPEED",
     "LINKEDAPI_MCP_SANDBOX_SEED",
     "LINKEDAPI_MCP_BUDGETS",
+    "LINKEDAPI_MCP_TOOLSETS",
+    "LINKEDAPI_MCP_READ_ONLY",
+    "LINKEDAPI_MCP_TOOL_MODE",
 )
 POLL_SPEED = 1000.0  # the server polls as if the sandbox ran 1000× faster than LinkedIn
 
@@ -44,6 +47,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests of the runner and tools call account-changing tools directly; the confirmation step
     # has its own tests (test_confirm*.py), which choose the policy explicitly.
     monkeypatch.setenv("LINKEDAPI_MCP_CONFIRM", "never")
+    # --- toolsets: every operation enabled (custom workflows are off by default); the default
+    # core tool mode stays, so unlisted operations are called through the disclosure path.
+    # Toolset and read-only tests (test_toolsets*.py) choose their own.
+    monkeypatch.setenv("LINKEDAPI_MCP_TOOLSETS", "all")
 
 
 @pytest.fixture

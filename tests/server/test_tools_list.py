@@ -22,7 +22,9 @@ WORKFLOW_TOOLS = ["get_workflow_result", "cancel_workflow", "list_workflows"]
 
 def _list_tools(mode: str, data_dir: Path) -> list[Tool]:
     async def run() -> list[Tool]:
-        server, _ = build(Settings(data_dir=data_dir))
+        # The whole catalog, every operation a plain tool (the default core listing and the
+        # disclosure tools are pinned in test_toolsets.py).
+        server, _ = build(Settings(data_dir=data_dir, toolsets="all", tool_mode="full"))
         async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
             return (await client.list_tools()).tools
 

@@ -55,7 +55,7 @@ async def test_a_workflow_survives_killing_and_restarting_the_stdio_server(
 
     # First process: start a search that cannot finish (frozen clock), then kill the process mid-call.
     async with Client(params) as first, anyio.create_task_group() as tg:
-        assert len((await first.list_tools()).tools) > 40
+        assert "search_people" in {tool.name for tool in (await first.list_tools()).tools}
         tg.start_soon(
             lambda: first.call_tool(
                 "search_people", {"term": "engineer", "limit": 2, "waitSeconds": 60}, progress_callback=on_progress

@@ -19,6 +19,7 @@ from mcp.server.mcpserver.tools import Tool
 
 from linkedapi_mcp.catalog import CATALOG, by_operation_name
 from linkedapi_mcp.catalog.spec import Operation
+from linkedapi_mcp.server.disclosure import build_tool, disclosure_specs
 from linkedapi_mcp.server.envelope import WorkflowList
 from linkedapi_mcp.server.guards import GuardConfig, GuardInput
 from linkedapi_mcp.server.instructions import build_instructions
@@ -33,6 +34,7 @@ from linkedapi_mcp.server.tools import (
     clean_input_schema,
     tool_function,
 )
+from linkedapi_mcp.server.toolsets import Exposure
 from linkedapi_mcp.server.validation import ValidateArguments
 from linkedapi_mcp.settings import Settings
 
@@ -273,6 +275,12 @@ def build(
     settings.check()
     state = ServerState(settings, sandbox=sandbox)
     specs, tools = prebuilt_tools()
+    # --- toolsets: list only what this configuration enables (read-only wins over toolsets; in
+    # core mode the rest of the enabled operations go through describe/run_operation), and gate
+    # calls by the same rule in the middleware.
+    exposure = Exposure.from_settings(settings)
+    extra_specs = disclosure_specs(exposure, {s.name: s for s in specs}, {t.name: t for t in tools})
+    listed = [t for t in tools if exposure.plain(t.name)] + [build_tool(s) for s in extra_specs]
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[ServerState]:
@@ -291,10 +299,14 @@ def build(
         title="Linked API",
         version=_version(),
         instructions=build_instructions(
-            sandbox=settings.uses_sandbox, http=http, dedupe_window=settings.dedupe_window_seconds
+            sandbox=settings.uses_sandbox,
+            http=http,
+            dedupe_window=settings.dedupe_window_seconds,
+            exposure=exposure,
+            disclosure=bool(extra_specs),
         ),
-        middleware=[ValidateArguments({spec.name: spec for spec in specs})],
-        tools=list(tools),
+        middleware=[ValidateArguments({spec.name: spec for spec in (*specs, *extra_specs)}, exposure)],
+        tools=listed,
         lifespan=lifespan,
         log_level=settings.log_level,
     )

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 WAIT_FIELD = "waitSeconds"
 _WAIT_INFO: FieldInfo = cast(
     FieldInfo,
-    Field(None, ge=0, description="Max seconds to wait before returning a handle; 0 = at once. Default: client limit."),
+    # --- toolsets: short on purpose; how waiting works is said once, in the server instructions.
+    Field(None, ge=0, description="Max seconds to wait before a handle is returned (0 = at once)."),
 )
 
 # Reads of a conversation Linked API has not synced yet first run this sync workflow (as the
@@ -183,25 +184,37 @@ def clean_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     poorly), and auto-generated titles ("Personurl", "send_messageArguments") go.
     Validation is unaffected: it uses the params model, where null stays accepted.
     """
-    out = {k: v for k, v in schema.items() if k != "title"}
-    properties: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        prop = {k: v for k, v in prop.items() if k != "title"}
-        any_of = prop.get("anyOf")
-        if isinstance(any_of, list) and {"type": "null"} in any_of:
-            rest = [branch for branch in any_of if branch != {"type": "null"}]
-            del prop["anyOf"]
-            if prop.get("default", "") is None:
-                del prop["default"]
-            if len(rest) == 1:
-                prop = {**rest[0], **prop}
-            else:
-                prop["anyOf"] = rest
-        properties[name] = prop
-    if "properties" in schema:
-        out["properties"] = properties
+    # --- toolsets: the same cleaning inside nested models ($defs) too: bounds, enums, defaults
+    # and descriptions stay, only generated titles and null branches go (context budget).
+    out: dict[str, Any] = _compact_schema(schema)
     # True to what happens: the validation middleware refuses unknown arguments by name.
     out["additionalProperties"] = False
+    return out
+
+
+def _compact_schema(node: Any, *, names: bool = False) -> Any:
+    """Recursive part of :func:`clean_input_schema`; ``names`` marks a mapping of property names."""
+    if isinstance(node, list):
+        return [_compact_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {name: _compact_schema(sub) for name, sub in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        out[key] = _compact_schema(value, names=key in ("properties", "$defs"))
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and {"type": "null"} in any_of:
+        rest = [branch for branch in any_of if branch != {"type": "null"}]
+        del out["anyOf"]
+        if out.get("default", "") is None:
+            del out["default"]
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            out = {**rest[0], **out}
+        elif rest:
+            out["anyOf"] = rest
     return out
 
 

@@ -1,42 +1,86 @@
-"""Validate ``tools/call`` arguments with the tool's own params model before anything else runs.
+"""Gate and validate ``tools/call`` before anything else runs.
 
-The SDK's own validation would answer with pydantic's full text (URLs, input echoes) and cannot
-see ``extra="forbid"`` (SDK notes §1.2); this middleware answers with one short line per
-problem instead, and nothing reaches Linked API.
+1. **Exposure** (server/toolsets.py): a tool that read-only mode or the toolset choice disabled
+   is refused by name even though it is not listed (a client may call a name it remembers), with
+   an ``isError`` "not enabled" result and no upstream request. In core tool mode an enabled
+   operation that is not listed is still callable by its own name: the call is handed to
+   ``run_operation`` (so a confirmation preview that says "call send_message again" works).
+2. **Arguments**: validated with the tool's own params model (for ``run_operation``, the named
+   operation's). The SDK's own validation would answer with pydantic's full text (URLs, input
+   echoes) and cannot see ``extra="forbid"`` (SDK notes §1.2); this answers with one short line
+   per problem instead, and nothing reaches Linked API.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
+from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server.tools import ToolSpec
+from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure, not_enabled_text
+
+
+def _error(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
 class ValidateArguments:
-    """Server middleware (SDK notes §1.4): refuses bad arguments with an ``isError`` result."""
+    """Server middleware (SDK notes §1.4): refuses disabled tools and bad arguments with ``isError``.
 
-    def __init__(self, specs: Mapping[str, ToolSpec]) -> None:
+    ``specs`` holds every operation and handle tool of the catalog (enabled or not) plus the
+    disclosure tools of this server; ``exposure`` says which are enabled and which are listed.
+    """
+
+    def __init__(self, specs: Mapping[str, ToolSpec], exposure: Exposure | None = None) -> None:
         self._specs = specs
+        self._exposure = exposure or Exposure(mode="full")
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "tools/call" and isinstance(ctx.params, Mapping):
-            spec = self._specs.get(str(ctx.params.get("name")))
-            arguments = ctx.params.get("arguments")
+            name = str(ctx.params.get("name"))
+            spec = self._specs.get(name)
             if spec is not None:
+                arguments = ctx.params.get("arguments")
                 if arguments is None:
                     arguments = {}
-                if not isinstance(arguments, Mapping):
-                    problems = ["arguments must be a JSON object"]
-                else:
-                    problems = spec.check(arguments)
-                if problems:
-                    text = f"Invalid arguments for {spec.name}:\n" + "\n".join(f"- {p}" for p in problems)
-                    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+                if name not in (RUN_TOOL, DESCRIBE_TOOL):
+                    reason = self._exposure.refusal(name)
+                    if reason is not None:
+                        return _error(not_enabled_text(name, reason))
+                    if not self._exposure.plain(name) and RUN_TOOL in self._specs:
+                        # Enabled but not listed (core mode): run it as run_operation would.
+                        params = {**ctx.params, "name": RUN_TOOL, "arguments": {"name": name, "arguments": arguments}}
+                        ctx = dataclasses.replace(ctx, params=params)
+                        spec, arguments = self._specs[RUN_TOOL], params["arguments"]
+                problem = self._check(spec, arguments)
+                if problem is not None:
+                    return _error(problem)
         return await call_next(ctx)
+
+    def _check(self, spec: ToolSpec, arguments: Any) -> str | None:
+        if not isinstance(arguments, Mapping):
+            return f"Invalid arguments for {spec.name}:\n- arguments must be a JSON object"
+        target = arguments.get("name")
+        if spec.name in (RUN_TOOL, DESCRIBE_TOOL) and isinstance(target, str):
+            # The named operation must exist and be enabled (checked before the name's enum, so a
+            # disabled operation is reported as such, not as "not one of ...").
+            if target not in CATALOG:
+                return f"[unknownOperation] '{target}' is not an operation. Call {DESCRIBE_TOOL} to see the list."
+            reason = self._exposure.refusal(target)
+            if reason is not None:
+                return not_enabled_text(target, reason)
+        problems = spec.check(arguments)
+        if problems:
+            return f"Invalid arguments for {spec.name}:\n" + "\n".join(f"- {p}" for p in problems)
+        if spec.name == RUN_TOOL and isinstance(target, str) and target in self._specs:
+            inner = arguments.get("arguments")
+            return self._check(self._specs[target], {} if inner is None else inner)
+        return None
 
 
 __all__ = ["ValidateArguments"]

@@ -1,0 +1,169 @@
+"""Which tools a server exposes: toolsets, read-only mode and the tool mode (core / full).
+
+One :class:`Exposure` decides for registration, for the disclosure tools (``describe_operation``
+/ ``run_operation``), for the call-time gate in :mod:`.validation` and for ``linkedapi-mcp tools``,
+so what a client sees and what the server lets through cannot drift apart (github-mcp-server's
+rule: the read-only filter is applied before toolsets and wins over them).
+
+Progressive disclosure: the whole catalog as plain tools costs about 50 KB of names, descriptions
+and input schemas in every conversation. In ``core`` mode (the default) only the most used
+operations are plain tools; every other *enabled* operation stays reachable and typed through
+``describe_operation`` (its full input schema) and ``run_operation`` (validated by the same
+params model, same envelope, same waiting / dedupe / confirmation path). ``full`` lists every
+enabled operation plainly, for clients with a large context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+from linkedapi_mcp.catalog.spec import Toolset
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.settings import Settings
+
+ToolMode = Literal["core", "full"]
+TOOLSETS: tuple[str, ...] = get_args(Toolset)
+# [INFERRED] everything but custom workflows: a custom workflow can run any action, so it is
+# opt-in. There are no admin tools in this server (no account disconnect, billing or token
+# regeneration), so there is nothing admin to leave off.
+DEFAULT_TOOLSETS: tuple[str, ...] = tuple(t for t in TOOLSETS if t != "workflows")
+HANDLE_TOOLS: tuple[str, ...] = ("get_workflow_result", "cancel_workflow", "list_workflows")
+DESCRIBE_TOOL = "describe_operation"
+RUN_TOOL = "run_operation"
+DISCLOSURE_TOOLS: tuple[str, ...] = (DESCRIBE_TOOL, RUN_TOOL)
+
+# [INFERRED] The core set: the operations a sales / recruiting agent reaches for first (look a
+# person or company up, search, read and answer messages, connect, engage with a post), chosen to fit the 25 KB
+# budget together with the handle and disclosure tools (tests/server/test_context_budget.py).
+CORE_TOOLS: frozenset[str] = frozenset(
+    {
+        "fetch_person",
+        "search_people",
+        "fetch_company",
+        "search_companies",
+        "get_inbox",
+        "get_conversation",
+        "send_message",
+        "send_connection_request",
+        "check_connection_status",
+        "retrieve_connections",
+        "fetch_post",
+        "comment_on_post",
+        "react_to_post",
+        "get_account_info",
+    }
+)
+
+
+class ToolsetError(ValueError):
+    """A toolset list that names an unknown toolset."""
+
+
+def parse_toolsets(spec: str | Iterable[str] | None) -> frozenset[str]:
+    """``"people,messaging"`` / ``"all"`` / ``"default"`` / None (the default) → toolset names."""
+    if spec is None:
+        return frozenset(DEFAULT_TOOLSETS)
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    names = {item.strip().lower() for item in items if item.strip()}
+    chosen: set[str] = set()
+    for name in names:
+        if name == "all":
+            chosen.update(TOOLSETS)
+        elif name == "default":
+            chosen.update(DEFAULT_TOOLSETS)
+        elif name in TOOLSETS:
+            chosen.add(name)
+        else:
+            raise ToolsetError(f"unknown toolset '{name}'; choose from {', '.join(TOOLSETS)}, all or default")
+    return frozenset(chosen)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """The enabled toolsets, read-only mode and tool mode of one server."""
+
+    toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
+    read_only: bool = False
+    mode: ToolMode = "core"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Exposure:
+        return cls(
+            toolsets=parse_toolsets(settings.toolsets), read_only=settings.read_only, mode=settings.tool_mode
+        )
+
+    def refusal(self, name: str) -> str | None:
+        """Why the operation or handle tool ``name`` is not enabled here (None: it is enabled).
+
+        Read-only mode is checked first and wins over any toolset choice. Unknown names are
+        not this function's business (None): the SDK answers "Unknown tool".
+        """
+        from linkedapi_mcp.catalog import CATALOG
+
+        op = CATALOG.get(name)
+        if op is None:
+            if name == "cancel_workflow" and self.read_only:
+                # [INFERRED] cancelling may stop an account-changing workflow another process
+                # started: read-only means nothing changes, so it goes too.
+                return "read-only mode is on (only tools that read are enabled)"
+            return None
+        if self.read_only and op.effect != "read":
+            return "read-only mode is on (only tools that read are enabled)"
+        if op.toolset not in self.toolsets:
+            return f"its toolset '{op.toolset}' is not enabled (--toolsets / LINKEDAPI_MCP_TOOLSETS)"
+        return None
+
+    def enabled(self, name: str) -> bool:
+        return self.refusal(name) is None
+
+    def plain(self, name: str) -> bool:
+        """Registered as a plain tool (listed in ``tools/list``)."""
+        if not self.enabled(name):
+            return False
+        if name in HANDLE_TOOLS or self.mode == "full":
+            return True
+        return name in CORE_TOOLS
+
+    def disclosed(self, names: Iterable[str]) -> list[str]:
+        """The enabled operations among ``names`` reachable only through the disclosure tools."""
+        return [n for n in names if n not in HANDLE_TOOLS and self.enabled(n) and not self.plain(n)]
+
+    def notice(self) -> str:
+        """One line for the server instructions and the CLI."""
+        sets = ", ".join(t for t in TOOLSETS if t in self.toolsets) or "none"
+        text = f"Enabled toolsets: {sets}."
+        if self.read_only:
+            text += " READ-ONLY MODE: tools that change the account are disabled."
+        return text
+
+
+def not_enabled_text(name: str, reason: str) -> str:
+    return f"[toolNotEnabled] {name} is not enabled: {reason}. Nothing was sent."
+
+
+def grouped(names: Iterable[str], toolset_of: Mapping[str, str]) -> str:
+    """``people: a, b; messaging: c`` in toolset order (for the describe_operation description)."""
+    by_set: dict[str, list[str]] = {}
+    for name in names:
+        by_set.setdefault(toolset_of[name], []).append(name)
+    return "; ".join(f"{ts}: {', '.join(by_set[ts])}" for ts in TOOLSETS if ts in by_set)
+
+
+__all__ = [
+    "CORE_TOOLS",
+    "DEFAULT_TOOLSETS",
+    "DESCRIBE_TOOL",
+    "DISCLOSURE_TOOLS",
+    "HANDLE_TOOLS",
+    "RUN_TOOL",
+    "TOOLSETS",
+    "Exposure",
+    "ToolMode",
+    "ToolsetError",
+    "grouped",
+    "not_enabled_text",
+    "parse_toolsets",
+]
