@@ -48,6 +48,25 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], help="stderr log level"
     )
+    # --- toolsets
+    group.add_argument(
+        "--toolsets",
+        metavar="A,B,...",
+        help="enabled toolsets: people, companies, search, jobs, messaging, network, posts, salesnav, account, "
+        "workflows, or all (default: all but workflows; env LINKEDAPI_MCP_TOOLSETS)",
+    )
+    group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="only tools that read; wins over --toolsets (env LINKEDAPI_MCP_READ_ONLY=1)",
+    )
+    group.add_argument(
+        "--tool-mode",
+        choices=["core", "full"],
+        help="core: the most used operations as tools, the rest via describe_operation/run_operation; "
+        "full: every operation a tool (default core; env LINKEDAPI_MCP_TOOL_MODE)",
+    )
     # --- guards (server/guards.py)
     group.add_argument(
         "--confirm",
@@ -85,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(serve)
 
-    commands.add_parser("tools", help="list the tools: name, effect, what it does")
+    tools = commands.add_parser("tools", help="list the tools a client would see: name, effect, what it does")
+    _add_config_flags(tools)  # --- toolsets: the same filter as the server
 
     call = commands.add_parser(
         "call",
@@ -127,6 +147,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         ("log_level", "log_level"),
         ("confirm", "confirm"),  # --- guards
         ("budgets", "budgets"),  # --- guards
+        ("toolsets", "toolsets"),  # --- toolsets
+        ("read_only", "read_only"),  # --- toolsets
+        ("tool_mode", "tool_mode"),  # --- toolsets
     ):
         value = getattr(args, flag, None)
         if value is not None:
@@ -217,13 +240,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tools() -> int:
+def _tools(args: argparse.Namespace) -> int:
+    """What ``tools/list`` shows with these settings, then what is reachable through run_operation."""
     from linkedapi_mcp.catalog import CATALOG
     from linkedapi_mcp.server.tools import WORKFLOW_TOOLS
+    from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure
+    from linkedapi_mcp.settings import ConfigurationError
 
-    rows: list[tuple[str, str, str]] = [(op.tool, op.effect, op.description) for op in CATALOG.values()]
-    rows += [(spec.name, "workflows", spec.description) for spec in WORKFLOW_TOOLS]
+    settings = _settings(args)
+    try:
+        settings.check()
+    except ConfigurationError as exc:
+        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+        return 2
+    exposure = Exposure.from_settings(settings)
+    rows: list[tuple[str, str, str]] = [
+        (op.tool, op.effect, op.description) for op in CATALOG.values() if exposure.plain(op.tool)
+    ]
+    rows += [(spec.name, "handles", spec.description) for spec in WORKFLOW_TOOLS if exposure.plain(spec.name)]
+    hidden = exposure.disclosed(CATALOG)
+    if hidden:
+        rows += [
+            (DESCRIBE_TOOL, "read", "The input schema of an operation below"),
+            (RUN_TOOL, "any", "Run an operation below, typed and checked like a tool"),
+        ]
+        rows += [(f"  {name}", CATALOG[name].effect, "via run_operation") for name in hidden]
     width = max(len(name) for name, _, _ in rows)
+    print(f"{exposure.notice()} Tool mode: {exposure.mode}.")
     for name, effect, description in rows:
         first = description.split(". ")[0].rstrip(".")
         print(f"{name:<{width}}  {effect:<9}  {first}")
@@ -324,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "tools":
-        return _tools()
+        return _tools(args)
     if args.command == "call":
         return _call(args)
     from linkedapi_mcp.sandbox.cli import run

@@ -42,8 +42,9 @@ def test_call_arguments_must_be_key_value_pairs() -> None:
 
 
 def test_tools_lists_every_tool_with_its_effect(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tools"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    assert main(["tools", "--toolsets", "all", "--tool-mode", "full"]) == 0
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.startswith("Enabled toolsets: people, companies")
     assert len(lines) == len(CATALOG) + 3
     send = next(line for line in lines if line.startswith("send_message "))
     assert " write " in send
