@@ -51,7 +51,9 @@ async def test_read_only_lists_no_account_changing_tool_even_when_its_toolset_is
 
 
 @pytest.mark.parametrize("mode", ["core", "full"])
-async def test_read_only_wins_over_every_toolset_in_both_tool_modes(tmp_path: Path, sandbox: Sandbox, mode: str) -> None:
+async def test_read_only_wins_over_every_toolset_in_both_tool_modes(
+    tmp_path: Path, sandbox: Sandbox, mode: str
+) -> None:
     async with connect(tmp_path, sandbox, toolsets="all", read_only=True, tool_mode=mode) as client:
         tools = await listed(client)
         described: set[str] = set()
@@ -59,7 +61,8 @@ async def test_read_only_wins_over_every_toolset_in_both_tool_modes(tmp_path: Pa
             schema = tools["describe_operation"].input_schema
             described = set(schema["properties"]["name"]["enum"])
     for tool in tools.values():
-        assert tool.annotations is not None and tool.annotations.read_only_hint is True, tool.name
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is True, tool.name
     for name in {*tools, *described} & set(CATALOG):
         assert CATALOG[name].effect == "read", name
     reachable = {*tools, *described}
@@ -179,10 +182,14 @@ async def test_run_operation_gives_the_same_envelope_waiting_and_dedupe_as_the_p
         assert started.structured_content is not None
         done = await client.call_tool("get_workflow_result", {"workflowId": started.structured_content["workflowId"]})
     first, second, final = started.structured_content, again.structured_content, done.structured_content
-    assert second is not None and final is not None
-    assert first["status"] == "pending" and first["operationName"] == "retrieveSSI"
-    assert second["deduplicated"] is True and second["workflowId"] == first["workflowId"]
-    assert final["status"] == "completed" and final["result"] is not None
+    assert second is not None
+    assert final is not None
+    assert first["status"] == "pending"
+    assert first["operationName"] == "retrieveSSI"
+    assert second["deduplicated"] is True
+    assert second["workflowId"] == first["workflowId"]
+    assert final["status"] == "completed"
+    assert final["result"] is not None
     assert upstream.posts == 1
 
 
