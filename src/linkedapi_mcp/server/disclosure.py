@@ -68,9 +68,7 @@ def refusal_for(exposure: Exposure, name: str) -> str | None:
     return not_enabled_text(name, reason) if reason is not None else None
 
 
-def disclosure_specs(
-    exposure: Exposure, specs: Mapping[str, ToolSpec], tools: Mapping[str, Tool]
-) -> list[ToolSpec]:
+def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: Mapping[str, Tool]) -> list[ToolSpec]:
     """The two disclosure tools for this exposure, or none when every enabled operation is plain."""
     names = exposure.disclosed(CATALOG)
     if not names:

@@ -91,9 +91,7 @@ class Exposure:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Exposure:
-        return cls(
-            toolsets=parse_toolsets(settings.toolsets), read_only=settings.read_only, mode=settings.tool_mode
-        )
+        return cls(toolsets=parse_toolsets(settings.toolsets), read_only=settings.read_only, mode=settings.tool_mode)
 
     def refusal(self, name: str) -> str | None:
         """Why the operation or handle tool ``name`` is not enabled here (None: it is enabled).
