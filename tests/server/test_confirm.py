@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+import uvicorn
 from mcp import Client
 from mcp.types import ElicitRequestParams, ElicitResult, Implementation
 
 from linkedapi_mcp.cli import main
 from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.server.app import ServerState, build
+from linkedapi_mcp.server.http import http_app
 from linkedapi_mcp.settings import Settings
 
 from .conftest import POLL_SPEED, Upstream
@@ -283,3 +286,29 @@ def test_the_cli_previews_an_account_changing_call_unless_told_not_to_confirm(
     assert "status: confirmation_required" in capsys.readouterr().out
     assert main([*args, "--confirm", "never"]) == 0
     assert "status: pending" in capsys.readouterr().out
+
+
+@ERAS
+async def test_over_streamable_http_the_user_is_asked_and_a_decline_sends_nothing(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, era: str, free_tcp_port: int
+) -> None:
+    # A real port: the in-process ASGI transport buffers whole responses, so a question sent on
+    # the SSE stream of a running call (the handshake era) would never arrive.
+    server, _ = build(_settings(tmp_path), http=True, sandbox=sandbox)
+    app = http_app(server, host="127.0.0.1")
+    config = uvicorn.Config(app, host="127.0.0.1", port=free_tcp_port, log_level="warning", lifespan="on")
+    web = uvicorn.Server(config)
+    human = Human("decline")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(web.serve)
+        while not web.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+            await anyio.sleep(0.01)
+        try:
+            async with Client(f"http://127.0.0.1:{free_tcp_port}/mcp", mode=era, elicitation_callback=human) as client:
+                result = await client.call_tool("send_message", _message(sandbox, "Over HTTP"))
+        finally:
+            web.should_exit = True
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "declined"
+    assert human.questions
+    assert upstream.posts == 0

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast, get_args
 
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
@@ -237,7 +238,17 @@ def _supports_elicitation(ctx: Context) -> bool:
     caps = ctx.client_capabilities
     elicitation = caps.elicitation if caps is not None else None
     # A bare `elicitation: {}` is form support; url-only is not (same rule as the SDK's resolver).
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return False
+    # From 2026-07-28 the question travels in the result (input_required); before, it needs a
+    # back-channel to the client, which stateless or JSON-response HTTP does not have.
+    version = ctx.protocol_version
+    if version is not None and is_version_at_least(version, "2026-07-28"):
+        return True
+    try:
+        return bool(ctx.session.can_send_request)
+    except Exception:
+        return False
 
 
 async def ask(ctx: Context, op: Operation, params: BaseModel) -> Elicit[ConfirmAction] | NotAsked:
