@@ -37,19 +37,31 @@ EFFECT_WORDS = {"read": "reads", "monitor": "monitoring switch", "write": "**cha
 async def _tools() -> list[dict[str, str]]:
     from linkedapi_mcp.catalog import CATALOG
     from linkedapi_mcp.server.app import build_server
+    from linkedapi_mcp.server.toolsets import Exposure
     from linkedapi_mcp.settings import Settings
 
+    # Every tool of the catalog (all toolsets, full mode); the "listed" column says how the
+    # default configuration exposes it (the same filter the server uses).
+    default = Exposure()
     with tempfile.TemporaryDirectory() as data_dir:
-        async with Client(build_server(Settings(data_dir=Path(data_dir)))) as client:
+        settings = Settings(data_dir=Path(data_dir), toolsets="all", tool_mode="full")
+        async with Client(build_server(settings)) as client:
             listed = (await client.list_tools()).tools
     rows = []
     for tool in listed:
         op = CATALOG.get(tool.name)
+        if default.plain(tool.name):
+            exposure = "tool"
+        elif default.enabled(tool.name):
+            exposure = "run_operation"
+        else:
+            exposure = "off by default"
         rows.append(
             {
                 "name": tool.name,
                 "toolset": op.toolset if op else "handles",
                 "effect": EFFECT_WORDS[op.effect] if op else "reads",
+                "listed": exposure,
                 "description": (tool.description or "").split(". ")[0].rstrip("."),
             }
         )
@@ -57,13 +69,21 @@ async def _tools() -> list[dict[str, str]]:
 
 
 def render(rows: list[dict[str, str]]) -> str:
-    lines = [START, ""]
+    lines = [
+        START,
+        "",
+        "*listed* is the default configuration: `tool` = listed as a tool; `run_operation` = reachable through "
+        "`describe_operation` / `run_operation` (or `--tool-mode full`); `off by default` = enable its toolset "
+        "with `--toolsets`. `--read-only` removes every tool that is not a read.",
+        "",
+    ]
     for toolset, title in TOOLSET_TITLES.items():
         group = [r for r in rows if r["toolset"] == toolset]
         if not group:
             continue
-        lines += [f"**{title}**", "", "| tool | effect | what it does |", "| --- | --- | --- |"]
-        lines += [f"| `{r['name']}` | {r['effect']} | {r['description']} |" for r in group]
+        heading = f"**{title}**" if toolset == "handles" else f"**{title}** (`{toolset}`)"
+        lines += [heading, "", "| tool | effect | listed | what it does |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{r['name']}` | {r['effect']} | {r['listed']} | {r['description']} |" for r in group]
         lines.append("")
     lines.append(END)
     return "\n".join(lines)
