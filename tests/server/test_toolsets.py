@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, Implementation, Tool
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Implementation, Tool
 
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.sandbox import Sandbox
@@ -225,3 +225,68 @@ async def test_the_default_tool_list_matches_the_committed_snapshot(
     if os.environ.get("UPDATE_SNAPSHOTS") == "1" or (not SNAPSHOT.exists() and os.environ.get("CI") != "true"):
         SNAPSHOT.write_text(current + "\n", encoding="utf-8")
     assert current + "\n" == SNAPSHOT.read_text(encoding="utf-8"), "default tools/list changed: UPDATE_SNAPSHOTS=1"
+
+
+# -- the confirmation guard (server/guards.py) on the disclosure path --------------------------------
+
+
+class Human:
+    """An elicitation callback that answers as told and records the questions."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.questions: list[str] = []
+
+    async def __call__(self, _context: Any, params: ElicitRequestParams) -> ElicitResult:
+        self.questions.append(params.message)
+        if self.action == "accept":
+            return ElicitResult(action="accept", content={"confirm": True})
+        return ElicitResult(action="decline")
+
+
+@pytest.mark.parametrize("era", ["auto", "legacy"])
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_run_operation_asks_the_user_before_an_account_changing_operation(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, era: str, action: str
+) -> None:
+    person = sandbox.world.samples()["connectionUrls"][0]
+    human = Human(action)
+    settings = Settings(
+        data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, toolsets="all", confirm="elicit-or-preview"
+    )
+    server, _ = build(settings, sandbox=sandbox)
+    async with Client(server, mode=era, elicitation_callback=human) as client:
+        out = await client.call_tool(
+            "run_operation", {"name": "remove_connection", "arguments": {"personUrl": person, "waitSeconds": 0}}
+        )
+    assert out.structured_content is not None
+    assert len(human.questions) == 1
+    assert person in human.questions[0]
+    if action == "accept":
+        assert out.structured_content["status"] == "pending"
+        assert upstream.posts == 1
+    else:
+        assert out.structured_content["status"] == "declined"
+        assert upstream.posts == 0
+
+
+async def test_without_elicitation_the_preview_is_confirmed_through_the_operations_own_name(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    person = sandbox.world.samples()["connectionUrls"][0]
+    arguments = {"personUrl": person, "waitSeconds": 0}
+    settings = Settings(
+        data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, toolsets="all", confirm="elicit-or-preview"
+    )
+    server, _ = build(settings, sandbox=sandbox)
+    async with Client(server) as client:
+        preview = await client.call_tool("run_operation", {"name": "remove_connection", "arguments": arguments})
+        assert preview.structured_content is not None
+        assert preview.structured_content["status"] == "confirmation_required"
+        assert upstream.posts == 0
+        confirmation = preview.structured_content["confirmationId"]
+        # The preview says "call remove_connection again …": the unlisted name works too.
+        done = await client.call_tool("remove_connection", {**arguments, "confirmationId": confirmation})
+    assert done.structured_content is not None
+    assert done.structured_content["status"] == "pending"
+    assert upstream.posts == 1
