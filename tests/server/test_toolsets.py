@@ -290,3 +290,20 @@ async def test_without_elicitation_the_preview_is_confirmed_through_the_operatio
     assert done.structured_content is not None
     assert done.structured_content["status"] == "pending"
     assert upstream.posts == 1
+
+
+async def test_the_instructions_say_once_how_to_reach_unlisted_operations_and_that_writes_are_off(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    async with connect(tmp_path, sandbox, toolsets="all") as client:
+        core = client.instructions or ""
+    async with connect(tmp_path, sandbox, toolsets="all", read_only=True, tool_mode="full") as client:
+        read_only = client.instructions or ""
+    assert "describe_operation(name)" in core
+    assert "READ-ONLY" not in core
+    assert "describe_operation" not in read_only
+    assert "READ-ONLY MODE" in read_only
+    for text in (core, read_only):
+        assert "SANDBOX MODE" in text
+        assert text.count("waitSeconds") == 1
+        assert len(text.encode()) < 2500
