@@ -142,16 +142,22 @@ def full_schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     return anyio.run(run)
 
 
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Sandbox:
+    """One world for the per-operation checks below (building a world is the slow part); they send nothing."""
+    return Sandbox(seed=42, speed=0)
+
+
 @pytest.mark.parametrize("tool", list(CATALOG))
 async def test_every_operation_is_reachable_and_typed_in_core_mode(
     tool: str,
     tmp_path: Path,
-    sandbox: Sandbox,
-    upstream: Upstream,
+    shared_sandbox: Sandbox,
     text_of: TextOf,
     full_schemas: dict[str, dict[str, Any]],
 ) -> None:
-    async with connect(tmp_path, sandbox, toolsets="all") as client:
+    upstream = Upstream(shared_sandbox)
+    async with connect(tmp_path, shared_sandbox, toolsets="all") as client:
         tools = await listed(client)
         if tool in CORE_TOOLS:
             assert tools[tool].input_schema == full_schemas[tool]
