@@ -300,6 +300,11 @@ async def _call_async(settings: Settings, tool: str, arguments: dict[str, Any], 
             print(f"… {message}", file=sys.stderr, flush=True)
 
     async with Client(server) as client:
+        # --- toolsets: an operation the tool mode leaves unlisted goes through run_operation, as a
+        # client would call it (the server accepts its own name too, but the client cannot check it).
+        listed = {t.name for t in (await client.list_tools()).tools}
+        if tool not in listed and "run_operation" in listed:
+            tool, arguments = "run_operation", {"name": tool, "arguments": arguments}
         result = await client.call_tool(tool, arguments, progress_callback=on_progress)
     if result.is_error:
         text = "\n".join(getattr(block, "text", "") for block in result.content)
