@@ -252,8 +252,9 @@ class Human:
 
 @pytest.mark.parametrize("era", ["auto", "legacy"])
 @pytest.mark.parametrize("action", ["accept", "decline"])
+@pytest.mark.parametrize("by_name", [False, True], ids=["run_operation", "own-name"])
 async def test_run_operation_asks_the_user_before_an_account_changing_operation(
-    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, era: str, action: str
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, era: str, action: str, by_name: bool
 ) -> None:
     person = sandbox.world.samples()["connectionUrls"][0]
     human = Human(action)
@@ -262,9 +263,11 @@ async def test_run_operation_asks_the_user_before_an_account_changing_operation(
     )
     server, _ = build(settings, sandbox=sandbox)
     async with Client(server, mode=era, elicitation_callback=human) as client:
-        out = await client.call_tool(
-            "run_operation", {"name": "remove_connection", "arguments": {"personUrl": person, "waitSeconds": 0}}
-        )
+        arguments = {"personUrl": person, "waitSeconds": 0}
+        if by_name:  # unlisted in core mode, called by its own name: routed through run_operation
+            out = await client.call_tool("remove_connection", arguments)
+        else:
+            out = await client.call_tool("run_operation", {"name": "remove_connection", "arguments": arguments})
     assert out.structured_content is not None
     assert len(human.questions) == 1
     assert person in human.questions[0]
@@ -313,3 +316,16 @@ async def test_the_instructions_say_once_how_to_reach_unlisted_operations_and_th
         assert "SANDBOX MODE" in text
         assert text.count("waitSeconds") == 1
         assert len(text.encode()) < 2500
+
+
+async def test_run_operation_accepts_arguments_sent_as_a_json_string(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, text_of: TextOf
+) -> None:
+    async with connect(tmp_path, sandbox, toolsets="all") as client:
+        good = await client.call_tool("run_operation", {"name": "retrieve_ssi", "arguments": '{"waitSeconds": 0}'})
+        bad = await client.call_tool("run_operation", {"name": "retrieve_ssi", "arguments": '{"waitSeconds": -1}'})
+    assert good.structured_content is not None
+    assert good.structured_content["status"] == "pending"
+    assert bad.is_error
+    assert text_of(bad).startswith("Invalid arguments for retrieve_ssi:")
+    assert upstream.posts == 1

@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,6 +81,9 @@ class ValidateArguments:
             return f"Invalid arguments for {spec.name}:\n" + "\n".join(f"- {p}" for p in problems)
         if spec.name == RUN_TOOL and isinstance(target, str) and target in self._specs:
             inner = arguments.get("arguments")
+            if isinstance(inner, str):  # some clients send objects JSON-encoded; the SDK decodes them
+                with contextlib.suppress(ValueError):
+                    inner = json.loads(inner)
             return self._check(self._specs[target], {} if inner is None else inner)
         return None
 
