@@ -331,7 +331,11 @@ class GuardInput:
 
 
 def gate(config: GuardConfig, op: Operation, guard: GuardInput | None) -> Gate:
-    """Whether a start may go ahead, was declined, needs a preview, or redeems a confirmationId."""
+    """Whether a start may go ahead, was declined, needs a preview, or redeems a confirmationId.
+
+    [INFERRED] A declined or cancelled question is an outcome (``status: "declined"``), not an
+    ``isError``: the user decided, nothing failed, and the agent must not treat it as retryable.
+    """
     if op.effect != "write" or config.confirm == "never":
         return "go"
     guard = guard or GuardInput()

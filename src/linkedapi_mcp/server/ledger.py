@@ -574,6 +574,8 @@ def _redeem(
         raise ConfirmationError("This confirmationId was already used.")
     if found["expires_at"] < now:
         raise ConfirmationError("This confirmationId has expired.")
+    # [INFERRED] Spent even if the start is then refused by Linked API: a retry needs a fresh
+    # approval, which is the safe direction. A refusal by the local budget rolls this back.
     conn.execute("UPDATE confirmations SET used_at=? WHERE id=?", (now, confirmation_id))
 
 
