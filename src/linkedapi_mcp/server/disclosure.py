@@ -28,7 +28,7 @@ from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome
 from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse, clean_input_schema, tool_function
-from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure, grouped, not_enabled_text
+from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, TOOLSETS, Exposure, not_enabled_text
 
 if TYPE_CHECKING:
     from linkedapi_mcp.server.app import ServerState
@@ -73,14 +73,16 @@ def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: M
     names = exposure.disclosed(CATALOG)
     if not names:
         return []
-    listing = grouped(names, {n: CATALOG[n].toolset for n in names})
+    # The names are said once, as the enum of describe_operation's `name` (typed and validated);
+    # the description only says which areas they cover.
+    areas = ", ".join(dict.fromkeys(CATALOG[n].toolset for n in sorted(names, key=_toolset_order)))
 
     # The enum is the list of what is reachable: typed, and said once (run_operation refers to it).
     name_type: Any = Literal[tuple(names)]
     describe_params: type[BaseModel] = create_model(
         "DescribeParams",
         __config__=ConfigDict(extra="forbid"),
-        name=(name_type, Field(description="The operation to describe.")),
+        name=(name_type, Field(description="The operation to describe (every unlisted operation).")),
     )
 
     async def describe(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
@@ -132,8 +134,8 @@ def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: M
             name=DESCRIBE_TOOL,
             title="Describe operation",
             description=(
-                "The description and input schema of an operation not listed as a tool; then call "
-                f"{RUN_TOOL}. Operations: {listing}."
+                "The description and input schema of an operation not listed as a tool (areas: "
+                f"{areas}); then call {RUN_TOOL}."
             ),
             params=describe_params,
             extra={},
@@ -165,6 +167,10 @@ def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: M
             resolved={guards.ANSWER_PARAM: _answer_annotation(ask)},
         ),
     ]
+
+
+def _toolset_order(name: str) -> int:
+    return TOOLSETS.index(CATALOG[name].toolset)
 
 
 def _answer_annotation(ask: Callable[[Context, str, dict[str, Any]], Awaitable[Any]]) -> Any:

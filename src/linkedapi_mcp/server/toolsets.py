@@ -15,7 +15,7 @@ enabled operation plainly, for clients with a large context.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -142,14 +142,6 @@ def not_enabled_text(name: str, reason: str) -> str:
     return f"[toolNotEnabled] {name} is not enabled: {reason}. Nothing was sent."
 
 
-def grouped(names: Iterable[str], toolset_of: Mapping[str, str]) -> str:
-    """``people: a, b; messaging: c`` in toolset order (for the describe_operation description)."""
-    by_set: dict[str, list[str]] = {}
-    for name in names:
-        by_set.setdefault(toolset_of[name], []).append(name)
-    return "; ".join(f"{ts}: {', '.join(by_set[ts])}" for ts in TOOLSETS if ts in by_set)
-
-
 __all__ = [
     "CORE_TOOLS",
     "DEFAULT_TOOLSETS",
@@ -161,7 +153,6 @@ __all__ = [
     "Exposure",
     "ToolMode",
     "ToolsetError",
-    "grouped",
     "not_enabled_text",
     "parse_toolsets",
 ]
