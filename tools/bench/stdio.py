@@ -35,6 +35,9 @@ def server_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in ("LINKED_API_TOKEN", "IDENTIFICATION_TOKEN") and not k.startswith("LINKEDAPI_MCP_")
     }
+    # --- guards: benchmarks start hundreds of sandbox searches and never send real messages, so
+    # the local action budgets and the confirmation step would only get in the way of measuring.
+    env.update({"LINKEDAPI_MCP_BUDGETS": "off", "LINKEDAPI_MCP_CONFIRM": "never"})
     env.update(extra)
     return env
 
