@@ -68,7 +68,9 @@ def refusal_for(exposure: Exposure, name: str) -> str | None:
     return not_enabled_text(name, reason) if reason is not None else None
 
 
-def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: Mapping[str, Tool]) -> list[ToolSpec]:
+def disclosure_specs(
+    exposure: Exposure, specs: Mapping[str, ToolSpec], tool_of: Callable[[str], Tool]
+) -> list[ToolSpec]:
     """The two disclosure tools for this exposure, or none when every enabled operation is plain."""
     names = exposure.disclosed(CATALOG)
     if not names:
@@ -90,7 +92,7 @@ def disclosure_specs(exposure: Exposure, specs: Mapping[str, ToolSpec], tools: M
         problem = refusal_for(exposure, name)
         if problem is not None:
             raise ToolError(problem)
-        op, tool = CATALOG[name], tools[name]
+        op, tool = CATALOG[name], tool_of(name)  # the plain tool's own schema, built on first need
         return OperationSchema(
             name=name,
             title=op.title,
