@@ -1,15 +1,20 @@
 """Result lag and upstream GETs: our server's poll schedule against the SDKs' fixed 5-second poll.
 
-Both runs use a fresh embedded sandbox (same seed, so the same workflow durations) at ``speed``
-virtual seconds per wall second, one workflow at a time (the account runs them one at a time
-anyway). Every figure is in **virtual (= real LinkedIn) seconds**:
+Both runs use a fresh embedded sandbox (same seed, so the same workflow durations) whose clock is
+**frozen** (speed 0) and moved only by the pollers' sleeps: a discrete-event simulation, one
+workflow at a time (the account runs them one at a time anyway). Every figure is in **virtual
+(= real LinkedIn) seconds**:
 
-* The server schedules in wall seconds with every knob divided by the sandbox speed
-  (``PollPolicy.scaled``), elapsed time and learned durations are wall-measured, and its wait
-  budget is set to ``budget / speed`` wall seconds: its whole schedule is the real one, compressed.
+* The server runs unmodified except for its clocks: the runner's wall / monotonic clocks and the
+  ledger's clock read the sandbox's virtual clock, and the runner's sleep advances it
+  (``Runner(wall=, monotonic=, sleep=)``). Its policy is the real one (unscaled) and its wait
+  budget the real 55 s. So sleeping 1 s costs no wall time and overshoots by nothing; an
+  earlier version slept wall seconds divided by the speed and every ~1 ms of wall overshoot
+  turned into 0.2 virtual seconds of lag at 200×.
+* The baseline sleeps its 5 s the same way (advancing the same kind of clock).
 * Lag = ``(virtual time of the GET that saw completion − virtual completion time)`` + the wall
-  time from that GET to the result reaching the MCP client. The second part is *not* multiplied
-  by the speed: delivering a result costs the same milliseconds at any speed.
+  time from that GET to the result reaching the MCP client. The second part is not scaled:
+  delivering a result costs the same milliseconds at any speed.
 * The agent is simulated as a client that, when a call returns ``pending``, immediately calls
   ``get_workflow_result`` (what the handle's message tells it to do).
 * Baseline: the facade's start + ``GET /workflows/{id}`` every 5 virtual seconds until done
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from .common import BenchResult, median
 
@@ -119,18 +125,50 @@ def _rows(sandbox: Any, runs: list[tuple[str, str, float, int]]) -> list[Row]:
     return rows
 
 
+def _virtual_clock(sandbox: Any) -> tuple[Any, Any]:
+    """(now, sleep) on the sandbox's frozen clock: sleeping advances it."""
+
+    def now() -> float:
+        return float(sandbox.clock.now().timestamp())
+
+    async def sleep(seconds: float) -> None:
+        if seconds > 0:  # whole microseconds up: the clock's resolution; rounding down could stall
+            sandbox.clock.advance(math.ceil(seconds * 1e6) / 1e6)
+        await anyio.lowlevel.checkpoint()  # let the other tasks (the MCP session) run
+
+    return now, sleep
+
+
 async def run_ours(speed: float, quick: bool, seed: int = 42, budget: float = DEFAULT_BUDGET) -> list[Row]:
     from mcp import Client
 
     from linkedapi_mcp.sandbox import Sandbox
     from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.server.guards import GuardConfig
+    from linkedapi_mcp.server.ledger import Ledger
+    from linkedapi_mcp.server.runner import Runner
     from linkedapi_mcp.settings import Settings
 
-    sandbox = Sandbox(seed=seed, speed=speed)
+    del speed  # the virtual clock is frozen: only sleeps move it
+    sandbox = Sandbox(seed=seed, speed=0)
+    now, sleep = _virtual_clock(sandbox)
     runs: list[tuple[str, str, float, int]] = []
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), sandbox_speed=speed, wait_seconds=budget / speed)
-        server, _state = build(settings, sandbox=sandbox)
+        # Speed 1: the server's policy is the real one; its clocks are the sandbox's.
+        settings = Settings(data_dir=Path(data_dir), sandbox_speed=1.0, wait_seconds=budget)
+        server, state = build(settings, sandbox=sandbox)
+        # The clock hook: build() has no clock parameter, so the lazily built ledger and runner
+        # are provided up front, identical but for their clocks.
+        ledger = Ledger(Path(data_dir) / "bench-ledger.sqlite3", clock=now)
+        state._ledger = ledger
+        state._runner = Runner(
+            ledger,
+            dedupe_window=settings.dedupe_window_seconds,
+            guards=GuardConfig.from_settings(settings),
+            wall=now,
+            monotonic=now,
+            sleep=sleep,
+        )
         async with Client(server) as client:
             for tool, arguments in workload(sandbox.samples(), quick):
                 result = await client.call_tool(tool, arguments)
@@ -153,7 +191,9 @@ async def run_baseline(speed: float, quick: bool, seed: int = 42) -> list[Row]:
     from linkedapi_mcp.facade import LinkedApi
     from linkedapi_mcp.sandbox import Sandbox
 
-    sandbox = Sandbox(seed=seed, speed=speed)
+    del speed
+    sandbox = Sandbox(seed=seed, speed=0)
+    _now, sleep = _virtual_clock(sandbox)
     client = LinkedApiClient(
         linked_api_token="bench", identification_token="bench", base_url=sandbox.base_url, transport=sandbox.transport()
     )
@@ -167,7 +207,7 @@ async def run_baseline(speed: float, quick: bool, seed: int = 42) -> list[Row]:
                 snap = await api.status(started.workflowId, op)
                 if snap.done:
                     break
-                await anyio.sleep(BASELINE_INTERVAL / speed)
+                await sleep(BASELINE_INTERVAL)
             runs.append((tool, started.workflowId, time.time(), 1))
     finally:
         await client.aclose()

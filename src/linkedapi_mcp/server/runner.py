@@ -35,6 +35,7 @@ from linkedapi_mcp.client.errors import (
     UpstreamUnavailableError,
     WorkflowFailedError,
 )
+from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
 from linkedapi_mcp.server.guards import (
@@ -83,13 +84,14 @@ class Backend:
 class Progress:
     """Progress notifications with a strictly increasing counter (the protocol requires it)."""
 
-    def __init__(self, send: Report | None) -> None:
+    def __init__(self, send: Report | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._send = send
         self._count = 0
-        self.last_sent = time.monotonic()
+        self._clock = clock  # the runner's monotonic clock: heartbeats are measured on it
+        self.last_sent = clock()
 
     async def __call__(self, message: str) -> None:
-        self.last_sent = time.monotonic()
+        self.last_sent = self._clock()
         if self._send is None:
             return
         self._count += 1
@@ -128,13 +130,17 @@ class Runner:
         guards: GuardConfig | None = None,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
+        # wall / monotonic / sleep are injectable so a simulation (tools/bench/lag.py) can run the
+        # schedule on the sandbox's virtual clock: exact timings at any speed, no real sleeping.
         self.ledger = ledger
         self.dedupe_window = dedupe_window
         self.guards = guards or GuardConfig()
         self.heartbeat = HEARTBEAT_SECONDS
         self._wall = wall
         self._monotonic = monotonic
+        self._sleep_for = sleep
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
 
     # -- direct reads -------------------------------------------------------------------------
@@ -246,7 +252,13 @@ class Runner:
         if claim.existing and row.state == "claimed":
             row = await self._await_foreign_claim(row)
         return await self._settle(
-            backend, op, row, budget=budget, progress=Progress(report), deduplicated=claim.existing, look_now=False
+            backend,
+            op,
+            row,
+            budget=budget,
+            progress=Progress(report, self._monotonic),
+            deduplicated=claim.existing,
+            look_now=False,
         )
 
     async def _start(self, backend: Backend, op: Operation, params: BaseModel, row: Row) -> Row:
@@ -314,7 +326,13 @@ class Runner:
         else:
             op = resolve(row.operation)
         return await self._settle(
-            backend, op, row, budget=budget, progress=Progress(report), deduplicated=False, look_now=True
+            backend,
+            op,
+            row,
+            budget=budget,
+            progress=Progress(report, self._monotonic),
+            deduplicated=False,
+            look_now=True,
         )
 
     async def _row_for(self, backend: Backend, workflow_id: str) -> Row | None:
@@ -423,7 +441,10 @@ class Runner:
     ) -> dict[str, Any]:
         assert row.workflow_id is not None
         deadline = self._monotonic() + budget
-        typical = await self.ledger.typical_duration(op.name, backend.account)
+        prediction = await self._predict(backend, op, row)
+        # Where the run time counts from: its creation, or the last look that saw it not yet
+        # running (queued behind other work: the predicted end moves with the queue).
+        begin = row.created_at
         polls = 0
         # When this call last saw the workflow unfinished (wall time). A fresh start counts: the
         # start answer said pending. The end then lies between that look and the one that sees
@@ -441,8 +462,8 @@ class Runner:
             else:
                 delay = next_poll_delay(
                     backend.policy,
-                    elapsed=self._wall() - row.created_at,
-                    typical=typical,
+                    elapsed=self._wall() - begin,
+                    prediction=prediction,
                     remaining=remaining,
                     polls=polls,
                 )
@@ -454,7 +475,7 @@ class Runner:
                     backend,
                     op,
                     row,
-                    typical,
+                    prediction,
                     deduplicated=deduplicated,
                     message=f"Could not check the workflow just now ({describe(exc)}). It keeps running on "
                     "Linked API; call get_workflow_result later.",
@@ -474,7 +495,7 @@ class Runner:
                 data = _dump_mapped(mapped)
                 duration = None
                 if last_unfinished is not None:
-                    duration = (last_unfinished + self._wall()) / 2 - row.created_at
+                    duration = (last_unfinished + self._wall()) / 2 - begin
                 row = await self.ledger.record_completed(row.id, data, duration=duration)
                 await progress(f"{op.title}: completed.")
                 return self._completed(backend, op, row, data, deduplicated=deduplicated)
@@ -490,12 +511,29 @@ class Runner:
                 await progress(f"{op.title}: failed ({reason}).")
                 raise tool_error(WorkflowFailedError(reason, text))
             last_unfinished = self._wall()
+            if status == "pending":
+                begin = last_unfinished
             if (status, snapshot.pendingReason) != (row.state, row.pending_reason):
                 row = await self.ledger.record_status(
                     row.id, status=status, pending_reason=snapshot.pendingReason, message=snapshot.message
                 )
                 await progress(_waiting_text(op, row, self._wall() - row.created_at))
-        return self._pending(backend, op, row, typical, deduplicated=deduplicated)
+        return self._pending(backend, op, row, prediction, deduplicated=deduplicated)
+
+    async def _predict(self, backend: Backend, op: Operation, row: Row) -> Prediction | None:
+        """This workflow's run time predicted from its arguments and the account's timed history."""
+        history = await self.ledger.completed_samples(backend.account)
+        prediction = predict_row(op.name, row.args_json, history, clock_factor=backend.policy.clock_factor)
+        if prediction is not None:
+            logger.debug(
+                "%s %s: predicted %.1f s ± %.1f s from %d timed runs",
+                op.name,
+                row.workflow_id,
+                prediction.mean,
+                prediction.spread,
+                prediction.samples,
+            )
+        return prediction
 
     async def _sleep(self, delay: float, op: Operation, row: Row, progress: Progress) -> None:
         """Sleep ``delay`` seconds, sending a heartbeat progress notification every 10 s."""
@@ -508,7 +546,7 @@ class Runner:
             if now >= next_beat:
                 await progress(_waiting_text(op, row, self._wall() - row.created_at))
                 continue
-            await anyio.sleep(min(end, next_beat) - now)
+            await self._sleep_for(min(end, next_beat) - now)
 
     # -- envelopes ----------------------------------------------------------------------------
 
@@ -583,7 +621,7 @@ class Runner:
         backend: Backend,
         op: Operation,
         row: Row,
-        typical: float | None,
+        prediction: Prediction | None,
         *,
         deduplicated: bool,
         message: str | None = None,
@@ -604,7 +642,7 @@ class Runner:
         elapsed = self._wall() - row.created_at
         poll_after = None
         if row.pending_reason != "outsideWorkingHours":
-            poll_after = poll_after_seconds(backend.policy, elapsed=elapsed, typical=typical)
+            poll_after = poll_after_seconds(backend.policy, elapsed=elapsed, prediction=prediction)
         return self._envelope(
             backend, op, row, status=status, message=message, deduplicated=deduplicated, poll_after=poll_after
         )

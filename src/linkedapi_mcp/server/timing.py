@@ -6,7 +6,9 @@ Both are plain functions of their inputs so they can be table-tested; the waitin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from linkedapi_mcp.server.durations import Prediction
 
 # Request time-outs of MCP clients, by normalised client name (contract §9.2, the official
 # server's table). Checked in order; the first group whose marker occurs in the name wins.
@@ -58,64 +60,93 @@ def wait_budget(
 class PollPolicy:
     """Knobs of the polling schedule, in seconds of wall time.
 
-    ``prior`` is the assumed duration of an operation nobody has timed yet. For the embedded
-    sandbox every value is divided by its speed factor (:meth:`scaled`), since its clock runs
-    that much faster than LinkedIn's.
+    For the embedded sandbox every duration is divided by its speed factor (:meth:`scaled`),
+    since its clock runs that much faster than LinkedIn's; ``clock_factor`` remembers the factor
+    so the duration model can scale its priors the same way.
     """
 
-    first: float = 2.0  # first look: catches instant answers and queue → running early
-    floor: float = 1.0  # never poll more often than this
+    first: float = 2.0  # the early look: catches instant answers, fast failures, a queued start
+    # [INFERRED] Never poll one workflow more often than every 0.5 s: a GET costs Linked API a
+    # database read, not a browser action, and the dense phase lasts a few seconds at most.
+    floor: float = 0.5
+    # Inside the predicted window: about ``window_polls`` looks over predicted ± ``window_sigmas``
+    # spreads, never further apart than ``dense``. Tuned with tools/bench/lag.py over several
+    # sandbox seeds so the GETs per workflow stay under a fixed 5 s poll's (docs/benchmarks.md).
+    dense: float = 2.0
+    window_sigmas: float = 1.5
+    window_polls: float = 12.0
     ceiling: float = 15.0  # once overdue, never leave more than this between polls (bounds the lag)
-    # [INFERRED] 20 s: the contract says "~30 s to minutes" (§3); aiming the first real look at
-    # 80 % of a lower guess costs a few GETs but keeps a quick workflow from waiting on a slow guess.
+    # [INFERRED] 20 s when nothing at all is known: the contract says "~30 s to minutes" (§3).
     prior: float = 20.0
-    early_fraction: float = 0.8  # aim the first real poll at 80 % of the typical duration
-    # Once overdue: wait a tenth of the time spent so far, so the result is seen at most ~10 % late
-    # (GETs grow with the log of the duration). Tuned with tools/bench/lag.py against the fixed 5 s.
+    # Overdue or unpredictable: wait a tenth of the time spent so far, so the result is seen at
+    # most ~10 % late (GETs grow with the log of the duration).
     backoff: float = 0.1
+    clock_factor: float = 1.0
 
     def scaled(self, factor: float) -> PollPolicy:
-        return PollPolicy(
+        return replace(
+            self,
             first=self.first / factor,
             floor=self.floor / factor,
+            dense=self.dense / factor,
             ceiling=self.ceiling / factor,
             prior=self.prior / factor,
-            early_fraction=self.early_fraction,
-            backoff=self.backoff,
+            clock_factor=self.clock_factor * factor,
         )
 
 
+def poll_window(policy: PollPolicy, prediction: Prediction) -> tuple[float, float, float]:
+    """``(start, end, step)``: where the end is likely (predicted ± ``window_sigmas`` spreads) and
+    how often to look there — about ``window_polls`` looks across it, every ``floor`` to ``dense``
+    seconds. A well-predicted end gets a short window and a fine step, a poorly predicted one a
+    wide window at the coarsest dense step."""
+    half = policy.window_sigmas * prediction.spread
+    start, end = max(prediction.mean - half, 0.0), prediction.mean + half
+    step = min(max((end - start) / policy.window_polls, policy.floor), policy.dense)
+    return start, end, step
+
+
 def next_poll_delay(
-    policy: PollPolicy, *, elapsed: float, typical: float | None, remaining: float, polls: int
+    policy: PollPolicy, *, elapsed: float, prediction: Prediction | None, remaining: float, polls: int
 ) -> float:
     """Seconds to sleep before the next status poll.
 
-    * ``elapsed``: time since the workflow was started; ``typical``: the median duration of this
-      operation learned from the ledger (``None`` = use the policy's prior);
+    * ``elapsed``: time since the workflow started running (or since it was last seen still
+      queued: the predicted end moves with the queue); ``prediction``: its predicted run time
+      from :mod:`.durations` (``None``: its work is unknown);
     * ``remaining``: what is left of the caller's budget; ``polls``: polls already made.
 
-    Schedule: a quick first look; then straight to ``early_fraction`` of the typical duration
-    (no point asking earlier; progress heartbeats keep the client informed meanwhile); then
-    back off in proportion to the time spent, within [floor, ceiling], so a result is seen about
-    10 % late at most (never more than ``ceiling``) and a 10-minute wait costs about 55 GETs instead
-    of a fixed 5 s interval's 120. Never past the budget: the last poll lands exactly when it ends.
-    An operation the ledger has timed skips the quick first look and sleeps straight to its target.
+    Schedule: one early look (``first``); then one sleep to the start of the predicted window;
+    then a look every ``step`` (:func:`poll_window`) until its end; past it the prediction was
+    wrong, so back off in proportion to the time spent, within [step, ceiling]. Without a
+    prediction: the early look, then that back-off. Never past the budget: the last poll lands
+    exactly when it ends. Mean lag ≈ step / 2 when the prediction holds; GETs ≈ 2 + window_polls.
     """
     if remaining <= 0:
         return 0.0
-    expected = typical if typical is not None and typical > 0 else policy.prior
-    target = expected * policy.early_fraction
-    if polls == 0 and typical is None:
-        delay = min(policy.first, max(target - elapsed, policy.floor))  # unknown: a quick first look
-    elif elapsed < target:
-        delay = max(target - elapsed, policy.floor)  # nothing to learn before then: one long sleep
+    if prediction is None:
+        if polls == 0 and elapsed < policy.first:
+            delay = policy.first - elapsed
+        else:
+            delay = min(max(policy.backoff * elapsed, policy.floor), policy.ceiling)
+        return min(delay, remaining)
+    start, end, step = poll_window(policy, prediction)
+    if polls == 0 and elapsed < policy.first < start:
+        delay = policy.first - elapsed  # the early look
+    elif elapsed < start:
+        delay = max(start - elapsed, step)  # nothing to learn before then: one long sleep
+    elif elapsed < end:
+        delay = step
     else:
-        delay = min(max(policy.backoff * elapsed, policy.floor), policy.ceiling)
+        delay = min(max(policy.backoff * elapsed, step), policy.ceiling)
     return min(delay, remaining)
 
 
-def poll_after_seconds(policy: PollPolicy, *, elapsed: float, typical: float | None) -> int:
-    """The ``pollAfterSeconds`` hint handed to an agent with a pending handle (whole seconds, ≥ 1)."""
-    expected = typical if typical is not None and typical > 0 else policy.prior
-    hint = expected - elapsed if elapsed < expected else policy.backoff * elapsed
+def poll_after_seconds(policy: PollPolicy, *, elapsed: float, prediction: Prediction | None) -> int:
+    """The ``pollAfterSeconds`` hint handed to an agent with a pending handle (whole seconds, ≥ 1):
+    the start of the predicted window, or a tenth of the time spent once inside or past it."""
+    if prediction is None:
+        prediction = Prediction(policy.prior, policy.prior / 2)
+    start, _end, _step = poll_window(policy, prediction)
+    hint = start - elapsed if elapsed < start else policy.backoff * elapsed
     return max(1, round(min(max(hint, policy.floor), policy.ceiling * 2)))
