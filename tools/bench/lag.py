@@ -245,10 +245,27 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+# Sandbox seeds: each gives other durations (the sandbox jitters every action's time per target).
+# The figures pool all of them, so no schedule knob can be tuned to one seed's luck.
+SEEDS = (42, 1, 2, 3, 7)
+
+
 async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
     speed = speed or (1000.0 if quick else 200.0)
-    ours = await run_ours(speed, quick)
-    base = await run_baseline(speed, quick)
+    ours, base, per_seed = [], [], {}
+    for seed in SEEDS[:1] if quick else SEEDS:
+        mine, theirs = await run_ours(speed, quick, seed), await run_baseline(speed, quick, seed)
+        ours += mine
+        base += theirs
+        half = len(mine) // 2
+        per_seed[seed] = {
+            "mean_lag_ours": _mean([r.lag for r in mine]),
+            "mean_lag_baseline": _mean([r.lag for r in theirs]),
+            "gets_ours": _mean([r.gets for r in mine]),
+            "gets_baseline": _mean([r.gets for r in theirs]),
+            "mean_lag_ours_second_round": _mean([r.lag for r in mine[half:]]),
+            "gets_ours_second_round": _mean([r.gets for r in mine[half:]]),
+        }
     result = BenchResult("lag")
     lag_ours, lag_base = _mean([r.lag for r in ours]), _mean([r.lag for r in base])
     gets_ours, gets_base = _mean([r.gets for r in ours]), _mean([r.gets for r in base])
@@ -267,7 +284,24 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
     )
     result.add("upstream GETs per workflow, ours", gets_ours, "GETs", "<= baseline", gets_ours <= gets_base)
     result.add("upstream GETs per workflow, fixed 5 s poll", gets_base, "GETs")
-    durations = [r.duration for r in ours]
+    if not quick:
+        second_lag = _mean([d["mean_lag_ours_second_round"] for d in per_seed.values()])
+        second_gets = _mean([d["gets_ours_second_round"] for d in per_seed.values()])
+        result.add(
+            "mean result lag, ours, second round only (account with history)",
+            second_lag,
+            "s",
+            note=f"{second_gets:.1f} GETs/workflow",
+        )
+        for seed, d in per_seed.items():
+            result.add(
+                f"seed {seed}: mean lag ours / fixed 5 s",
+                d["mean_lag_ours"] / d["mean_lag_baseline"],
+                "x",
+                note=f"{d['mean_lag_ours']:.2f} / {d['mean_lag_baseline']:.2f} s, "
+                f"GETs {d['gets_ours']:.1f} / {d['gets_baseline']:.1f}",
+            )
+    durations = [r.duration for r in ours[: len(ours) // len(per_seed)]]  # the first seed's
     whatif = {}
     for error in (0.05, 0.1, 0.2):
         mean_lag, mean_gets = simulate_window(durations, error)
@@ -281,6 +315,7 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
     result.details = {
         "whatif_window_1s": whatif,
         "speed": speed,
+        "seeds": per_seed,
         "budget_seconds": DEFAULT_BUDGET,
         "unit": "virtual (real LinkedIn) seconds; delivery_ms is wall time",
         "ours": [asdict(r) for r in ours],
@@ -292,10 +327,11 @@ async def run(quick: bool = False, speed: float | None = None) -> BenchResult:
 def describe(result: BenchResult) -> str:
     d = result.details
     lines = [
-        f"Per workflow (speed {d['speed']:g}x; seconds of sandbox time):",
+        f"Per workflow, seed {next(iter(d['seeds']))} (seconds of sandbox time, on its virtual clock):",
         f"  {'tool':<22} {'duration':>8} {'lag ours':>9} {'lag 5s':>7} {'GETs ours':>9} {'GETs 5s':>8} {'calls':>5}",
     ]
-    for mine, base in zip(d["ours"], d["baseline"], strict=True):
+    n = len(d["ours"]) // max(len(d["seeds"]), 1)
+    for mine, base in zip(d["ours"][:n], d["baseline"][:n], strict=True):
         lines.append(
             f"  {mine['tool']:<22} {mine['duration']:>8.1f} {mine['lag']:>9.2f} {base['lag']:>7.2f} "
             f"{mine['gets']:>9} {base['gets']:>8} {mine['calls']:>5}"
