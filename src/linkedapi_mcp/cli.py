@@ -81,7 +81,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser. The sandbox command's own options are added only when ``command`` is
+    ``sandbox`` or unknown (None): they come with the sandbox package (Starlette, uvicorn, the
+    world model, ~130 ms to import), which serving over stdio must not pay for."""
     parser = argparse.ArgumentParser(
         prog="linkedapi-mcp",
         description="MCP server for Linked API: LinkedIn search, profiles, messaging and workflows for AI agents. "
@@ -118,9 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_flags(call)
 
     sandbox = commands.add_parser("sandbox", help="run a standalone Linked API sandbox over HTTP")
-    from linkedapi_mcp.sandbox.cli import add_arguments
+    if command in (None, "sandbox"):
+        from linkedapi_mcp.sandbox.cli import add_arguments
 
-    add_arguments(sandbox)
+        add_arguments(sandbox)
     return parser
 
 
@@ -368,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # No command (or only flags) means "serve": what an MCP client runs.
     if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "serve")
-    args = _parser().parse_args(argv)
+    args = _parser(argv[0] if argv[0] in _COMMANDS else None).parse_args(argv)
     if args.command == "serve":
         return _serve(args)
     if args.command == "tools":

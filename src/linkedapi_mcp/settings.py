@@ -82,12 +82,13 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Refuse a half configuration rather than silently running on the sandbox."""
-        from linkedapi_mcp.server.guards import ConfigError, parse_budgets  # --- guards
+        if self.budgets is not None:  # unset = the defaults, nothing to check (and no guards import at start)
+            from linkedapi_mcp.server.guards import ConfigError, parse_budgets  # --- guards
 
-        try:
-            parse_budgets(self.budgets)
-        except ConfigError as exc:
-            raise ConfigurationError(f"LINKEDAPI_MCP_BUDGETS: {exc}") from None
+            try:
+                parse_budgets(self.budgets)
+            except ConfigError as exc:
+                raise ConfigurationError(f"LINKEDAPI_MCP_BUDGETS: {exc}") from None
         from linkedapi_mcp.server.toolsets import ToolsetError, parse_toolsets  # --- toolsets
 
         try:

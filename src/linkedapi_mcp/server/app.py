@@ -1,48 +1,41 @@
 """Build the MCP server: configuration → backends → runner → registered tools.
 
-Nothing here does I/O at build time: the ledger file, the HTTP client and the embedded sandbox
-are all created on first use, so ``tools/list`` answers as fast as the SDK allows.
+Nothing here does I/O or heavy imports at build time, so ``initialize`` and ``tools/list`` answer
+as fast as the SDK allows (docs/benchmarks.md, cold start): ``tools/list`` is served from the
+checked listing artifact (:mod:`.listing`); the catalog, the tool models, the runner, the ledger
+file, the HTTP client and the embedded sandbox are imported and created on the first
+``tools/call`` (or the first call of :func:`prebuilt_tools` and friends).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.tools import Tool, ToolManager
 
-from linkedapi_mcp.catalog import CATALOG, by_operation_name
-from linkedapi_mcp.catalog.spec import Operation
-from linkedapi_mcp.server.disclosure import build_tool, disclosure_specs
-from linkedapi_mcp.server.envelope import WorkflowList
-from linkedapi_mcp.server.guards import GuardConfig, GuardInput
+from linkedapi_mcp.server import listing
 from linkedapi_mcp.server.instructions import build_instructions
-from linkedapi_mcp.server.ledger import Ledger, account_key
-from linkedapi_mcp.server.runner import Backend, Runner
-from linkedapi_mcp.server.timing import PollPolicy, wait_budget
-from linkedapi_mcp.server.tools import (
-    SYNC_BEFORE_READ,
-    CancelOutcome,
-    ToolSpec,
-    all_specs,
-    clean_input_schema,
-    tool_function,
-)
 from linkedapi_mcp.server.toolsets import Exposure
-from linkedapi_mcp.server.validation import ValidateArguments
 from linkedapi_mcp.settings import Settings
 
 if TYPE_CHECKING:
+    from mcp.types import Tool as MCPTool
     from pydantic import BaseModel
 
+    from linkedapi_mcp.catalog.spec import Operation
     from linkedapi_mcp.client import LinkedApiClient
     from linkedapi_mcp.sandbox import Sandbox
+    from linkedapi_mcp.server.envelope import WorkflowList
+    from linkedapi_mcp.server.guards import GuardInput
+    from linkedapi_mcp.server.ledger import Ledger
+    from linkedapi_mcp.server.runner import Backend, Runner
+    from linkedapi_mcp.server.tools import CancelOutcome, ToolSpec
 
 logger = logging.getLogger("linkedapi_mcp.server")
 
@@ -72,9 +65,7 @@ class ServerState:
         self._by_headers: dict[str, Backend] = {}
         self._clients: list[LinkedApiClient] = []
         self.sandbox: Sandbox | None = sandbox
-        # The embedded sandbox's workflows die with this process, so its ledger account is
-        # per process: a later run can never mistake an old sandbox handle for a live one.
-        self._sandbox_account = account_key("embedded-sandbox", secrets.token_hex(16))
+        self._sandbox_account: str | None = None
         self.connections = 0
 
     # -- lazily built parts ---------------------------------------------------------------------
@@ -82,12 +73,17 @@ class ServerState:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from linkedapi_mcp.server.ledger import Ledger
+
             self._ledger = Ledger(self.settings.resolved_data_dir() / LEDGER_FILE)
         return self._ledger
 
     @property
     def runner(self) -> Runner:
         if self._runner is None:
+            from linkedapi_mcp.server.guards import GuardConfig
+            from linkedapi_mcp.server.runner import Runner
+
             self._runner = Runner(
                 self.ledger,
                 dedupe_window=self.settings.dedupe_window_seconds,
@@ -120,11 +116,15 @@ class ServerState:
         return self._default
 
     def _real_backend(self, api_token: str, id_token: str, *, cache: dict[str, Backend] | None) -> Backend:
+        from linkedapi_mcp.server.ledger import account_key
+
         key = account_key(self.settings.base_url, api_token, id_token)
         if cache is not None and key in cache:
             return cache[key]
         from linkedapi_mcp.client import LinkedApiClient
         from linkedapi_mcp.facade import LinkedApi
+        from linkedapi_mcp.server.runner import Backend
+        from linkedapi_mcp.server.timing import PollPolicy
 
         client = LinkedApiClient(
             linked_api_token=api_token, identification_token=id_token, base_url=self.settings.base_url
@@ -138,9 +138,14 @@ class ServerState:
         return backend
 
     def _sandbox_backend(self) -> Backend:
+        import secrets
+
         from linkedapi_mcp.client import LinkedApiClient
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.sandbox import Sandbox
+        from linkedapi_mcp.server.ledger import account_key
+        from linkedapi_mcp.server.runner import Backend
+        from linkedapi_mcp.server.timing import PollPolicy
 
         if self.sandbox is None:
             self.sandbox = Sandbox(seed=self.settings.sandbox_seed, speed=self.settings.sandbox_speed)
@@ -153,6 +158,10 @@ class ServerState:
         self._clients.append(client)
         # The sandbox clock runs `speed` times faster than LinkedIn: poll that much sooner.
         policy = PollPolicy().scaled(self.settings.sandbox_speed)
+        if self._sandbox_account is None:
+            # The embedded sandbox's workflows die with this process, so its ledger account is
+            # per process: a later run can never mistake an old sandbox handle for a live one.
+            self._sandbox_account = account_key("embedded-sandbox", secrets.token_hex(16))
         return Backend(kind="sandbox", account=self._sandbox_account, api=LinkedApi(client), policy=policy)
 
     async def aclose(self) -> None:
@@ -179,6 +188,8 @@ class ServerState:
         return headers.get("client") or headers.get("user-agent")
 
     def budget(self, ctx: Context, requested: float | None) -> float:
+        from linkedapi_mcp.server.timing import wait_budget
+
         return wait_budget(
             client_name=self.client_name(ctx),
             requested=requested,
@@ -192,6 +203,9 @@ class ServerState:
         self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None, guard: GuardInput | None = None
     ) -> Any:
         """Run one catalog operation. ``guard`` (server/guards.py) carries a write call's confirmation."""
+        from linkedapi_mcp.catalog import CATALOG
+        from linkedapi_mcp.server.tools import SYNC_BEFORE_READ
+
         backend = self.backend(ctx)
         budget = self.budget(ctx, wait)
         if op.kind == "direct":
@@ -215,17 +229,23 @@ class ServerState:
         )
 
     async def cancel(self, ctx: Context, workflow_id: str) -> CancelOutcome:
+        from linkedapi_mcp.server.tools import CancelOutcome
+
         backend = self.backend(ctx)
         cancelled, message = await self.runner.cancel(backend, workflow_id)
         return CancelOutcome(workflowId=workflow_id, cancelled=cancelled, message=message, backend=backend.kind)
 
     async def list_workflows(self, ctx: Context, *, limit: int, operation: str | None) -> WorkflowList:
+        from linkedapi_mcp.server.envelope import WorkflowList
+
         backend = self.backend(ctx)
         rows = await self.runner.recent(backend, limit=limit, operation=operation)
         return WorkflowList(workflows=rows, backend=backend.kind)
 
 
 def _resolve(name: str) -> Operation:
+    from linkedapi_mcp.catalog import CATALOG, by_operation_name
+
     try:
         op = by_operation_name(name)
     except KeyError:
@@ -245,15 +265,20 @@ def _reporter(ctx: Context) -> Any:
 
 @functools.cache
 def prebuilt_specs() -> tuple[ToolSpec, ...]:
-    """Every tool's spec (cheap), built once per process."""
+    """Every tool's spec (cheap once the catalog is imported), built once per process."""
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.tools import all_specs
+
     return tuple(all_specs(CATALOG))
 
 
 @functools.cache
 def prebuilt_tool(name: str) -> Tool:
     """One tool's SDK ``Tool``, built once per process on first need (schema generation is the
-    slow part: ~6 ms a tool). --- toolsets: in core mode only the listed tools are built at start;
-    an unlisted one is built when describe_operation first asks for its schema."""
+    slow part: ~6 ms a tool). --- toolsets: in core mode only the listed tools are built (on the
+    first call); an unlisted one is built when describe_operation first asks for its schema."""
+    from linkedapi_mcp.server.tools import clean_input_schema, tool_function
+
     [spec] = [s for s in prebuilt_specs() if s.name == name]
     tool = Tool.from_function(
         tool_function(spec),
@@ -273,6 +298,133 @@ def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
     return specs, tuple(prebuilt_tool(spec.name) for spec in specs)
 
 
+class _ServerTools:
+    """One server's tools, built from the models on first need (the first ``tools/call``).
+
+    ``specs`` holds every operation and handle tool plus this exposure's disclosure tools (what the
+    validation middleware checks calls against); ``listed`` the SDK tools this exposure registers,
+    in the order of the listing artifact (:func:`listing.entries`).
+    """
+
+    def __init__(self, exposure: Exposure) -> None:
+        self.exposure = exposure
+        self._built: tuple[dict[str, ToolSpec], list[Tool]] | None = None
+
+    @property
+    def built(self) -> bool:
+        return self._built is not None
+
+    def _build(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
+        if self._built is None:
+            from linkedapi_mcp.server.disclosure import build_tool, disclosure_specs
+
+            specs = prebuilt_specs()
+            extra = disclosure_specs(self.exposure, {s.name: s for s in specs}, prebuilt_tool)
+            listed = [prebuilt_tool(s.name) for s in specs if self.exposure.plain(s.name)]
+            listed += [build_tool(s) for s in extra]
+            self._built = {spec.name: spec for spec in (*specs, *extra)}, listed
+        return self._built
+
+    @property
+    def specs(self) -> dict[str, ToolSpec]:
+        return self._build()[0]
+
+    @property
+    def listed(self) -> list[Tool]:
+        return self._build()[1]
+
+
+class _LazySpecs(Mapping[str, "ToolSpec"]):
+    """The validation middleware's view of the specs: built when a ``tools/call`` first looks."""
+
+    def __init__(self, tools: _ServerTools) -> None:
+        self._tools = tools
+
+    def __getitem__(self, name: str) -> ToolSpec:
+        return self._tools.specs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tools.specs)
+
+    def __len__(self) -> int:
+        return len(self._tools.specs)
+
+
+class _LazyToolManager(ToolManager):
+    """The SDK's tool manager, filled from :class:`_ServerTools` the first time it is asked."""
+
+    def __init__(self, tools: _ServerTools) -> None:
+        super().__init__()
+        self._server_tools = tools
+        self._filled = False
+
+    def _fill(self) -> None:
+        if not self._filled:
+            for tool in self._server_tools.listed:
+                self._tools.setdefault(tool.name, tool)
+            self._filled = True
+
+    def get_tool(self, name: str) -> Tool | None:
+        self._fill()
+        return super().get_tool(name)
+
+    def list_tools(self) -> list[Tool]:
+        self._fill()
+        return super().list_tools()
+
+    def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tool:
+        self._fill()
+        return super().add_tool(fn, *args, **kwargs)
+
+    def remove_tool(self, name: str) -> None:
+        self._fill()
+        super().remove_tool(name)
+
+    @property
+    def filled(self) -> bool:
+        return self._filled
+
+
+class LinkedApiServer(MCPServer[Any]):
+    """``MCPServer`` whose ``tools/list`` comes from the listing artifact until the tools are built.
+
+    The tool manager is the SDK's own (``_tool_manager``, mcp 2.3), filled on first use, so
+    ``tools/call``, the input-schema lookup of the HTTP transport and ``add_tool`` work unchanged.
+    """
+
+    def __init__(self, *args: Any, server_tools: _ServerTools, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy_tools = _LazyToolManager(server_tools)
+        self._tool_manager = self._lazy_tools
+        self._exposure = server_tools.exposure
+
+    async def list_tools(self) -> list[MCPTool]:
+        if not self._lazy_tools.filled:
+            return listing.listed_tools(self._exposure)
+        return await super().list_tools()
+
+
+def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
+    """The ``tools/list`` entries built from the models (what the listing artifact must hold)."""
+    from mcp.types import Tool as MCPTool
+
+    return [
+        listing.entry_of(
+            MCPTool(
+                name=tool.name,
+                title=tool.title,
+                description=tool.description,
+                input_schema=tool.parameters,
+                output_schema=tool.output_schema,
+                annotations=tool.annotations,
+                icons=tool.icons,
+                _meta=tool.meta,
+            )
+        )
+        for tool in _ServerTools(exposure).listed
+    ]
+
+
 def build_server(settings: Settings | None = None, *, http: bool = False) -> MCPServer[Any]:
     """The configured MCP server. Raises ``ConfigurationError`` for a half-set token pair."""
     return build(settings, http=http)[0]
@@ -282,17 +434,16 @@ def build(
     settings: Settings | None = None, *, http: bool = False, sandbox: Sandbox | None = None
 ) -> tuple[MCPServer[Any], ServerState]:
     """The server and its state. ``sandbox`` replaces the embedded one (tests control its clock)."""
+    from linkedapi_mcp.server.validation import ValidateArguments
+
     settings = settings or Settings()
     settings.check()
     state = ServerState(settings, sandbox=sandbox)
-    specs = prebuilt_specs()
     # --- toolsets: list only what this configuration enables (read-only wins over toolsets; in
     # core mode the rest of the enabled operations go through describe/run_operation), and gate
     # calls by the same rule in the middleware.
     exposure = Exposure.from_settings(settings)
-    extra_specs = disclosure_specs(exposure, {s.name: s for s in specs}, prebuilt_tool)
-    listed = [prebuilt_tool(s.name) for s in specs if exposure.plain(s.name)]
-    listed += [build_tool(s) for s in extra_specs]
+    tools = _ServerTools(exposure)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[ServerState]:
@@ -306,7 +457,7 @@ def build(
             if state.connections == 0:
                 await state.aclose()
 
-    server: MCPServer[Any] = MCPServer(
+    server = LinkedApiServer(
         SERVER_NAME,
         title="Linked API",
         version=_version(),
@@ -315,12 +466,12 @@ def build(
             http=http,
             dedupe_window=settings.dedupe_window_seconds,
             exposure=exposure,
-            disclosure=bool(extra_specs),
+            disclosure=bool(exposure.disclosed(listing.operations())),
         ),
-        middleware=[ValidateArguments({spec.name: spec for spec in (*specs, *extra_specs)}, exposure)],
-        tools=listed,
+        middleware=[ValidateArguments(_LazySpecs(tools), exposure)],
         lifespan=lifespan,
         log_level=settings.log_level,
+        server_tools=tools,
     )
     return server, state
 

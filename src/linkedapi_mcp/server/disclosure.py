@@ -28,7 +28,14 @@ from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome
 from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse, clean_input_schema, tool_function
-from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, TOOLSETS, Exposure, not_enabled_text
+from linkedapi_mcp.server.toolsets import (
+    DESCRIBE_TOOL,
+    RUN_TOOL,
+    TOOLSETS,
+    Exposure,
+    describe_description,
+    not_enabled_text,
+)
 
 if TYPE_CHECKING:
     from linkedapi_mcp.server.app import ServerState
@@ -135,10 +142,7 @@ def disclosure_specs(
         ToolSpec(
             name=DESCRIBE_TOOL,
             title="Describe operation",
-            description=(
-                "The description and input schema of an operation not listed as a tool (areas: "
-                f"{areas}); then call {RUN_TOOL}."
-            ),
+            description=describe_description(areas),
             params=describe_params,
             extra={},
             output=OperationSchema,

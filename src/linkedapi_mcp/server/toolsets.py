@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Literal
 
-from linkedapi_mcp.catalog.spec import Toolset
+from linkedapi_mcp.server import listing
 
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
 ToolMode = Literal["core", "full"]
-TOOLSETS: tuple[str, ...] = get_args(Toolset)
+# The catalog's `Toolset` names, read from the listing artifact (server/listing.py, checked
+# against the catalog by a test) so that deciding what a server exposes imports no catalog model.
+TOOLSETS: tuple[str, ...] = listing.toolsets()
 # [INFERRED] everything but custom workflows: a custom workflow can run any action, so it is
 # opt-in. There are no admin tools in this server (no account disconnect, billing or token
 # regeneration), so there is nothing admin to leave off.
@@ -99,9 +101,7 @@ class Exposure:
         Read-only mode is checked first and wins over any toolset choice. Unknown names are
         not this function's business (None): the SDK answers "Unknown tool".
         """
-        from linkedapi_mcp.catalog import CATALOG
-
-        op = CATALOG.get(name)
+        op = listing.operations().get(name)  # the catalog's toolset and effect, without its models
         if op is None:
             if name == "cancel_workflow" and self.read_only:
                 # [INFERRED] cancelling may stop an account-changing workflow another process
@@ -138,6 +138,13 @@ class Exposure:
         return text
 
 
+def describe_description(areas: str) -> str:
+    """describe_operation's description (server/disclosure.py; the listing artifact fills it in too)."""
+    return (
+        f"The description and input schema of an operation not listed as a tool (areas: {areas}); then call {RUN_TOOL}."
+    )
+
+
 def not_enabled_text(name: str, reason: str) -> str:
     return f"[toolNotEnabled] {name} is not enabled: {reason}. Nothing was sent."
 
@@ -153,6 +160,7 @@ __all__ = [
     "Exposure",
     "ToolMode",
     "ToolsetError",
+    "describe_description",
     "not_enabled_text",
     "parse_toolsets",
 ]

@@ -17,14 +17,15 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
-from linkedapi_mcp.catalog import CATALOG
-from linkedapi_mcp.server.tools import ToolSpec
 from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure, not_enabled_text
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.server.tools import ToolSpec
 
 
 def _error(text: str) -> CallToolResult:
@@ -36,6 +37,7 @@ class ValidateArguments:
 
     ``specs`` holds every operation and handle tool of the catalog (enabled or not) plus the
     disclosure tools of this server; ``exposure`` says which are enabled and which are listed.
+    It is looked up only for ``tools/call`` (the server passes a mapping built on first use).
     """
 
     def __init__(self, specs: Mapping[str, ToolSpec], exposure: Exposure | None = None) -> None:
@@ -71,6 +73,8 @@ class ValidateArguments:
         if spec.name in (RUN_TOOL, DESCRIBE_TOOL) and isinstance(target, str):
             # The named operation must exist and be enabled (checked before the name's enum, so a
             # disabled operation is reported as such, not as "not one of ...").
+            from linkedapi_mcp.catalog import CATALOG  # the specs are built by now: no extra cost
+
             if target not in CATALOG:
                 return f"[unknownOperation] '{target}' is not an operation. Call {DESCRIBE_TOOL} to see the list."
             reason = self._exposure.refusal(target)

@@ -1,0 +1,93 @@
+"""The listing artifact: ``tools/list`` at start without building a model, and never out of date."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkedapi_mcp.server import listing
+from linkedapi_mcp.server.app import built_listing
+from linkedapi_mcp.server.toolsets import TOOLSETS, Exposure, parse_toolsets
+
+
+def test_the_listing_artifact_holds_exactly_what_the_models_generate() -> None:
+    """Fails on any change to a model, description, hint or toolset until the file is regenerated."""
+    generated = listing.generate()
+    committed = json.loads(listing.ARTIFACT.read_text(encoding="utf-8"))
+    if listing.ARTIFACT.read_text(encoding="utf-8") != listing.render(generated):
+        stale = _differences(committed, generated)
+        pytest.fail(
+            f"{listing.ARTIFACT.name} is out of date with the tool models (differs in: {', '.join(stale)}): "
+            f"run `{listing.REGENERATE}` and review the diff (the tools/list snapshots change with it)"
+        )
+
+
+def _differences(committed: dict[str, Any], generated: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for part in sorted(set(committed) | set(generated)):
+        old, new = committed.get(part), generated.get(part)
+        if isinstance(old, dict) and isinstance(new, dict):
+            keys = list(new) + [k for k in old if k not in new]
+            changed = [k for k in keys if old.get(k) != new.get(k)]
+            if not changed and list(old) != list(new):
+                changed = ["(order)"]
+            out += [f"{part}.{k}" for k in changed]
+        elif old != new:
+            out.append(part)
+    return out or ["formatting"]
+
+
+EXPOSURES = {
+    "default": Exposure(),
+    "all-core": Exposure(toolsets=parse_toolsets("all")),
+    "all-full": Exposure(toolsets=parse_toolsets("all"), mode="full"),
+    "read-only-core": Exposure(toolsets=parse_toolsets("all"), read_only=True),
+    "read-only-full": Exposure(read_only=True, mode="full"),
+    "salesnav-jobs": Exposure(toolsets=parse_toolsets("salesnav,jobs")),
+    "none": Exposure(toolsets=frozenset()),
+    **{f"only-{name}": Exposure(toolsets=frozenset({name})) for name in TOOLSETS},  # "workflows": one name
+    **{f"only-{name}-read-only": Exposure(toolsets=frozenset({name}), read_only=True) for name in TOOLSETS},
+}
+
+
+@pytest.mark.parametrize("exposure", EXPOSURES.values(), ids=EXPOSURES.keys())
+def test_the_listing_served_at_start_is_byte_identical_to_the_one_built_from_the_models(exposure: Exposure) -> None:
+    served = json.dumps(listing.entries(exposure), ensure_ascii=False)
+    built = json.dumps(built_listing(exposure), ensure_ascii=False)
+    assert served == built
+
+
+def test_starting_and_listing_tools_imports_no_catalog_client_sandbox_or_ledger_and_touches_no_file(
+    tmp_path: Path,
+) -> None:
+    # A fresh interpreter: what the stdio command does up to its tools/list answer.
+    data_dir = tmp_path / "data"
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import anyio
+        from linkedapi_mcp.cli import _parser, _settings
+        from linkedapi_mcp.server.app import build
+
+        args = _parser("serve").parse_args(["serve", "--data-dir", {str(data_dir)!r}])
+        server, _ = build(_settings(args))
+        tools = anyio.run(server.list_tools)
+        heavy = ["linkedapi_mcp.catalog", "linkedapi_mcp.client", "linkedapi_mcp.sandbox", "linkedapi_mcp.facade",
+                 "linkedapi_mcp.server.ledger", "linkedapi_mcp.server.runner", "linkedapi_mcp.server.tools",
+                 "httpx", "sqlite3", "platformdirs"]
+        print(json.dumps({{"tools": len(tools), "imported": [m for m in heavy if m in sys.modules]}}))
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "LINKEDAPI_MCP_CONFIRM": "never"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["tools"] > 10
+    assert report["imported"] == []
+    assert not data_dir.exists()  # the ledger opens on the first call, not at start
