@@ -97,3 +97,13 @@ def test_on_a_faster_clock_the_prediction_is_as_much_shorter() -> None:
     assert real is not None
     assert fast is not None
     assert (fast.mean, fast.spread) == pytest.approx((real.mean / 10, real.spread / 10))
+
+
+def test_an_action_never_timed_adds_its_prior_and_the_priors_uncertainty() -> None:
+    history = [(_search(limit), 10 + 1.5 * limit) for limit in (5, 25, 100)]
+    known = predict(_search(50), history)
+    more = predict({**_search(50), "n:st.openPersonPage": 1}, history)
+    assert known is not None
+    assert more is not None
+    assert more.mean == pytest.approx(known.mean + 10, abs=0.01)
+    assert more.spread > known.spread + 2

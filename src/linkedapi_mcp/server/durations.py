@@ -187,20 +187,40 @@ def _fit(
     return weights, cov
 
 
-def predict(
-    features: Features, history: Iterable[tuple[Features, float]], *, clock_factor: float = 1.0
-) -> Prediction | None:
-    """Predicted duration of a workflow with ``features``, learned from ``(features, duration)``
-    pairs of the same account; ``None`` when the request's work cannot be read (the schedule then
-    falls back to its prior). Durations are on a clock ``clock_factor`` times faster than
-    LinkedIn's (the embedded sandbox's speed); the priors are in LinkedIn seconds."""
-    if not features:
-        return None
-    samples = [(f, d * clock_factor) for f, d in history if f and d >= 0]
-    keys = sorted(set(features).union(*(f.keys() for f, _ in samples)))
+@dataclass(frozen=True)
+class Fit:
+    """The learned weights of one account's history: posterior mean and covariance, noise level."""
+
+    keys: tuple[str, ...]
+    weights: tuple[float, ...]
+    cov: tuple[tuple[float, ...], ...]
+    noise: float
+    samples: int
+
+    def predict(self, features: Features) -> Prediction | None:
+        if not features:
+            return None
+        x = [features.get(k, 0.0) for k in self.keys]
+        mean = sum(w * v for w, v in zip(self.weights, x, strict=True))
+        variance = max(_quad(x, self.cov), 0.0)
+        for key, value in features.items():  # never seen: its weight is still the prior's
+            if key not in self.keys:
+                prior_mean, prior_std = _prior(key)
+                mean += value * prior_mean
+                variance += (value * prior_std) ** 2
+        spread = math.sqrt(self.noise**2 + variance)
+        return Prediction(mean=max(mean, 0.0), spread=spread, samples=self.samples)
+
+
+def fit(history: Iterable[tuple[Features, float]]) -> Fit:
+    """Learn the weights from ``(features, duration)`` pairs (durations in LinkedIn seconds)."""
+    samples = [(f, d) for f, d in history if f and d >= 0]
+    keys = sorted(set().union(*(f.keys() for f, _ in samples)))
     xs = [[f.get(k, 0.0) for k in keys] for f, _ in samples]
     ys = [d for _, d in samples]
     noise = PRIOR_NOISE
+    weights: list[float] = []
+    cov: list[list[float]] = []
     for _ in range(2):  # estimate the noise from leave-one-out residuals, refit with it
         weights, cov = _fit(keys, xs, ys, noise)
         if not samples:
@@ -214,10 +234,25 @@ def predict(
         n = len(loo)
         noise = math.sqrt((n * robust**2 + PRIOR_NOISE_WEIGHT * PRIOR_NOISE**2) / (n + PRIOR_NOISE_WEIGHT))
         noise = max(noise, MIN_NOISE)
-    x = [features.get(k, 0.0) for k in keys]
-    mean = sum(w * v for w, v in zip(weights, x, strict=True))
-    spread = math.sqrt(noise**2 + max(_quad(x, cov), 0.0))
-    return Prediction(mean=max(mean, 0.0), spread=spread, samples=len(samples)).scaled(clock_factor)
+    return Fit(tuple(keys), tuple(weights), tuple(tuple(row) for row in cov), noise, len(samples))
+
+
+def predict(
+    features: Features, history: Iterable[tuple[Features, float]], *, clock_factor: float = 1.0
+) -> Prediction | None:
+    """Predicted duration of a workflow with ``features``, learned from ``(features, duration)``
+    pairs of the same account; ``None`` when the request's work cannot be read (the schedule then
+    falls back to its prior). Durations are on a clock ``clock_factor`` times faster than
+    LinkedIn's (the embedded sandbox's speed); the priors are in LinkedIn seconds."""
+    learned = fit((f, d * clock_factor) for f, d in history)
+    prediction = learned.predict(features)
+    return None if prediction is None else prediction.scaled(clock_factor)
+
+
+@lru_cache(maxsize=16)
+def _fit_rows(history: tuple[tuple[str, str, float], ...], clock_factor: float) -> Fit:
+    # One fit per account history: every wait between two completions reuses it.
+    return fit((row_features(op, args), duration * clock_factor) for op, args, duration in history)
 
 
 def predict_row(
@@ -225,8 +260,17 @@ def predict_row(
 ) -> Prediction | None:
     """:func:`predict` for a ledger row, with history rows as the ledger keeps them
     ``(operation, args_json, duration)``."""
-    pairs = [(row_features(op, args), duration) for op, args, duration in history]
-    return predict(row_features(operation, args_json), pairs, clock_factor=clock_factor)
+    prediction = _fit_rows(tuple(history), clock_factor).predict(row_features(operation, args_json))
+    return None if prediction is None else prediction.scaled(clock_factor)
 
 
-__all__ = ["Prediction", "definition_features", "predict", "predict_row", "request_features", "row_features"]
+__all__ = [
+    "Fit",
+    "Prediction",
+    "definition_features",
+    "fit",
+    "predict",
+    "predict_row",
+    "request_features",
+    "row_features",
+]
