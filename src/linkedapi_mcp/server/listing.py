@@ -19,7 +19,6 @@ changing a model, a description or a hint, regenerate it with::
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,25 +82,27 @@ def entries(exposure: Exposure) -> list[dict[str, Any]]:
     from linkedapi_mcp.server.toolsets import TOOLSETS, describe_description
 
     data = _artifact()
-    out = [copy.deepcopy(entry) for name, entry in data["tools"].items() if exposure.plain(name)]
+    # Shared, not copied: nothing mutates a listed schema (the SDK only serializes it), and a deep
+    # copy of ~100 KB of schemas would cost more than the rest of the listing.
+    out = [entry for name, entry in data["tools"].items() if exposure.plain(name)]
     names = exposure.disclosed(operations())
     if names:
         ops = operations()
         in_order = sorted(names, key=lambda n: TOOLSETS.index(ops[n].toolset))
         areas = ", ".join(dict.fromkeys(ops[n].toolset for n in in_order))
-        describe = copy.deepcopy(data["disclosure"][_DESCRIBE])
-        describe["description"] = describe_description(areas)
-        prop: dict[str, Any] = describe["inputSchema"]["properties"]["name"]
+        template = data["disclosure"][_DESCRIBE]
+        prop: dict[str, Any] = dict(template["inputSchema"]["properties"]["name"])
         # pydantic publishes a one-value Literal as `const` (first), several as `enum` (after the
         # description); the template holds the `enum` form.
         if len(names) == 1:
-            rest = {k: v for k, v in prop.items() if k != "enum"}
-            prop = {"const": names[0], **rest}
+            prop = {"const": names[0], **{k: v for k, v in prop.items() if k != "enum"}}
         else:
             prop["enum"] = list(names)
-        describe["inputSchema"]["properties"]["name"] = prop
+        input_schema = dict(template["inputSchema"])
+        input_schema["properties"] = {**input_schema["properties"], "name": prop}
+        describe = {**template, "description": describe_description(areas), "inputSchema": input_schema}
         run_key = f"{_RUN}:read-only" if exposure.read_only else _RUN
-        out += [describe, copy.deepcopy(data["disclosure"][run_key])]
+        out += [describe, data["disclosure"][run_key]]
     return out
 
 
