@@ -16,6 +16,7 @@ shape; the tool layer validates them into the tool's typed envelope.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
+import anyio.to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
@@ -523,7 +525,10 @@ class Runner:
     async def _predict(self, backend: Backend, op: Operation, row: Row) -> Prediction | None:
         """This workflow's run time predicted from its arguments and the account's timed history."""
         history = await self.ledger.completed_samples(backend.account)
-        prediction = predict_row(op.name, row.args_json, history, clock_factor=backend.policy.clock_factor)
+        # A refit after each completion costs milliseconds of pure Python: off the event loop.
+        prediction = await anyio.to_thread.run_sync(
+            functools.partial(predict_row, op.name, row.args_json, history, clock_factor=backend.policy.clock_factor)
+        )
         if prediction is not None:
             logger.debug(
                 "%s %s: predicted %.1f s ± %.1f s from %d timed runs",
