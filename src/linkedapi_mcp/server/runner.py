@@ -462,10 +462,13 @@ class Runner:
             elif remaining <= 0:
                 break
             else:
+                # Queued behind other work, when it starts is unknown: back off on the time
+                # waited so far. Once it runs, aim at the prediction from the last queued look.
+                queued = row.state == "pending" and row.pending_reason == "queued"
                 delay = next_poll_delay(
                     backend.policy,
-                    elapsed=self._wall() - begin,
-                    prediction=prediction,
+                    elapsed=self._wall() - (row.created_at if queued else begin),
+                    prediction=None if queued else prediction,
                     remaining=remaining,
                     polls=polls,
                 )
