@@ -66,8 +66,9 @@ class PollPolicy:
     """
 
     first: float = 2.0  # the early look: catches instant answers, fast failures, a queued start
-    # [INFERRED] Never poll one workflow more often than every 0.5 s: a GET costs Linked API a
-    # database read, not a browser action, and the dense phase lasts a few seconds at most.
+    # [INFERRED] Never poll one workflow more often than every 0.5 s. The contract sets no limit on
+    # status GETs (they run no LinkedIn action); this keeps the dense phase, a few seconds around
+    # a well-predicted end, at two requests per second at most.
     floor: float = 0.5
     # Inside the predicted window: about ``window_polls`` looks over predicted ± ``window_sigmas``
     # spreads, never further apart than ``dense``. Tuned with tools/bench/lag.py over several
@@ -111,9 +112,9 @@ def next_poll_delay(
 ) -> float:
     """Seconds to sleep before the next status poll.
 
-    * ``elapsed``: time since the workflow started running (or since it was last seen still
-      queued: the predicted end moves with the queue); ``prediction``: its predicted run time
-      from :mod:`.durations` (``None``: its work is unknown);
+    * ``elapsed``: time since the workflow was created, or since it was last seen still queued
+      (the predicted end moves with the queue); ``prediction``: its predicted run time from
+      :mod:`.durations` (``None``: its work is unknown, or it is queued and its start unknown);
     * ``remaining``: what is left of the caller's budget; ``polls``: polls already made.
 
     Schedule: one early look (``first``); then one sleep to the start of the predicted window;
