@@ -222,7 +222,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     http = args.transport == "http"
     try:
-        server, _state = build(settings, http=http)
+        server, _state = build(settings, http=http, warm_up=True)
     except ConfigurationError as exc:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 2

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp import Client
 
-from linkedapi_mcp.server import listing
-from linkedapi_mcp.server.app import built_listing
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server import app, listing
+from linkedapi_mcp.server.app import build, built_listing
 from linkedapi_mcp.server.toolsets import TOOLSETS, Exposure, parse_toolsets
+from linkedapi_mcp.settings import Settings
 
 
 def test_the_listing_artifact_holds_exactly_what_the_models_generate() -> None:
@@ -91,3 +94,21 @@ def test_starting_and_listing_tools_imports_no_catalog_client_sandbox_or_ledger_
     assert report["tools"] > 10
     assert report["imported"] == []
     assert not data_dir.exists()  # the ledger opens on the first call, not at start
+
+
+@pytest.mark.anyio
+async def test_the_commands_server_builds_its_tools_after_the_first_listing_and_lists_and_calls_the_same(
+    tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app, "_WARM_UP_DELAY", 0.0)
+    server, _ = build(Settings(data_dir=tmp_path / "data"), sandbox=sandbox, warm_up=True)
+    assert isinstance(server, app.LinkedApiServer)
+    async with Client(server) as client:
+        from_artifact = (await client.list_tools()).tools
+        assert server.warm_up_thread is not None
+        server.warm_up_thread.join(timeout=60)
+        assert not server.warm_up_thread.is_alive()
+        from_models = (await client.list_tools()).tools  # now the SDK's own listing of the built tools
+        result = await client.call_tool("get_account_info", {})
+    assert [t.model_dump() for t in from_models] == [t.model_dump() for t in from_artifact]
+    assert not result.is_error

@@ -10,7 +10,10 @@ file, the HTTP client and the embedded sandbox are imported and created on the f
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -263,20 +266,36 @@ def _reporter(ctx: Context) -> Any:
     return report
 
 
-@functools.cache
+# The tools may be built by a warm-up thread (:meth:`LinkedApiServer.warm_up`) while the event
+# loop handles a call: one lock around every build, so each is made once and seen whole.
+_BUILD_LOCK = threading.RLock()
+_WARM_UP_DELAY = 0.1  # seconds after the first listing
+
+
 def prebuilt_specs() -> tuple[ToolSpec, ...]:
     """Every tool's spec (cheap once the catalog is imported), built once per process."""
+    with _BUILD_LOCK:
+        return _prebuilt_specs()
+
+
+@functools.cache
+def _prebuilt_specs() -> tuple[ToolSpec, ...]:
     from linkedapi_mcp.catalog import CATALOG
     from linkedapi_mcp.server.tools import all_specs
 
     return tuple(all_specs(CATALOG))
 
 
-@functools.cache
 def prebuilt_tool(name: str) -> Tool:
     """One tool's SDK ``Tool``, built once per process on first need (schema generation is the
     slow part: ~6 ms a tool). --- toolsets: in core mode only the listed tools are built (on the
     first call); an unlisted one is built when describe_operation first asks for its schema."""
+    with _BUILD_LOCK:
+        return _prebuilt_tool(name)
+
+
+@functools.cache
+def _prebuilt_tool(name: str) -> Tool:
     from linkedapi_mcp.server.tools import clean_input_schema, tool_function
 
     [spec] = [s for s in prebuilt_specs() if s.name == name]
@@ -315,6 +334,10 @@ class _ServerTools:
         return self._built is not None
 
     def _build(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
+        with _BUILD_LOCK:
+            return self._build_locked()
+
+    def _build_locked(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
         if self._built is None:
             from linkedapi_mcp.server.disclosure import build_tool, disclosure_specs
 
@@ -358,26 +381,29 @@ class _LazyToolManager(ToolManager):
         self._server_tools = tools
         self._filled = False
 
-    def _fill(self) -> None:
-        if not self._filled:
-            for tool in self._server_tools.listed:
-                self._tools.setdefault(tool.name, tool)
-            self._filled = True
+    def fill(self) -> None:
+        if self._filled:
+            return
+        with _BUILD_LOCK:
+            if not self._filled:
+                for tool in self._server_tools.listed:
+                    self._tools.setdefault(tool.name, tool)
+                self._filled = True
 
     def get_tool(self, name: str) -> Tool | None:
-        self._fill()
+        self.fill()
         return super().get_tool(name)
 
     def list_tools(self) -> list[Tool]:
-        self._fill()
+        self.fill()
         return super().list_tools()
 
     def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Tool:
-        self._fill()
+        self.fill()
         return super().add_tool(fn, *args, **kwargs)
 
     def remove_tool(self, name: str) -> None:
-        self._fill()
+        self.fill()
         super().remove_tool(name)
 
     @property
@@ -390,18 +416,52 @@ class LinkedApiServer(MCPServer[Any]):
 
     The tool manager is the SDK's own (``_tool_manager``, mcp 2.3), filled on first use, so
     ``tools/call``, the input-schema lookup of the HTTP transport and ``add_tool`` work unchanged.
+
+    With ``warm_up`` (the ``linkedapi-mcp`` command), the first listing also starts a worker
+    thread that does the first call's one-time work (:meth:`warm_up`) shortly after the answer
+    has gone out: MCP clients list the tools when they connect and call one seconds later.
     """
 
-    def __init__(self, *args: Any, server_tools: _ServerTools, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, server_tools: _ServerTools, uses_sandbox: bool, warm_up: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._lazy_tools = _LazyToolManager(server_tools)
         self._tool_manager = self._lazy_tools
         self._exposure = server_tools.exposure
+        self._uses_sandbox = uses_sandbox
+        self._warm_up = warm_up
+        self.warm_up_thread: threading.Thread | None = None
 
     async def list_tools(self) -> list[MCPTool]:
         if not self._lazy_tools.filled:
-            return listing.listed_tools(self._exposure)
+            tools = listing.listed_tools(self._exposure)
+            if self._warm_up and self.warm_up_thread is None:
+                self.warm_up_thread = threading.Thread(target=self._warm_up_soon, name="warm-up", daemon=True)
+                self.warm_up_thread.start()
+            return tools
         return await super().list_tools()
+
+    def _warm_up_soon(self) -> None:
+        # The build holds the GIL in 5 ms slices: give the tools/list answer a head start. (No
+        # correctness depends on it: a call that comes first builds, or waits for, the same lock.)
+        time.sleep(_WARM_UP_DELAY)
+        try:
+            self.warm_up()
+        except Exception:  # the first call does the same work and reports any error properly
+            logger.debug("warm-up failed", exc_info=True)
+
+    def warm_up(self) -> None:
+        """The first ``tools/call``'s one-time work (~250 ms): this server's tools built from the
+        models, and the modules a call runs through imported. No I/O: the ledger file, the HTTP
+        client and the embedded sandbox are still created by the first call."""
+        self._lazy_tools.fill()
+        # The runner brings the ledger, the guards and the HTTP client with it.
+        modules = ["linkedapi_mcp.facade", "linkedapi_mcp.server.runner"]
+        if self._uses_sandbox:
+            modules.append("linkedapi_mcp.sandbox")
+        for module in modules:
+            importlib.import_module(module)
 
 
 def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
@@ -431,9 +491,10 @@ def build_server(settings: Settings | None = None, *, http: bool = False) -> MCP
 
 
 def build(
-    settings: Settings | None = None, *, http: bool = False, sandbox: Sandbox | None = None
+    settings: Settings | None = None, *, http: bool = False, sandbox: Sandbox | None = None, warm_up: bool = False
 ) -> tuple[MCPServer[Any], ServerState]:
-    """The server and its state. ``sandbox`` replaces the embedded one (tests control its clock)."""
+    """The server and its state. ``sandbox`` replaces the embedded one (tests control its clock);
+    ``warm_up`` builds the tools in a worker thread after the first listing (the CLI's servers)."""
     from linkedapi_mcp.server.validation import ValidateArguments
 
     settings = settings or Settings()
@@ -472,6 +533,8 @@ def build(
         lifespan=lifespan,
         log_level=settings.log_level,
         server_tools=tools,
+        uses_sandbox=settings.uses_sandbox and sandbox is None,
+        warm_up=warm_up,
     )
     return server, state
 
