@@ -296,19 +296,10 @@ def prebuilt_tool(name: str) -> Tool:
 
 @functools.cache
 def _prebuilt_tool(name: str) -> Tool:
-    from linkedapi_mcp.server.tools import clean_input_schema, tool_function
+    from linkedapi_mcp.server.tools import build_tool
 
     [spec] = [s for s in prebuilt_specs() if s.name == name]
-    tool = Tool.from_function(
-        tool_function(spec),
-        name=spec.name,
-        title=spec.title,
-        description=spec.description,
-        annotations=spec.annotations,
-        structured_output=True,
-    )
-    tool.parameters = clean_input_schema(tool.parameters)
-    return tool
+    return build_tool(spec)
 
 
 def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
@@ -339,7 +330,8 @@ class _ServerTools:
 
     def _build_locked(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
         if self._built is None:
-            from linkedapi_mcp.server.disclosure import build_tool, disclosure_specs
+            from linkedapi_mcp.server.disclosure import disclosure_specs
+            from linkedapi_mcp.server.tools import build_tool
 
             specs = prebuilt_specs()
             extra = disclosure_specs(self.exposure, {s.name: s for s in specs}, prebuilt_tool)

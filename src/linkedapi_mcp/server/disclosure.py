@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome
-from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse, clean_input_schema, tool_function
+from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse
 from linkedapi_mcp.server.toolsets import (
     DESCRIBE_TOOL,
     RUN_TOOL,
@@ -209,17 +209,4 @@ def invalid_text(name: str, problems: list[str]) -> str:
     return f"Invalid arguments for {name}:\n" + "\n".join(f"- {p}" for p in problems)
 
 
-def build_tool(spec: ToolSpec) -> Tool:
-    tool = Tool.from_function(
-        tool_function(spec),
-        name=spec.name,
-        title=spec.title,
-        description=spec.description,
-        annotations=spec.annotations,
-        structured_output=True,
-    )
-    tool.parameters = clean_input_schema(tool.parameters)
-    return tool
-
-
-__all__ = ["OperationSchema", "RunParams", "build_tool", "disclosure_specs", "invalid_text", "refusal_for"]
+__all__ = ["OperationSchema", "RunParams", "disclosure_specs", "invalid_text", "refusal_for"]

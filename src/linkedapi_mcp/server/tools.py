@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
@@ -435,6 +436,20 @@ WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
 
 def all_specs(catalog: Mapping[str, Operation]) -> list[ToolSpec]:
     return [operation_spec(op) for op in catalog.values()] + list(WORKFLOW_TOOLS)
+
+
+def build_tool(spec: ToolSpec) -> Tool:
+    """The SDK tool for a spec: its function, title, annotations, and the cleaned input schema."""
+    tool = Tool.from_function(
+        tool_function(spec),
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=True,
+    )
+    tool.parameters = clean_input_schema(tool.parameters)
+    return tool
 
 
 __all__ = [
