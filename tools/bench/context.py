@@ -13,49 +13,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from linkedapi_mcp.server.tools import compact_schema
+
 from .common import BenchResult
 
 BUDGET_BYTES = 25_000
 BYTES_PER_TOKEN = 4  # the usual rule of thumb for English text and JSON
-# What-if for progressive disclosure: the toolsets a first design would always list (the rest
-# reachable through meta tools, not counted here).
 
 
 def compact_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def compact_schema(node: Any, *, in_properties: bool = False) -> Any:
-    """The what-if schema: generated ``title`` keywords gone and ``anyOf [T, null]`` collapsed to T.
-
-    ``in_properties`` marks a mapping of property names (where a property may be called "title").
-    Bounds, enums, defaults other than null and descriptions are kept.
-    """
-    if isinstance(node, list):
-        return [compact_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if in_properties:
-        return {name: compact_schema(sub) for name, sub in node.items()}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key in ("properties", "$defs", "definitions", "patternProperties"):
-            out[key] = compact_schema(value, in_properties=True)
-        else:
-            out[key] = compact_schema(value)
-    any_of = out.get("anyOf")
-    if isinstance(any_of, list) and {"type": "null"} in any_of:
-        rest = [branch for branch in any_of if branch != {"type": "null"}]
-        del out["anyOf"]
-        if out.get("default", "") is None:
-            del out["default"]
-        if len(rest) == 1 and isinstance(rest[0], dict):
-            out = {**rest[0], **out}
-        elif rest:
-            out["anyOf"] = rest
-    return out
 
 
 async def list_tools(**settings: Any) -> list[dict[str, Any]]:

@@ -187,25 +187,30 @@ def clean_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """
     # --- toolsets: the same cleaning inside nested models ($defs) too: bounds, enums, defaults
     # and descriptions stay, only generated titles and null branches go (context budget).
-    out: dict[str, Any] = _compact_schema(schema)
+    out: dict[str, Any] = compact_schema(schema)
     # True to what happens: the validation middleware refuses unknown arguments by name.
     out["additionalProperties"] = False
     return out
 
 
-def _compact_schema(node: Any, *, names: bool = False) -> Any:
-    """Recursive part of :func:`clean_input_schema`; ``names`` marks a mapping of property names."""
+def compact_schema(node: Any, *, names: bool = False) -> Any:
+    """A JSON schema without generated ``title`` keywords and with ``anyOf [T, null]`` collapsed to T.
+
+    Bounds, enums, non-null defaults and descriptions are kept. ``names`` marks a mapping of
+    property names (where a property may itself be called "title"). The context benchmark applies
+    it to output schemas as a what-if.
+    """
     if isinstance(node, list):
-        return [_compact_schema(item) for item in node]
+        return [compact_schema(item) for item in node]
     if not isinstance(node, dict):
         return node
     if names:
-        return {name: _compact_schema(sub) for name, sub in node.items()}
+        return {name: compact_schema(sub) for name, sub in node.items()}
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "title" and isinstance(value, str):
             continue
-        out[key] = _compact_schema(value, names=key in ("properties", "$defs"))
+        out[key] = compact_schema(value, names=key in ("properties", "$defs", "definitions", "patternProperties"))
     any_of = out.get("anyOf")
     if isinstance(any_of, list) and {"type": "null"} in any_of:
         rest = [branch for branch in any_of if branch != {"type": "null"}]
