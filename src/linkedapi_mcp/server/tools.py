@@ -165,14 +165,17 @@ class ToolSpec:
         and "given the default" the same call for deduplication.
         """
         extras = {name: kwargs.pop(name, None) for name in self.extra}
+        fields = self.params.model_fields
+        given = {name: kwargs[name] for name in fields if name in kwargs}
+        # Compared after validation: run_operation passes raw arguments, where "true" (or 10.0)
+        # is the default True (or 10) only once validated; comparing raw values made it another call.
+        validated = self.params.model_validate(given)
         explicit: dict[str, Any] = {}
-        for name, info in self.params.model_fields.items():
-            if name not in kwargs:
+        for name in validated.model_fields_set:
+            info = fields[name]
+            if not info.is_required() and getattr(validated, name) == info.get_default(call_default_factory=True):
                 continue
-            value = kwargs[name]
-            if not info.is_required() and value == info.get_default(call_default_factory=True):
-                continue
-            explicit[name] = value
+            explicit[name] = given[name]
         return self.params.model_validate(explicit), extras
 
 
