@@ -213,6 +213,10 @@ class ServerState:
         budget = self.budget(ctx, wait)
         if op.kind == "direct":
             sync_tool = SYNC_BEFORE_READ.get(op.tool)
+            # Only where the sync is itself enabled: read-only mode (or its toolset switched off)
+            # refuses sync_conversation by name, so a read must not start it on the side.
+            if sync_tool is not None and not Exposure.from_settings(self.settings).enabled(sync_tool):
+                sync_tool = None
             sync_op = CATALOG[sync_tool] if sync_tool is not None else None
             return await self.runner.call_direct(
                 backend, op, params, budget=budget, sync_first=sync_op, report=_reporter(ctx)
