@@ -61,3 +61,41 @@ async def test_in_read_only_mode_reading_a_conversation_never_synced_starts_no_s
     assert result.is_error
     assert "conversationsNotSynced" in "".join(getattr(block, "text", "") for block in result.content)
     assert upstream.posts == 0
+
+
+async def test_an_action_repeated_by_an_iterator_counts_once_per_item_it_can_reach(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    # One custom workflow inviting every result of a 20-person search is 20 connection requests,
+    # not one: under a cap of 15 it must be refused before anything is sent.
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sandbox_speed=POLL_SPEED,
+        confirm="never",
+        toolsets="all",
+        budgets="stConnectionRequests=15/day",
+    )
+    server, _ = build(settings, sandbox=sandbox)
+    invite_all = {
+        "actionType": "st.searchPeople",
+        "term": "engineer",
+        "limit": 20,
+        "then": {"actionType": "st.doForPeople", "then": {"actionType": "st.sendConnectionRequest"}},
+    }
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        result = await client.call_tool("execute_custom_workflow", {"definition": invite_all, "waitSeconds": 0})
+    assert result.is_error
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    assert "counts up to 20 stConnectionRequests" in text
+    assert "(0 of 15 used)" in text
+    assert upstream.posts == 0
+
+
+def test_endorsing_skills_by_pattern_counts_one_endorsement_per_pattern() -> None:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.guards import units_for
+
+    op = CATALOG["endorse_person_skills"]
+    person = "https://www.linkedin.com/in/someone"
+    params = op.parse({"personUrl": person, "skillNamePatterns": ["Python", "SQL", "Go"]})
+    assert units_for(op, params)["stEndorsements"] == 3

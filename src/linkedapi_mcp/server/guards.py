@@ -149,11 +149,53 @@ def units_for(op: Operation, params: BaseModel) -> dict[str, int]:
     except Exception:  # a definition the runner cannot build is refused elsewhere
         return {}
     counts: Counter[str] = Counter()
-    for action_type in iter_actions(definition):
-        spec = ACTIONS.get(action_type)
-        if spec is not None and spec.limit_category is not None:
-            counts[spec.limit_category] += 1
+
+    def walk(node: Any, times: int, source: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, times, source)
+            return
+        if not isinstance(node, dict):
+            return
+        spec = ACTIONS.get(str(node.get("actionType")))
+        if spec is not None and spec.is_iterator:
+            # What sits under an iterator runs once per item the action above it hands over.
+            times *= _items_reached(node, source)
+        elif spec is not None and spec.limit_category is not None:
+            counts[spec.limit_category] += times
+        if node.get("then") is not None:
+            walk(node["then"], times, node)
+
+    walk(definition, 1, None)
     return dict(counts)
+
+
+# [INFERRED] LinkedIn lists at most 100 skills on a profile: doForSkills without patterns
+# ("all skills") may endorse that many.
+_MAX_SKILLS = 100
+
+
+def _items_reached(iterator: dict[str, Any], source: Any) -> int:
+    """How many items an iterator can run its actions for: at most what its source returns.
+
+    [INFERRED] Counted at the most the source can return: its ``limit`` when given, else that
+    parameter's maximum (a budget must not be passed by leaving ``limit`` out). doForSkills runs
+    once per ``skillNamePatterns`` entry (a pattern names a skill), or for all skills without them.
+    """
+    patterns = iterator.get("skillNamePatterns")
+    if isinstance(patterns, list) and patterns:
+        return len(patterns)
+    if not isinstance(source, dict):
+        return 1
+    limit = source.get("limit")
+    if isinstance(limit, int) and limit > 0:
+        return limit
+    spec = ACTIONS.get(str(source.get("actionType")))
+    field_info = spec.params.model_fields.get("limit") if spec is not None else None
+    if field_info is None:
+        return _MAX_SKILLS if iterator.get("actionType") == "st.doForSkills" else 1
+    bounds = [m.le for m in field_info.metadata if getattr(m, "le", None) is not None]
+    return int(bounds[0]) if bounds else 1
 
 
 # -- what the user is shown -----------------------------------------------------------------
@@ -374,8 +416,15 @@ def preview_text(op: Operation, action: str, confirmation_id: str, expires: str)
 DECLINED_TEXT = "The user declined this action; nothing was sent. Do not retry it unless the user asks for it again."
 
 
-def budget_text(cap: Cap, used: int, resets: str) -> str:
+def budget_text(cap: Cap, used: int, resets: str, requested: int = 1) -> str:
     period = "daily" if cap.period == "day" else "hourly"
+    if requested > 1:  # e.g. an iterator's actions: say why a budget not yet used up refuses it
+        return (
+            f"[budgetExceeded] This call counts up to {requested} {cap.category} actions (once per item an "
+            f"iteration can reach; a smaller limit or fewer skill patterns count less), more than the local {period} "
+            f"budget leaves ({used} of {cap.limit} used); nothing was sent. It resets at {resets} (UTC). The user "
+            "can change it with LINKEDAPI_MCP_BUDGETS."
+        )
     return (
         f"[budgetExceeded] The local {period} budget for {cap.category} is reached ({used} of {cap.limit} used); "
         f"nothing was sent. It resets at {resets} (UTC). The user can change it with LINKEDAPI_MCP_BUDGETS."

@@ -105,9 +105,9 @@ class Cap:
 
 
 class BudgetExceededError(Exception):
-    def __init__(self, cap: Cap, used: int, resets_at: float) -> None:
+    def __init__(self, cap: Cap, used: int, resets_at: float, requested: int = 1) -> None:
         super().__init__(f"budget {cap.category} {cap.limit}/{cap.period} reached")
-        self.cap, self.used, self.resets_at = cap, used, resets_at
+        self.cap, self.used, self.resets_at, self.requested = cap, used, resets_at, requested
 
 
 class ConfirmationError(Exception):
@@ -594,7 +594,7 @@ def _check_budget(
             ).fetchone()[0]
         )
         if used + n > cap.limit:
-            raise BudgetExceededError(cap, used, end)
+            raise BudgetExceededError(cap, used, end, n)
 
 
 _STALE_CLAIM_MESSAGE = (

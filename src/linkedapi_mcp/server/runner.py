@@ -240,7 +240,7 @@ class Runner:
                     )
                 except BudgetExceededError as exc:
                     logger.info("budget %s/%s reached for %s", exc.cap.category, exc.cap.period, op.name)
-                    raise ToolError(budget_text(exc.cap, exc.used, _iso(exc.resets_at) or "")) from None
+                    raise ToolError(budget_text(exc.cap, exc.used, _iso(exc.resets_at) or "", exc.requested)) from None
                 except ConfirmationError as exc:
                     raise ToolError(rejected_text(str(exc), op)) from None
                 if isinstance(claim, Issued):
