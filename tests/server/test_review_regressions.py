@@ -99,3 +99,27 @@ def test_endorsing_skills_by_pattern_counts_one_endorsement_per_pattern() -> Non
     person = "https://www.linkedin.com/in/someone"
     params = op.parse({"personUrl": person, "skillNamePatterns": ["Python", "SQL", "Go"]})
     assert units_for(op, params)["stEndorsements"] == 3
+
+
+async def test_a_send_that_finished_within_the_dedupe_window_is_not_sent_again_however_long_it_ran(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    # The instructions promise: an identical account-changing call that *finished* in the last
+    # window returns the earlier workflow. A send queued for 15 minutes that completed a minute
+    # ago must not go out a second time.
+    now = [1_800_000_000.0]
+    settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, confirm="never")
+    server, state = build(settings, sandbox=sandbox)
+    state.ledger._clock = lambda: now[0]
+    args = {"personUrl": sandbox.world.samples()["connectionUrls"][0], "text": "Still on for Friday?", "waitSeconds": 0}
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        first = data(await client.call_tool("send_message", args))
+        now[0] += 15 * 60
+        sandbox.advance(3600.0)
+        done = data(await client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+        assert done["status"] == "completed"
+        now[0] += 60
+        again = data(await client.call_tool("send_message", args))
+    assert again["deduplicated"]
+    assert again["workflowId"] == first["workflowId"]
+    assert upstream.posts == 1

@@ -544,17 +544,22 @@ def _find_reusable(
     reuse_finished_within: float | None,
     now: float,
 ) -> sqlite3.Row | None:
-    reusable = list(IN_FLIGHT)
-    since = 0.0
+    finished = ""
+    params: tuple[Any, ...] = (account, operation, args_hash)
     if reuse_finished_within is not None:
-        reusable += ["completed", "outcome_unknown"]
+        # A completed row counts from when it *finished* (the promise in the server instructions):
+        # a send queued for longer than the window was otherwise sent again the moment it completed.
+        # An outcome-unknown row never finished: it counts from its start (its message says until when).
+        finished = (
+            " OR (state='completed' AND COALESCE(finished_at, created_at)>=?)"
+            " OR (state='outcome_unknown' AND created_at>=?)"
+        )
         since = now - reuse_finished_within
-    marks = ",".join("?" * len(reusable))
+        params += (since, since)
     found: sqlite3.Row | None = conn.execute(
-        f"SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
-        f"AND (state IN ('claimed','pending','running') OR (state IN ({marks}) AND created_at>=?)) "
-        "ORDER BY id DESC LIMIT 1",
-        (account, operation, args_hash, *reusable, since),
+        "SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
+        f"AND (state IN ('claimed','pending','running'){finished}) ORDER BY id DESC LIMIT 1",
+        params,
     ).fetchone()
     return found
 
