@@ -123,3 +123,16 @@ async def test_a_send_that_finished_within_the_dedupe_window_is_not_sent_again_h
     assert again["deduplicated"]
     assert again["workflowId"] == first["workflowId"]
     assert upstream.posts == 1
+
+
+@pytest.mark.parametrize(("limit", "counted"), [(20, 20), ("20", 20), (20.0, 20), (True, 1000), (None, 1000)])
+def test_a_custom_iteration_counts_its_source_limit_in_whatever_form_it_was_given(limit: Any, counted: int) -> None:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.guards import units_for
+
+    search: dict[str, Any] = {"actionType": "st.searchPeople", "term": "engineer"}
+    if limit is not None:
+        search["limit"] = limit
+    search["then"] = {"actionType": "st.doForPeople", "then": {"actionType": "st.sendConnectionRequest"}}
+    op = CATALOG["execute_custom_workflow"]
+    assert units_for(op, op.parse({"definition": search}))["stConnectionRequests"] == counted

@@ -188,8 +188,15 @@ def _items_reached(iterator: dict[str, Any], source: Any) -> int:
     if not isinstance(source, dict):
         return 1
     limit = source.get("limit")
-    if isinstance(limit, int) and limit > 0:
-        return limit
+    # A custom definition keeps its raw values ("20", 20.0 or even true pass validation): read the
+    # number it means; true is not a count, so it falls through to the maximum.
+    if isinstance(limit, int | float | str) and not isinstance(limit, bool):
+        try:
+            count = int(float(limit))
+        except ValueError:
+            count = 0
+        if count > 0:
+            return count
     spec = ACTIONS.get(str(source.get("actionType")))
     field_info = spec.params.model_fields.get("limit") if spec is not None else None
     if field_info is None:
