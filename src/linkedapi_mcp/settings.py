@@ -23,6 +23,14 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def _unsendable_position(token: str) -> int | None:
+    """1-based position of the first character a header value cannot carry (tokens are visible ASCII)."""
+    for i, ch in enumerate(token, start=1):
+        if not ("!" <= ch <= "~"):
+            return i
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -71,8 +79,9 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # Client configs often carry `"LINKED_API_TOKEN": ""` as a placeholder: treat it as unset.
-        if isinstance(value, str) and not value.strip():
-            return None
+        # Whitespace around a pasted token (a trailing newline) is never part of it.
+        if isinstance(value, str):
+            return value.strip() or None
         return value
 
     @property
@@ -95,6 +104,18 @@ class Settings(BaseSettings):
             parse_toolsets(self.toolsets)
         except ToolsetError as exc:
             raise ConfigurationError(f"LINKEDAPI_MCP_TOOLSETS: {exc}") from None
+        for env_name, secret in (
+            ("LINKED_API_TOKEN", self.linked_api_token),
+            ("IDENTIFICATION_TOKEN", self.identification_token),
+        ):
+            bad = _unsendable_position(secret.get_secret_value() if secret is not None else "")
+            if bad is not None:
+                # Says where, never what: the character may be part of the secret.
+                raise ConfigurationError(
+                    f"{env_name} has a character at position {bad} that cannot be sent in an HTTP header "
+                    "(a space, a line break or a non-ASCII character such as a curly quote). Copy the "
+                    "token again from the Linked API platform."
+                )
         if (self.linked_api_token is None) != (self.identification_token is None):
             missing = "IDENTIFICATION_TOKEN" if self.identification_token is None else "LINKED_API_TOKEN"
             raise ConfigurationError(

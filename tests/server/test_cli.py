@@ -133,3 +133,14 @@ def test_the_sandbox_subcommand_is_the_sandboxs_own_cli(capsys: pytest.CaptureFi
         main(["sandbox", "--help"])
     assert exited.value.code == 0
     assert "--speed" in capsys.readouterr().out
+
+
+def test_a_token_that_cannot_travel_in_a_header_is_refused_without_echoing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKED_API_TOKEN", "linked_SECRET\u201d42")  # a pasted curly quote
+    monkeypatch.setenv("IDENTIFICATION_TOKEN", "  ident_SECRET_7\n")  # surrounding whitespace is fine
+    assert main(["call", "retrieve_ssi", "--data-dir", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "LINKED_API_TOKEN has a character at position 14" in err
+    assert "SECRET" not in out + err
