@@ -19,6 +19,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from linkedapi_mcp.jsonvalues import drop_none
+
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
@@ -213,6 +215,19 @@ def _banner(settings: Settings) -> str:
     )
 
 
+def _checked_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings, or ``None`` after saying on stderr why they cannot work (exit code 2)."""
+    from linkedapi_mcp.settings import ConfigurationError
+
+    settings = _settings(args)
+    try:
+        settings.check()
+    except ConfigurationError as exc:
+        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+        return None
+    return settings
+
+
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
@@ -249,13 +264,9 @@ def _tools(args: argparse.Namespace) -> int:
     from linkedapi_mcp.catalog import CATALOG
     from linkedapi_mcp.server.tools import WORKFLOW_TOOLS
     from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure
-    from linkedapi_mcp.settings import ConfigurationError
 
-    settings = _settings(args)
-    try:
-        settings.check()
-    except ConfigurationError as exc:
-        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+    settings = _checked_settings(args)
+    if settings is None:
         return 2
     exposure = Exposure.from_settings(settings)
     rows: list[tuple[str, str, str]] = [
@@ -280,14 +291,9 @@ def _tools(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace) -> int:
     import anyio
 
-    from linkedapi_mcp.settings import ConfigurationError
-
     arguments = parse_arguments(args.arguments)
-    settings = _settings(args)
-    try:
-        settings.check()
-    except ConfigurationError as exc:
-        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+    settings = _checked_settings(args)
+    if settings is None:
         return 2
     return anyio.run(_call_async, settings, args.tool, arguments, args.json)
 
@@ -355,16 +361,8 @@ def _readable(data: dict[str, Any]) -> str:
     if "result" in body and set(body) == {"result"}:
         body = body["result"]
     if body not in (None, {}, []):
-        lines.append(json.dumps(_without_nulls(body), indent=2, ensure_ascii=False))
+        lines.append(json.dumps(drop_none(body), indent=2, ensure_ascii=False))
     return "\n".join(lines)
-
-
-def _without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from linkedapi_mcp.client.errors import LinkedApiError, RateLimitedError, error_for
 from linkedapi_mcp.client.models import Envelope, WorkflowStart, WorkflowState
 from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
+from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.untrusted import clean_text, clean_tree
 
 logger = logging.getLogger("linkedapi_mcp.client")
@@ -44,15 +45,6 @@ CONVERSATIONS_NOT_SYNCED = "conversationsNotSynced"
 
 class _MalformedResult(Exception):
     """A success envelope whose ``result`` does not have the shape the endpoint promises."""
-
-
-def drop_none(value: Any) -> Any:
-    """Remove ``None`` values from dicts, recursively (the SDKs send "absent" and "null" alike)."""
-    if isinstance(value, dict):
-        return {k: drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [drop_none(v) for v in value]
-    return value
 
 
 def _transport_fault(exc: httpx.RequestError) -> Fault:

@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from linkedapi_mcp.actions import describe_validation_error
 from linkedapi_mcp.catalog.spec import Operation
+from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome, WorkflowList
 
@@ -91,14 +92,6 @@ def annotations_for(op: Operation) -> ToolAnnotations:
 Impl = Callable[["ServerState", Context, BaseModel, dict[str, Any]], Awaitable[BaseModel]]
 
 
-def _drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
-
-
 def render(model: BaseModel) -> CallToolResult:
     """``structuredContent`` in full (it must match the output schema), text content compact.
 
@@ -107,7 +100,7 @@ def render(model: BaseModel) -> CallToolResult:
     false ``deduplicated`` says the same in far fewer tokens (an empty ``result`` list stays).
     """
     structured = model.model_dump(mode="json", by_alias=True)
-    compact = _drop_nulls(structured)
+    compact = drop_none(structured)
     if compact.get("errors") == []:
         del compact["errors"]
     if compact.get("deduplicated") is False:
