@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -22,13 +22,8 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[LinkedApi]:
-    client = LinkedApiClient(
-        linked_api_token="test-linked-api-token",
-        identification_token="test-identification-token",
-        base_url=sandbox.base_url,
-        transport=sandbox.transport(),
-    )
+async def api(sandbox: Sandbox, client_for: Callable[[Sandbox], LinkedApiClient]) -> AsyncIterator[LinkedApi]:
+    client = client_for(sandbox)
     async with client:
         yield LinkedApi(client)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -132,13 +132,8 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[LinkedApi]:
-    client = LinkedApiClient(
-        linked_api_token="test-linked-api-token",
-        identification_token="test-identification-token",
-        base_url=sandbox.base_url,
-        transport=sandbox.transport(),
-    )
+async def api(sandbox: Sandbox, client_for: Callable[[Sandbox], LinkedApiClient]) -> AsyncIterator[LinkedApi]:
+    client = client_for(sandbox)
     async with client:
         yield LinkedApi(client)
 
@@ -182,18 +177,14 @@ async def test_the_facade_refuses_params_of_another_operation_before_any_request
     assert len(sandbox.requests) == 0
 
 
-async def test_the_local_refusal_words_a_broken_workflow_exactly_as_the_sandbox_does() -> None:
+async def test_the_local_refusal_words_a_broken_workflow_exactly_as_the_sandbox_does(
+    client_for: Callable[[Sandbox], LinkedApiClient],
+) -> None:
     definition = BROKEN_WORKFLOWS[1]
     with pytest.raises(InvalidParamsError) as local:
         CATALOG["execute_custom_workflow"].parse({"definition": definition})
 
-    remote_sandbox = Sandbox(seed=3, speed=0)
-    client = LinkedApiClient(
-        linked_api_token="test-linked-api-token",
-        identification_token="test-identification-token",
-        base_url=remote_sandbox.base_url,
-        transport=remote_sandbox.transport(),
-    )
+    client = client_for(Sandbox(seed=3, speed=0))
     async with client:
         with pytest.raises(LinkedApiError) as remote:
             await client.start_workflow(definition)  # bypassing the catalog on purpose

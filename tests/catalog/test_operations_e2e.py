@@ -40,13 +40,7 @@ class Runner:
         return result.data
 
 
-async def _runner(sandbox: Sandbox) -> AsyncIterator[Runner]:
-    client = LinkedApiClient(
-        linked_api_token="test-linked-api-token",
-        identification_token="test-identification-token",
-        base_url=sandbox.base_url,
-        transport=sandbox.transport(),
-    )
+async def _runner(sandbox: Sandbox, client: LinkedApiClient) -> AsyncIterator[Runner]:
     async with client:
         yield Runner(sandbox, LinkedApi(client))
 
@@ -58,14 +52,15 @@ def shared_sandbox() -> Sandbox:
 
 
 @pytest.fixture
-async def run(shared_sandbox: Sandbox) -> AsyncIterator[Runner]:
-    async for runner in _runner(shared_sandbox):
+async def run(shared_sandbox: Sandbox, client_for: Callable[[Sandbox], LinkedApiClient]) -> AsyncIterator[Runner]:
+    async for runner in _runner(shared_sandbox, client_for(shared_sandbox)):
         yield runner
 
 
 @pytest.fixture
-async def fresh() -> AsyncIterator[Runner]:
-    async for runner in _runner(Sandbox(seed=11, speed=0)):
+async def fresh(client_for: Callable[[Sandbox], LinkedApiClient]) -> AsyncIterator[Runner]:
+    sandbox = Sandbox(seed=11, speed=0)
+    async for runner in _runner(sandbox, client_for(sandbox)):
         yield runner
 
 
