@@ -66,24 +66,22 @@ class Session:
         self._next += 1
         return self._next
 
-    async def open(self) -> None:
+    async def request(self, method: str, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """One JSON-RPC request and its answer (read from the SSE or JSON body)."""
         request_id = self.next_id()
         response = await self.http.post(
             self.url,
             headers=self.headers,
-            json={
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": PROTOCOL_VERSION,
-                    "capabilities": {},
-                    "clientInfo": {"name": "bench", "version": "1"},
-                },
-            },
+            json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": params},
         )
         response.raise_for_status()
-        sse_answer(response.text, request_id)
+        return response, sse_answer(response.text, request_id)
+
+    async def open(self) -> None:
+        response, _ = await self.request(
+            "initialize",
+            {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+        )
         self.headers = {**self.headers, "mcp-protocol-version": PROTOCOL_VERSION}
         if "mcp-session-id" in response.headers:
             self.headers["mcp-session-id"] = response.headers["mcp-session-id"]
@@ -92,19 +90,7 @@ class Session:
         )
 
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        request_id = self.next_id()
-        response = await self.http.post(
-            self.url,
-            headers=self.headers,
-            json={
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "method": "tools/call",
-                "params": {"name": name, "arguments": arguments},
-            },
-        )
-        response.raise_for_status()
-        answer = sse_answer(response.text, request_id)
+        _, answer = await self.request("tools/call", {"name": name, "arguments": arguments})
         if "error" in answer or answer["result"].get("isError"):
             raise RuntimeError(f"{name} failed: {answer}")
         result: dict[str, Any] = answer["result"]
