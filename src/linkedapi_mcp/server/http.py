@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -59,8 +60,12 @@ class RefuseTokensInQuery:
         await self.app(scope, receive, send)
 
 
-def http_app(server: MCPServer[Any], *, host: str, allowed_hosts: Sequence[str] = ()) -> ASGIApp:
-    starlette_app = server.streamable_http_app(transport_security=transport_security(host, allowed_hosts))
+def http_app(
+    server: MCPServer[Any], *, host: str, allowed_hosts: Sequence[str] = (), event_store: EventStore | None = None
+) -> ASGIApp:
+    starlette_app = server.streamable_http_app(
+        transport_security=transport_security(host, allowed_hosts), event_store=event_store
+    )
     return RefuseTokensInQuery(starlette_app)
 
 
