@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,9 @@ from linkedapi_mcp.actions import (
     validate_definition,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "linkedapi-fixtures"
+from .conftest import shared_fixtures
+
+FIXTURES = shared_fixtures()
 
 # Every action named in contract §6.1 and §6.2.
 CONTRACT_ACTIONS = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import typing
-from pathlib import Path
 from typing import Any
 
 import linkedapi.operations as sdk_operations
@@ -17,6 +16,8 @@ import pytest
 
 from linkedapi_mcp.actions import validate_definition
 from linkedapi_mcp.catalog import CATALOG, by_operation_name
+
+from ..conftest import shared_fixtures
 
 P = "https://www.linkedin.com/in/maya-lindqvist-4a1b2c"
 POST = "https://www.linkedin.com/feed/update/urn:li:activity:7301234567890123456"
@@ -275,7 +276,7 @@ def built(tool: str, args: dict[str, Any]) -> Any:
 
 
 def test_fixture_request_bodies_are_rebuilt_exactly() -> None:
-    fixtures = Path("/work/shared/linkedapi-fixtures")
+    fixtures = shared_fixtures()
     person = json.loads((fixtures / "01-fetch-person.json").read_text())["exchanges"][0]["request"]["body"]
     args = {
         "personUrl": person["personUrl"],

@@ -8,7 +8,6 @@ failing ``actionType``/``label`` and keep errors the SDK drops.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import linkedapi.operations as sdk_operations
@@ -18,7 +17,9 @@ from pydantic import BaseModel
 from linkedapi_mcp.catalog import CATALOG, ActionError, Mapped, by_operation_name
 from linkedapi_mcp.catalog.mappers import map_custom
 
-FIXTURES = Path("/work/shared/linkedapi-fixtures")
+from ..conftest import shared_fixtures
+
+FIXTURES = shared_fixtures()
 _SDK = {
     cls.operation_name: cls
     for cls in (getattr(sdk_operations, n) for n in sdk_operations.__all__)

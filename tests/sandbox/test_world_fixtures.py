@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +11,11 @@ import pytest
 from linkedapi_mcp.actions import validate_definition
 from linkedapi_mcp.sandbox.world import World
 
-FIXTURES = Path("/work/shared/linkedapi-fixtures")
+from ..conftest import shared_fixtures
+
+FIXTURES = shared_fixtures()
 EPOCH = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
 NOW = EPOCH + timedelta(hours=2)
-
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared fixtures not available")
-
 
 def _exchanges(prefix: str) -> list[dict[str, Any]]:
     path = next(FIXTURES.glob(f"{prefix}-*.json"))
