@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,9 @@ async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal(
     for result in results:
         judged = {f.name for f in result.figures if f.passed is not None}
         assert judged == EXPECTED_GOALS[result.bench]
-        assert all(f.value == f.value and f.value >= 0 for f in result.figures)  # no NaN, no negative figure
+        # Shape only: a figure is a finite number. Its size is the benchmark's to report, not a test's to judge
+        # (a difference of two wall-clock timings, e.g. stdio minus direct, can be negative on a busy machine).
+        assert all(isinstance(f.value, int | float) and math.isfinite(f.value) for f in result.figures)
     lag = next(r for r in results if r.bench == "lag")
     assert len(lag.details["ours"]) == len(lag.details["baseline"]) == 2
     assert all(row["gets"] >= 1 for row in lag.details["ours"] + lag.details["baseline"])
