@@ -24,7 +24,7 @@ from linkedapi_mcp.jsonvalues import drop_none
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
-_COMMANDS = ("serve", "tools", "call", "sandbox")
+_COMMANDS = ("serve", "tools", "call", "sandbox", "secret-key", "accounts", "keys")
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +83,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_data_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="where the vault lives (env LINKEDAPI_MCP_DATA_DIR)")
+
+
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser. The sandbox command's own options are added only when ``command`` is
     ``sandbox`` or unknown (None): they come with the sandbox package (Starlette, uvicorn, the
@@ -94,12 +98,22 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         epilog="With no command it serves MCP over stdio; see `linkedapi-mcp serve --help` for its options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="{serve,tools,call,sandbox}")
+    commands = parser.add_subparsers(dest="command", metavar="{serve,tools,call,sandbox,secret-key,accounts,keys}")
 
     serve = commands.add_parser("serve", help="run the MCP server (the default command)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    serve.add_argument("--host", help="HTTP interface (default 127.0.0.1; env HOST)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000; env PORT)")
+    serve.add_argument(
+        "--auth",
+        choices=["oauth", "jwt", "none"],
+        help="who may call over HTTP: oauth (built-in authorization server and account page), jwt (an external "
+        "identity provider's tokens), none (loopback only; default there). Env LINKEDAPI_MCP_AUTH",
+    )
+    serve.add_argument(
+        "--public-url",
+        help="the https URL clients reach this server at, e.g. https://mcp.example.com (env LINKEDAPI_MCP_PUBLIC_URL)",
+    )
     serve.add_argument(
         "--allowed-host",
         action="append",
@@ -122,6 +136,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     call.add_argument("--json", action="store_true", help="print the raw structured result as JSON")
     _add_config_flags(call)
 
+    from linkedapi_mcp.hosted.cli import add_parsers
+
+    add_parsers(commands, _add_data_flags)
     sandbox = commands.add_parser("sandbox", help="run a standalone Linked API sandbox over HTTP")
     if command in (None, "sandbox"):
         from linkedapi_mcp.sandbox.cli import add_arguments
@@ -156,6 +173,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         ("toolsets", "toolsets"),  # --- toolsets
         ("read_only", "read_only"),  # --- toolsets
         ("tool_mode", "tool_mode"),  # --- toolsets
+        ("auth", "auth"),  # --- hosted
+        ("public_url", "public_url"),
+        ("host", "host"),
+        ("port", "port"),
     ):
         value = getattr(args, flag, None)
         if value is not None:
@@ -228,28 +249,47 @@ def _checked_settings(args: argparse.Namespace) -> Settings | None:
     return settings
 
 
+def _http_banner(settings: Settings, state: Any) -> str:
+    where = f"http://{settings.host}:{settings.port}/mcp"
+    if state.hosted is not None:
+        return (
+            f"MCP over HTTP at {where}, public at {state.hosted.resource_url}; auth: {state.hosted.mode}, "
+            "each principal on its own connected accounts"
+        )
+    if state.accounts is not None:
+        backend = f"the accounts in {settings.accounts_file}"
+    else:
+        backend = "sandbox" if settings.uses_sandbox else "Linked API (the environment's tokens)"
+    return (
+        f"MCP over HTTP at {where}, backend: {backend}. NO AUTHENTICATION: loopback only, for local "
+        "development (use --auth oauth or jwt to host it)."
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
     from linkedapi_mcp.server.app import build
     from linkedapi_mcp.settings import ConfigurationError
 
-    settings = _settings(args)
+    try:
+        settings = _settings(args)
+    except ValueError as exc:  # a malformed HOST/PORT or other setting
+        print(f"linkedapi-mcp: {exc}", file=sys.stderr)
+        return 2
     http = args.transport == "http"
     try:
-        server, _state = build(settings, http=http, warm_up=True)
+        server, state = build(settings, http=http, warm_up=True)
     except ConfigurationError as exc:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 2
     if http:
         from linkedapi_mcp.server.http import serve_http
 
-        backend = "sandbox" if settings.uses_sandbox else "Linked API (env tokens; headers override per request)"
-        print(
-            f"linkedapi-mcp: MCP over HTTP at http://{args.host}:{args.port}/mcp, backend: {backend}", file=sys.stderr
-        )
+        host, port = settings.host, settings.port
+        print(f"linkedapi-mcp: {_http_banner(settings, state)}", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
-            anyio.run(lambda: serve_http(server, host=args.host, port=args.port, allowed_hosts=args.allowed_host))
+            anyio.run(lambda: serve_http(server, host=host, port=port, allowed_hosts=args.allowed_host))
         return 0
     if sys.stdin.isatty():
         # A human started us by hand: say what this is on stderr (stdout belongs to the protocol).
@@ -377,6 +417,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tools(args)
     if args.command == "call":
         return _call(args)
+    if args.command in ("secret-key", "accounts", "keys"):
+        from linkedapi_mcp.hosted.cli import run as run_hosted
+
+        return run_hosted(args, _settings(args))
     from linkedapi_mcp.sandbox.cli import run
 
     return run(args)

@@ -71,6 +71,21 @@ class Settings(BaseSettings):
     read_only: bool = Field(False, validation_alias=_env("LINKEDAPI_MCP_READ_ONLY", "read_only"))
     tool_mode: Literal["core", "full"] = Field("core", validation_alias=_env("LINKEDAPI_MCP_TOOL_MODE", "tool_mode"))
 
+    # --- hosted HTTP (hosted/): who may call, and where their accounts come from. `auth` unset
+    # means "none" on a loopback address and a refusal to start on any other.
+    auth: Literal["oauth", "jwt", "none"] | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_AUTH", "auth"))
+    public_url: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_PUBLIC_URL", "public_url"))
+    secret_key: SecretStr | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_SECRET_KEY", "secret_key"))
+    jwt_issuer: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_JWT_ISSUER", "jwt_issuer"))
+    jwt_jwks_url: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_JWT_JWKS_URL", "jwt_jwks_url"))
+    jwt_audience: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_JWT_AUDIENCE", "jwt_audience"))
+    host: str = Field("127.0.0.1", validation_alias=_env("HOST", "LINKEDAPI_MCP_HOST", "host"))
+    port: int = Field(8000, ge=0, le=65535, validation_alias=_env("PORT", "LINKEDAPI_MCP_PORT", "port"))
+    # Named accounts on stdio / local HTTP (hosted/accounts.py): a TOML file of accounts.
+    accounts_file: Path | None = Field(
+        None, validation_alias=_env("LINKEDAPI_MCP_ACCOUNTS_FILE", "accounts_file")
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", validation_alias=_env("LINKEDAPI_MCP_LOG_LEVEL", "log_level")
     )

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
     from linkedapi_mcp.catalog.spec import Operation
     from linkedapi_mcp.client import LinkedApiClient
+    from linkedapi_mcp.hosted.accounts import AccountDirectory
+    from linkedapi_mcp.hosted.setup import Hosted
     from linkedapi_mcp.sandbox import Sandbox
     from linkedapi_mcp.server.envelope import WorkflowList
     from linkedapi_mcp.server.guards import GuardInput
@@ -45,7 +47,7 @@ logger = logging.getLogger("linkedapi_mcp.server")
 SERVER_NAME = "linkedapi-mcp"
 LEDGER_FILE = "ledger.sqlite3"
 _SANDBOX_TOKEN = "sandbox"  # the embedded sandbox accepts any non-empty token
-_MAX_HEADER_ACCOUNTS = 32
+_MAX_CACHED_ACCOUNTS = 64
 
 
 def _version() -> str:
@@ -65,7 +67,11 @@ class ServerState:
         self._runner: Runner | None = None
         self._ledger: Ledger | None = None
         self._default: Backend | None = None
-        self._by_headers: dict[str, Backend] = {}
+        self._by_account: dict[str, Backend] = {}
+        # Named accounts (hosted/accounts.py): the vault's per-principal ones over hosted HTTP,
+        # or an accounts file; None = the environment's tokens or the sandbox.
+        self.accounts: AccountDirectory | None = None
+        self.hosted: Hosted | None = None
         self._clients: list[LinkedApiClient] = []
         self.sandbox: Sandbox | None = sandbox
         self._sandbox_account: str | None = None
@@ -95,50 +101,103 @@ class ServerState:
         return self._runner
 
     def backend(self, ctx: Context | None) -> Backend:
-        """The account a call runs on: request headers (HTTP), else the environment, else the sandbox."""
-        headers = getattr(ctx, "headers", None) if ctx is not None else None
-        if headers:
-            api_token = (headers.get("linked-api-token") or "").strip()
-            id_token = (headers.get("identification-token") or "").strip()
-            if api_token or id_token:
-                if not (api_token and id_token):
-                    missing = "identification-token" if api_token else "linked-api-token"
-                    raise ToolError(
-                        f"[{'identificationTokenRequired' if api_token else 'linkedApiTokenRequired'}] "
-                        f"The {missing} header is missing: send both linked-api-token and identification-token."
-                    )
-                return self._real_backend(api_token, id_token, cache=self._by_headers)
+        """The account a call runs on: the caller's chosen account when there is a directory of
+        named accounts (hosted HTTP: the bearer token's principal; or an accounts file), else the
+        environment's tokens, else the sandbox. Linked API tokens never come from a request."""
+        if self.accounts is not None:
+            from linkedapi_mcp.hosted.accounts import AccountError, selected_account
+
+            try:
+                chosen = self.accounts.choose(selected_account.get())
+            except AccountError as exc:
+                raise ToolError(str(exc)) from None
+            return self._account_backend(
+                chosen.linked_api_token, chosen.identification_token, ledger_key=chosen.ledger_key
+            )
         if self._default is None:
             s = self.settings
             if s.linked_api_token is not None and s.identification_token is not None:
-                self._default = self._real_backend(
-                    s.linked_api_token.get_secret_value(), s.identification_token.get_secret_value(), cache=None
+                self._default = self._account_backend(
+                    s.linked_api_token.get_secret_value(), s.identification_token.get_secret_value(), cache=False
                 )
             else:
                 self._default = self._sandbox_backend()
         return self._default
 
-    def _real_backend(self, api_token: str, id_token: str, *, cache: dict[str, Backend] | None) -> Backend:
+    def _account_backend(
+        self, api_token: str, id_token: str, *, ledger_key: str | None = None, cache: bool = True
+    ) -> Backend:
+        """A backend on one account's tokens. ``ledger_key`` (hosted: per principal and account)
+        replaces the key derived from the tokens. An injected sandbox (tests) serves every
+        account when no environment tokens are set; otherwise Linked API at ``base_url``."""
         from linkedapi_mcp.server.ledger import account_key
 
-        key = account_key(self.settings.base_url, api_token, id_token)
-        if cache is not None and key in cache:
-            return cache[key]
+        token_key = account_key(self.settings.base_url, api_token, id_token)
+        key = ledger_key or token_key
+        cache_key = f"{key}/{token_key}"  # tokens replaced under the same name: a new client
+        if cache and cache_key in self._by_account:
+            return self._by_account[cache_key]
         from linkedapi_mcp.client import LinkedApiClient
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.server.runner import Backend
         from linkedapi_mcp.server.timing import PollPolicy
 
+        on_sandbox = self.sandbox is not None and self.settings.uses_sandbox
         client = LinkedApiClient(
-            linked_api_token=api_token, identification_token=id_token, base_url=self.settings.base_url
+            linked_api_token=api_token,
+            identification_token=id_token,
+            base_url=self.sandbox.base_url if on_sandbox and self.sandbox else self.settings.base_url,
+            transport=self.sandbox.transport() if on_sandbox and self.sandbox else None,
         )
         self._clients.append(client)
-        backend = Backend(kind="linkedapi", account=key, api=LinkedApi(client), policy=PollPolicy())
-        if cache is not None:
-            if len(cache) >= _MAX_HEADER_ACCOUNTS:
-                cache.pop(next(iter(cache)))
-            cache[key] = backend
+        policy = PollPolicy().scaled(self.settings.sandbox_speed) if on_sandbox else PollPolicy()
+        backend = Backend(
+            kind="sandbox" if on_sandbox else "linkedapi", account=key, api=LinkedApi(client), policy=policy
+        )
+        if cache:
+            if len(self._by_account) >= _MAX_CACHED_ACCOUNTS:
+                self._by_account.pop(next(iter(self._by_account)))
+            self._by_account[cache_key] = backend
         return backend
+
+    async def readiness(self) -> str | None:
+        """``/readyz``: the ledger (and, hosted, the vault) can be read. None = ready."""
+        try:
+            await self.ledger.recent("readiness-probe", limit=1)
+        except Exception:
+            return "ledger unavailable"
+        if self.hosted is not None:
+            vault = self.hosted.vault
+            try:
+                await vault.run(vault.principals)
+            except Exception:
+                return "vault unavailable"
+        return None
+
+    async def verify_tokens(self, api_token: str, id_token: str) -> dict[str, Any]:
+        """The connect page's check of a token pair: ``GET /account`` on the account's backend."""
+        from linkedapi_mcp.client.errors import (
+            AuthenticationError,
+            LinkedApiError,
+            OutcomeUnknownError,
+            RateLimitedError,
+            UpstreamUnavailableError,
+        )
+        from linkedapi_mcp.hosted.pages import TokenRejected, UpstreamDown
+
+        backend = self._account_backend(api_token, id_token, cache=False)
+        client = backend.api.client
+        try:
+            return await client.get_account(deadline=client.clock() + 20.0)
+        except (UpstreamUnavailableError, OutcomeUnknownError, RateLimitedError):
+            raise UpstreamDown() from None
+        except AuthenticationError as exc:
+            raise TokenRejected(f"[{exc.type}] {exc.message}") from None
+        except LinkedApiError as exc:
+            raise TokenRejected(f"[{exc.type}] {exc.message}") from None
+        finally:
+            self._clients.remove(client)
+            await client.aclose()
 
     def _sandbox_backend(self) -> Backend:
         import secrets
@@ -170,7 +229,7 @@ class ServerState:
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
         self._default = None
-        self._by_headers.clear()
+        self._by_account.clear()
         for client in clients:
             await client.aclose()
         if self._ledger is not None:
@@ -419,9 +478,17 @@ class LinkedApiServer(MCPServer[Any]):
     """
 
     def __init__(
-        self, *args: Any, server_tools: _ServerTools, uses_sandbox: bool, warm_up: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        server_tools: _ServerTools,
+        uses_sandbox: bool,
+        warm_up: bool = False,
+        accounts: AccountDirectory | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self._accounts = accounts
+        self.public_url: str | None = None  # hosted HTTP: the URL clients reach this server at
         self._lazy_tools = _LazyToolManager(server_tools)
         self._tool_manager = self._lazy_tools
         self._exposure = server_tools.exposure
@@ -430,6 +497,17 @@ class LinkedApiServer(MCPServer[Any]):
         self.warm_up_thread: threading.Thread | None = None
 
     async def list_tools(self) -> list[MCPTool]:
+        tools = await self._list_tools()
+        names = self._accounts.names() if self._accounts is not None else []
+        if len(names) < 2:
+            return tools
+        # The caller has several accounts: every tool takes an optional `account` (an enum of
+        # exactly this caller's names; the validation middleware takes it off before the model).
+        from linkedapi_mcp.hosted.accounts import add_account_argument
+
+        return [t.model_copy(update={"input_schema": add_account_argument(t.input_schema, names)}) for t in tools]
+
+    async def _list_tools(self) -> list[MCPTool]:
         if not self._lazy_tools.filled:
             tools = listing.listed_tools(self._exposure)
             if self._warm_up and self.warm_up_thread is None:
@@ -487,15 +565,46 @@ def build_server(settings: Settings | None = None, *, http: bool = False) -> MCP
 
 
 def build(
-    settings: Settings | None = None, *, http: bool = False, sandbox: Sandbox | None = None, warm_up: bool = False
+    settings: Settings | None = None,
+    *,
+    http: bool = False,
+    sandbox: Sandbox | None = None,
+    warm_up: bool = False,
+    host: str | None = None,
+    port: int | None = None,
 ) -> tuple[MCPServer[Any], ServerState]:
     """The server and its state. ``sandbox`` replaces the embedded one (tests control its clock);
-    ``warm_up`` builds the tools in a worker thread after the first listing (the CLI's servers)."""
+    ``warm_up`` builds the tools in a worker thread after the first listing (the CLI's servers).
+
+    Over HTTP (``http``) the settings' ``auth`` mode applies to a server bound to ``host`` /
+    ``port`` (default: the settings'): OAuth or JWT bearer tokens, each principal on its own
+    accounts from the vault (hosted/); ``none`` only on loopback."""
     from linkedapi_mcp.server.validation import ValidateArguments
 
     settings = settings or Settings()
     settings.check()
     state = ServerState(settings, sandbox=sandbox)
+    hosted = None
+    if http:
+        from linkedapi_mcp.hosted.setup import build_hosted
+
+        hosted = build_hosted(
+            settings,
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            verify_tokens=lambda: state.verify_tokens,
+        )
+    if hosted is not None:
+        state.accounts = hosted.accounts()
+        state.hosted = hosted
+    elif settings.accounts_file is not None:
+        from linkedapi_mcp.hosted.accounts import AccountError, FileAccounts
+        from linkedapi_mcp.settings import ConfigurationError
+
+        try:
+            state.accounts = FileAccounts(settings.accounts_file)
+        except AccountError as exc:
+            raise ConfigurationError(str(exc)) from None
     # --- toolsets: list only what this configuration enables (read-only wins over toolsets; in
     # core mode the rest of the enabled operations go through describe/run_operation), and gate
     # calls by the same rule in the middleware.
@@ -519,19 +628,29 @@ def build(
         title="Linked API",
         version=_version(),
         instructions=build_instructions(
-            sandbox=settings.uses_sandbox,
+            sandbox=settings.uses_sandbox and state.accounts is None,
             http=http,
             dedupe_window=settings.dedupe_window_seconds,
             exposure=exposure,
             disclosure=bool(exposure.disclosed(listing.operations())),
         ),
-        middleware=[ValidateArguments(_LazySpecs(tools), exposure)],
+        middleware=[ValidateArguments(_LazySpecs(tools), exposure, accounts=state.accounts)],
         lifespan=lifespan,
         log_level=settings.log_level,
         server_tools=tools,
         uses_sandbox=settings.uses_sandbox and sandbox is None,
         warm_up=warm_up,
+        accounts=state.accounts,
+        **(hosted.server_kwargs() if hosted is not None else {}),
     )
+    if http:
+        from linkedapi_mcp.server.health import health_routes
+
+        routes = [*(hosted.routes if hosted is not None else []), *health_routes(state.readiness)]
+        for route in routes:
+            server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
+    if hosted is not None:
+        server.public_url = hosted.public_url
     return server, state
 
 

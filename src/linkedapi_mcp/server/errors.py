@@ -25,8 +25,8 @@ from linkedapi_mcp.client.errors import (
 )
 
 _TOKEN_HINT = (
-    "Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN in the MCP server's environment "
-    "(over HTTP: the linked-api-token and identification-token request headers), then restart the server."
+    "Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN in the MCP server's environment and restart it; "
+    "on a hosted server, reconnect the account (the app's sign-in to this server)."
 )
 
 _ACCOUNT_ADVICE = {

@@ -6,9 +6,10 @@ and a client disconnect no longer cancels the tool call (SDK notes §4).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http import EventStore
@@ -17,6 +18,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 _LOCAL = ("127.0.0.1", "localhost", "[::1]")
 _TOKEN_PARAMS = frozenset({"linked-api-token", "identification-token", "linked_api_token", "identification_token"})
+_TOKEN_HEADERS = frozenset({"linked-api-token", "identification-token"})
+LOCAL_HOW = (
+    "Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN (or LINKEDAPI_MCP_ACCOUNTS_FILE) in the server's environment."
+)
+HOSTED_HOW = "Connect your LinkedIn account through this server's sign-in (OAuth) instead, then send its bearer token."
 
 
 def transport_security(host: str, allowed_hosts: Sequence[str] = ()) -> TransportSecuritySettings:
@@ -34,39 +40,60 @@ def transport_security(host: str, allowed_hosts: Sequence[str] = ()) -> Transpor
     return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
 
 
-class RefuseTokensInQuery:
-    """Tokens in a URL end up in logs and browser history: answer 400 and point to the headers."""
+_PASSTHROUGH_TEXT = (
+    "This server does not take Linked API tokens from requests (MCP servers must not accept tokens "
+    "issued for another service). {how}"
+)
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RefuseTokenPassthrough:
+    """Linked API tokens in a request — headers or URL — are refused before anything reads them.
+
+    The MCP security best practices forbid token passthrough, and a token in a URL ends up in
+    logs and browser history. The answer says how to connect an account instead; the request
+    goes no further (nothing is sent upstream)."""
+
+    def __init__(self, app: ASGIApp, *, how_to_connect: str) -> None:
         self.app = app
+        self.text = _PASSTHROUGH_TEXT.format(how=how_to_connect)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("query_string"):
-            query = parse_qs(scope["query_string"].decode("latin-1"))
-            if _TOKEN_PARAMS & {key.lower() for key in query}:
-                body = (
-                    b"Tokens are not accepted in the URL. Send the linked-api-token and "
-                    b"identification-token request headers instead."
-                )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 400,
-                        "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
+        if scope["type"] == "http" and self._carries_tokens(scope):
+            body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": self.text}}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _carries_tokens(scope: Scope) -> bool:
+        names = {name.decode("latin-1").lower().replace("_", "-") for name, _ in scope.get("headers", ())}
+        if names & _TOKEN_HEADERS:
+            return True
+        if scope.get("query_string"):
+            query = parse_qs(scope["query_string"].decode("latin-1"))
+            return bool(_TOKEN_PARAMS & {key.lower() for key in query})
+        return False
 
 
 def http_app(
     server: MCPServer[Any], *, host: str, allowed_hosts: Sequence[str] = (), event_store: EventStore | None = None
 ) -> ASGIApp:
+    """The ASGI app: MCP at ``/mcp`` (behind OAuth when the server was built with an auth mode),
+    the hosted routes (connect page, health), token passthrough refused in front of everything."""
+    public_url = getattr(server, "public_url", None)
+    if public_url:  # the name clients reach a hosted server by must pass the Host/Origin check
+        allowed_hosts = [*allowed_hosts, urlsplit(public_url).netloc]
     starlette_app = server.streamable_http_app(
         transport_security=transport_security(host, allowed_hosts), event_store=event_store
     )
-    return RefuseTokensInQuery(starlette_app)
+    return RefuseTokenPassthrough(starlette_app, how_to_connect=HOSTED_HOW if public_url else LOCAL_HOW)
 
 
 async def serve_http(server: MCPServer[Any], *, host: str, port: int, allowed_hosts: Sequence[str] = ()) -> None:
@@ -78,4 +105,4 @@ async def serve_http(server: MCPServer[Any], *, host: str, port: int, allowed_ho
     await uvicorn.Server(config).serve()
 
 
-__all__ = ["RefuseTokensInQuery", "http_app", "serve_http", "transport_security"]
+__all__ = ["RefuseTokenPassthrough", "http_app", "serve_http", "transport_security"]

@@ -40,13 +40,6 @@ SANDBOX MODE: no Linked API token is configured, so this server runs on a built-
 synthetic LinkedIn world; nothing reaches LinkedIn and every result says `backend: "sandbox"`. \
 Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use a real account."""
 
-_SANDBOX_HTTP = """
-
-SANDBOX MODE unless the request carries `linked-api-token` and `identification-token` headers: \
-without them this server uses a built-in synthetic LinkedIn world and results say \
-`backend: "sandbox"`."""
-
-
 def _window(seconds: float) -> str:
     if seconds >= 120:
         return f"{seconds / 60:g} minutes"
@@ -62,7 +55,7 @@ def build_instructions(
     if exposure is not None and exposure.read_only:
         text += "\n\nREAD-ONLY MODE: tools that change the LinkedIn account are disabled."
     if sandbox:
-        text += _SANDBOX_HTTP if http else _SANDBOX
+        text += _SANDBOX
     return text
 
 

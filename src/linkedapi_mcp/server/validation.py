@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
+from linkedapi_mcp.hosted.accounts import ACCOUNT_ARGUMENT, selected_account
 from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure, not_enabled_text
 
 if TYPE_CHECKING:
+    from linkedapi_mcp.hosted.accounts import AccountDirectory
     from linkedapi_mcp.server.tools import ToolSpec
 
 
@@ -40,9 +42,16 @@ class ValidateArguments:
     It is looked up only for ``tools/call`` (the server passes a mapping built on first use).
     """
 
-    def __init__(self, specs: Mapping[str, ToolSpec], exposure: Exposure | None = None) -> None:
+    def __init__(
+        self,
+        specs: Mapping[str, ToolSpec],
+        exposure: Exposure | None = None,
+        *,
+        accounts: AccountDirectory | None = None,
+    ) -> None:
         self._specs = specs
         self._exposure = exposure or Exposure(mode="full")
+        self._accounts = accounts
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "tools/call" and isinstance(ctx.params, Mapping):
@@ -52,13 +61,25 @@ class ValidateArguments:
                 arguments = ctx.params.get("arguments")
                 if arguments is None:
                     arguments = {}
+                if self._accounts is not None and isinstance(arguments, Mapping) and ACCOUNT_ARGUMENT in arguments:
+                    # Named accounts (hosted/accounts.py): `account` chooses one of the caller's
+                    # own; it is not part of any operation's model.
+                    chosen = arguments[ACCOUNT_ARGUMENT]
+                    names = self._accounts.names()
+                    if chosen not in names:
+                        listed = ", ".join(names) or "none connected"
+                        return _error(f"Invalid arguments for {name}:\n- account: must be one of: {listed}")
+                    arguments = {k: v for k, v in arguments.items() if k != ACCOUNT_ARGUMENT}
+                    ctx = dataclasses.replace(ctx, params={**dict(ctx.params), "arguments": arguments})
+                    selected_account.set(str(chosen))
                 if name not in (RUN_TOOL, DESCRIBE_TOOL):
                     reason = self._exposure.refusal(name)
                     if reason is not None:
                         return _error(not_enabled_text(name, reason))
                     if not self._exposure.plain(name) and RUN_TOOL in self._specs:
                         # Enabled but not listed (core mode): run it as run_operation would.
-                        params = {**ctx.params, "name": RUN_TOOL, "arguments": {"name": name, "arguments": arguments}}
+                        inner = {"name": name, "arguments": arguments}
+                        params = {**dict(ctx.params or {}), "name": RUN_TOOL, "arguments": inner}
                         ctx = dataclasses.replace(ctx, params=params)
                         spec, arguments = self._specs[RUN_TOOL], params["arguments"]
                 problem = self._check(spec, arguments)
