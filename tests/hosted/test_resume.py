@@ -24,6 +24,8 @@ import anyio.to_thread
 import httpx
 import pytest
 import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.server.streamable_http import EventMessage
 from mcp.types import JSONRPCMessage, JSONRPCNotification, JSONRPCResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,6 +47,7 @@ pytestmark = pytest.mark.anyio
 
 HOUR = 3600.0
 VERSION = "2025-11-25"
+MODERN = "2026-07-28"
 SAFETY = 20.0  # seconds: a safety net against hangs, never an ordering device
 ENV_VARS = (
     "LINKED_API_TOKEN",
@@ -361,6 +364,34 @@ async def test_an_unknown_or_expired_last_event_id_gets_an_empty_stream_not_a_ha
         async with session.call(3, "list_workflows", {}, "p-list") as listed:
             *_, last = await read_all(listed)
     assert result_of(last, 3)["workflows"][0]["operationName"] == "searchPeople"
+
+
+async def test_the_2026_era_has_no_event_ids_and_the_ledger_handle_is_the_way_back(live: Live) -> None:
+    """2026-07-28 requests bypass the session manager: no store, and a drop cancels the call."""
+    url = f"{live.base_url}/mcp"
+    handle_recorded = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        handle_recorded.set()  # the first notification comes after the handle is in the ledger
+
+    async with (
+        Client(streamable_http_client(url), mode=MODERN) as first,
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(lambda: first.call_tool("search_people", SEARCH, progress_callback=on_progress))
+        with anyio.fail_after(SAFETY):
+            await handle_recorded.wait()
+        tg.cancel_scope.cancel()  # closes the response stream
+
+    live.sandbox.advance(HOUR)
+    async with Client(streamable_http_client(url), mode=MODERN) as second:
+        listed = await second.call_tool("list_workflows", {})
+        assert listed.structured_content is not None
+        [row] = listed.structured_content["workflows"]
+        result = await second.call_tool("get_workflow_result", {"workflowId": row["workflowId"]})
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "completed"
+    assert live.store.event_count == 0
 
 
 # --- the store's bounds, driven directly (same event loop, a fake clock) ---------------------------
