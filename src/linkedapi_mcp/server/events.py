@@ -16,6 +16,9 @@ how the ``mcp`` SDK 2.3 does it once :class:`MemoryEventStore` is passed to ``ht
   wants ("after the JSON-RPC response has been sent, the server SHOULD terminate the SSE stream");
   otherwise the SDK would hold the GET open forever. An unknown, expired or evicted
   ``Last-Event-ID`` gets an empty SSE stream that ends at once — a clean answer, never a hang.
+  The SDK's own client (handshake mode) reconnects this way by itself when a POST stream ends
+  without its response. A call nobody comes back for still ends with its session: the SDK closes
+  a session after 30 min without a request in flight, which cancels the call; the handle stays.
 * **2026-07-28 (sessionless, one POST per request).** The SDK routes these requests around the
   session manager and never uses an event store: no event ids, no ``Last-Event-ID``, and closing
   the response stream *is* the cancellation (the 2026-07-28 revision removed SSE resumability).
