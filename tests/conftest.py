@@ -32,3 +32,22 @@ def shared_fixtures() -> Path:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+UPDATE_VARIABLE = "UPDATE_SNAPSHOTS"
+
+
+def check_snapshot(path: Path, current: str, what: str) -> None:
+    """Compare ``current`` with the committed snapshot at ``path``.
+
+    A missing or different snapshot fails, on every machine: a snapshot never approves itself.
+    Only an explicit ``UPDATE_SNAPSHOTS=1`` writes it (then review the diff and commit it).
+    """
+    if os.environ.get(UPDATE_VARIABLE) == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(current, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(f"{what}: the snapshot {path.name} is missing. Run {UPDATE_VARIABLE}=1 pytest and commit it.")
+    if current != path.read_text(encoding="utf-8"):
+        pytest.fail(f"{what} changed: review the diff of {path.name} after {UPDATE_VARIABLE}=1 pytest, then commit it.")

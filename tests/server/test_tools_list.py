@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from mcp.types import Tool
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server.app import build
 from linkedapi_mcp.settings import Settings
+
+from ..conftest import check_snapshot
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 WORKFLOW_TOOLS = ["get_workflow_result", "cancel_workflow", "list_workflows"]
@@ -121,16 +122,10 @@ def _snapshot_of(tools: list[Tool]) -> list[dict[str, Any]]:
 def test_the_whole_tool_list_matches_the_committed_snapshot(tools: list[Tool]) -> None:
     """Every change to a name, schema, hint or description shows up as a diff of this file.
 
-    ``UPDATE_SNAPSHOTS=1 pytest tests/server`` rewrites it; in CI (``CI=true``) a missing file fails.
+    ``UPDATE_SNAPSHOTS=1 pytest tests/server`` rewrites it; a missing file fails everywhere.
     """
     current = json.dumps(_snapshot_of(tools), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or (not SNAPSHOT.exists() and os.environ.get("CI") != "true"):
-        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
-        SNAPSHOT.write_text(current, encoding="utf-8")
-    assert SNAPSHOT.exists(), "tools/list snapshot missing: run UPDATE_SNAPSHOTS=1 pytest tests/server"
-    assert current == SNAPSHOT.read_text(encoding="utf-8"), (
-        "tools/list changed; review the diff and run UPDATE_SNAPSHOTS=1 pytest tests/server"
-    )
+    check_snapshot(SNAPSHOT, current, "tools/list")
 
 
 @pytest.mark.anyio

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from linkedapi_mcp.server.app import build
 from linkedapi_mcp.server.toolsets import CORE_TOOLS, HANDLE_TOOLS
 from linkedapi_mcp.settings import ConfigurationError, Settings
 
+from ..conftest import check_snapshot
 from .conftest import POLL_SPEED, Upstream
 
 pytestmark = pytest.mark.anyio
@@ -221,16 +221,14 @@ async def test_full_mode_lists_every_enabled_operation_and_no_disclosure_tools(
 async def test_the_default_tool_list_matches_the_committed_snapshot(
     tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``UPDATE_SNAPSHOTS=1`` rewrites it, like the full list's snapshot (test_tools_list.py)."""
+    """``UPDATE_SNAPSHOTS=1`` rewrites it, like the full list's snapshot (test_tools_list.py); missing, it fails."""
     monkeypatch.delenv("LINKEDAPI_MCP_TOOLSETS")
     async with connect(tmp_path, sandbox) as client:
         tools = (await client.list_tools()).tools
     current = json.dumps(
         [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], indent=1, sort_keys=True
     )
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or (not SNAPSHOT.exists() and os.environ.get("CI") != "true"):
-        SNAPSHOT.write_text(current + "\n", encoding="utf-8")
-    assert current + "\n" == SNAPSHOT.read_text(encoding="utf-8"), "default tools/list changed: UPDATE_SNAPSHOTS=1"
+    check_snapshot(SNAPSHOT, current + "\n", "the default tools/list")
 
 
 # -- the confirmation guard (server/guards.py) on the disclosure path --------------------------------
