@@ -112,7 +112,9 @@ class Hosted:
             issuer_url=self.public_url if self.mode == "oauth" else self.verifier.jwt.issuer,
             resource_server_url=self.resource_url,
             required_scopes=[SCOPE] if self.mode == "oauth" else None,
-            validate_token_resource=True,
+            # The built-in server binds tokens to our resource; in jwt mode the verifier checks the
+            # audience itself (which may be configured to differ from the resource URL).
+            validate_token_resource=self.mode == "oauth",
             client_registration_options=ClientRegistrationOptions(
                 enabled=True, valid_scopes=[SCOPE], default_scopes=[SCOPE]
             )
@@ -165,19 +167,13 @@ def build_hosted(
         )
     from linkedapi_mcp.hosted.jwt import JwtVerifier
 
-    jwt = JwtVerifier(
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience or url + MCP_PATH,
-        jwks_url=settings.jwt_jwks_url,
-        allow_http=is_loopback_url(settings.jwt_jwks_url),
-    )
+    try:
+        jwt = JwtVerifier(
+            issuer=settings.jwt_issuer, audience=settings.jwt_audience or url + MCP_PATH, jwks_url=settings.jwt_jwks_url
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"--auth jwt: {exc}") from None
     return Hosted("jwt", url, vault, verifier=_ApiKeysThen(vault, jwt, settings.jwt_issuer))
-
-
-def is_loopback_url(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    return is_loopback(urlsplit(url).hostname or "")
 
 
 def vault_path(settings: Settings) -> Path:

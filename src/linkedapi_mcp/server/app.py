@@ -98,6 +98,7 @@ class ServerState:
                 dedupe_window=self.settings.dedupe_window_seconds,
                 guards=GuardConfig.from_settings(self.settings),  # --- guards
             )
+            self._runner.ledger_only = self.hosted is not None
         return self._runner
 
     def backend(self, ctx: Context | None) -> Backend:

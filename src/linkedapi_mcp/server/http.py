@@ -16,6 +16,8 @@ from mcp.server.streamable_http import EventStore
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from linkedapi_mcp.server.events import MemoryEventStore, SessionScopedEvents
+
 _LOCAL = ("127.0.0.1", "localhost", "[::1]")
 _TOKEN_PARAMS = frozenset({"linked-api-token", "identification-token", "linked_api_token", "identification_token"})
 _TOKEN_HEADERS = frozenset({"linked-api-token", "identification-token"})
@@ -93,13 +95,18 @@ def http_app(
     starlette_app = server.streamable_http_app(
         transport_security=transport_security(host, allowed_hosts), event_store=event_store
     )
-    return RefuseTokenPassthrough(starlette_app, how_to_connect=HOSTED_HOW if public_url else LOCAL_HOW)
+    # Events are kept per session (server/events.py), so a Last-Event-ID resume replays only the
+    # resuming session's own stream.
+    return SessionScopedEvents(
+        RefuseTokenPassthrough(starlette_app, how_to_connect=HOSTED_HOW if public_url else LOCAL_HOW)
+    )
 
 
 async def serve_http(server: MCPServer[Any], *, host: str, port: int, allowed_hosts: Sequence[str] = ()) -> None:
     import uvicorn
 
-    app = http_app(server, host=host, allowed_hosts=allowed_hosts)
+    # Resumable streams (SSE event ids, Last-Event-ID) for handshake-era clients.
+    app = http_app(server, host=host, allowed_hosts=allowed_hosts, event_store=MemoryEventStore())
     # No access log: request lines are not interesting, and query strings must never be logged.
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     await uvicorn.Server(config).serve()

@@ -144,6 +144,10 @@ class Runner:
         self._monotonic = monotonic
         self._sleep_for = sleep
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
+        # Hosted HTTP (many principals): a handle is only ever one this server started for the
+        # caller's account. Another principal's id, and an id that never existed, get the same
+        # answer, and neither is looked up (or cancelled) upstream.
+        self.ledger_only = False
 
     # -- direct reads -------------------------------------------------------------------------
 
@@ -312,6 +316,8 @@ class Runner:
     ) -> dict[str, Any]:
         row = await self._row_for(backend, workflow_id)
         if row is None:
+            if self.ledger_only:
+                raise ToolError(_not_yours(workflow_id))
             if operation_name is None:
                 raise ToolError(
                     f"[workflowNotFound] Workflow {workflow_id} is not in this server's ledger. Pass "
@@ -342,7 +348,7 @@ class Runner:
         for row in rows:
             if row.account == backend.account:
                 return row
-        if rows:
+        if rows and not self.ledger_only:
             raise ToolError(
                 f"[workflowNotFound] Workflow {workflow_id} belongs to a different Linked API account than "
                 "the one this call uses. Use the tokens of the account that started it."
@@ -353,6 +359,8 @@ class Runner:
 
     async def cancel(self, backend: Backend, workflow_id: str) -> tuple[bool, str]:
         row = await self._row_for(backend, workflow_id)
+        if row is None and self.ledger_only:
+            raise ToolError(_not_yours(workflow_id))
         if row is not None and not row.in_flight:
             return False, f"Workflow {workflow_id} already ended ({_status(row)}); nothing to cancel."
         try:
@@ -675,6 +683,13 @@ class Runner:
 
 
 NOT_SYNCED = "conversationsNotSynced"
+
+
+def _not_yours(workflow_id: str) -> str:
+    return (
+        f"[workflowNotFound] No workflow {workflow_id} was started for you on this account through this server. "
+        "Call list_workflows to see yours."
+    )
 
 
 def _not_synced(mapped: Mapped[Any]) -> bool:
