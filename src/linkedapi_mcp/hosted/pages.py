@@ -74,7 +74,9 @@ def _page(title: str, body: str, *, status: int = 200, form_action: str = "") ->
         f"form-action 'self'{form_action}"
     )
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": under it a browser sends ``Origin: null`` with the form's POST, which the
+    # origin check refuses. Same-origin keeps the request id out of what the client is sent.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
