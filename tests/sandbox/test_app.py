@@ -45,11 +45,11 @@ async def test_a_missing_linked_api_token_is_refused_before_anything_else(client
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        ({"linked-api-token": ""}, "invalidLinkedApiToken"),
-        ({"identification-token": " "}, "invalidIdentificationToken"),
+        ({"linked-api-token": ""}, "linkedApiTokenRequired"),
+        ({"identification-token": " "}, "identificationTokenRequired"),
     ],
 )
-async def test_an_empty_token_is_invalid(client: httpx.AsyncClient, headers: dict[str, str], expected: str) -> None:
+async def test_an_empty_token_is_a_missing_token(client: httpx.AsyncClient, headers: dict[str, str], expected: str) -> None:
     response = await client.get("/account", headers=headers)
     assert response.status_code == 401
     assert response.json()["error"]["type"] == expected

@@ -303,9 +303,11 @@ class Sandbox:
 def _check_token(request: Request, header: str, suffix: str, expected: str | None) -> None:
     value = request.headers.get(header)
     name = suffix[0].lower() + suffix[1:]
-    if value is None:
+    # An empty (or blank) header is a missing token, as the official SDK expects: it sends the
+    # header empty when no token is configured and maps that to ``*TokenRequired``.
+    if value is None or not value.strip():
         raise SandboxRequestError(f"{name}Required", TOKEN_MESSAGES[f"{name}Required"], 401)
-    if not value.strip() or (expected is not None and value != expected):
+    if expected is not None and value != expected:
         raise SandboxRequestError(f"invalid{suffix}", TOKEN_MESSAGES[f"invalid{suffix}"], 401)
 
 
