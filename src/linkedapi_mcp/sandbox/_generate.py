@@ -454,6 +454,17 @@ def generate(seed: int, epoch: datetime) -> Universe:
     ssi = {"ssi": r.randint(45, 80), "industryTop": r.randint(3, 30), "networkTop": r.randint(5, 40)}
     perf = {"followersCount": me.followers, "postViewsLast7Days": r.randint(100, 5000),
             "profileViewsLast90Days": len(viewers) * 3, "searchAppearancesPreviousWeek": r.randint(10, 300)}
+    # Views still to come: someone looks at your profile every day or two from the start on, so
+    # the viewer list and the performance figures move with the clock (drawn after everything
+    # else, so the rest of the world does not depend on them).
+    upcoming = epoch
+    for _ in range(60):
+        upcoming += timedelta(seconds=r.randint(3 * 3600, 40 * 3600))
+        if r.random() < 0.7:
+            viewers.append((r.choice(others), upcoming, ""))
+        else:
+            viewers.append((None, upcoming, r.choice(companies).name))
+    viewers.sort(key=lambda v: v[1], reverse=True)
     uni = Universe(me=me, people=people, companies=companies, posts=posts, jobs=jobs, threads=threads,
                    connections=connections, pending=pending, invitations=invitations, viewers=viewers, ssi=ssi,
                    performance=perf, reposted=reposted)

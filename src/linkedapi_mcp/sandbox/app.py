@@ -33,7 +33,7 @@ from linkedapi_mcp.actions import WorkflowDefinitionError, iter_actions, validat
 
 from . import admin
 from .clock import VirtualClock, format_time, parse_epoch
-from .config import SandboxConfig, Seat, WorkingHours
+from .config import JOB_SEARCH_VERSIONS, JobSearch, SandboxConfig, Seat, WorkingHours
 from .errors import SandboxRequestError
 from .faults import FaultQueue, FaultRule
 from .scheduler import SIGNED_OUT_MESSAGE, Scheduler
@@ -191,6 +191,8 @@ class Sandbox:
         epoch = parse_epoch(config.epoch)
         self.clock.restart(epoch, config.speed)
         self.world: Any = self._world_factory(config.seed, epoch=epoch, sales_navigator=config.sales_navigator)
+        self.world.searching_allowed = config.searching_allowed
+        self.world.job_search = config.job_search
         self.scheduler = Scheduler(
             self.world,
             seed=config.seed,
@@ -245,8 +247,23 @@ class Sandbox:
             self.scheduler.working_hours = hours
             self.sync()
 
-    def set_account(self, *, sales_navigator: bool | None = None, seat: Seat | None = None) -> None:
+    def set_account(
+        self,
+        *,
+        sales_navigator: bool | None = None,
+        seat: Seat | None = None,
+        searching_allowed: bool | None = None,
+        job_search: JobSearch | None = None,
+    ) -> None:
         with self._lock:
+            if job_search is not None and job_search not in JOB_SEARCH_VERSIONS:
+                raise ValueError("jobSearch must be 'any', 'classic' or 'ai'")
+            if searching_allowed is not None:
+                self.config = replace(self.config, searching_allowed=searching_allowed)
+                self.world.searching_allowed = searching_allowed
+            if job_search is not None:
+                self.config = replace(self.config, job_search=job_search)
+                self.world.job_search = job_search
             if sales_navigator is not None:
                 self.config = replace(self.config, sales_navigator=sales_navigator)
                 self.world.sales_navigator = sales_navigator

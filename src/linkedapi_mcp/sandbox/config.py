@@ -8,6 +8,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Seat = Literal["core", "plus"]
+# [INFERRED] LinkedIn runs two job-search interfaces: the classic one (``filter``) and the
+# AI-powered one (``preferences``, ``allowSimilarResults``). "any" applies whatever is sent.
+JobSearch = Literal["any", "classic", "ai"]
+JOB_SEARCH_VERSIONS: tuple[str, ...] = ("any", "classic", "ai")
 OffHoursPolicy = Literal["park", "reject"]
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,6 +113,48 @@ class WorkingHours:
         return cls(**kwargs)
 
 
+def parse_working_hours(text: str) -> WorkingHours:
+    """The ``--working-hours`` flag: ``[DAYS] HH:MM-HH:MM [TIMEZONE] [park|reject]``.
+
+    ``DAYS`` is a list or range of day names (``mon-fri``, ``mon,wed,fri``; default Monday to
+    Friday); a JSON object (the ``/_sandbox/working-hours`` body) is accepted too.
+    """
+    text = text.strip()
+    if text.startswith("{"):
+        import json
+
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("working hours must be a JSON object")
+        return WorkingHours.from_json(data)
+    kwargs: dict[str, Any] = {}
+    for part in text.split():
+        lowered = part.lower()
+        if lowered in ("park", "reject"):
+            kwargs["policy"] = lowered
+        elif part[:1].isdigit() and "-" in part:
+            start, _, end = part.partition("-")
+            kwargs["start"], kwargs["end"] = time.fromisoformat(start), time.fromisoformat(end)
+        elif lowered[:3] in _DAY_NAMES:
+            kwargs["days"] = _parse_days(lowered)
+        else:
+            kwargs["timezone"] = part
+    if "start" not in kwargs:
+        raise ValueError("working hours need a time range such as 09:00-17:00")
+    return WorkingHours(**kwargs)
+
+
+def _parse_days(text: str) -> tuple[int, ...]:
+    days: list[int] = []
+    for item in text.split(","):
+        first, _, last = item.partition("-")
+        lo = _parse_day(first)
+        hi = _parse_day(last) if last else lo
+        span = range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(0, hi + 1)]
+        days.extend(day for day in span if day not in days)
+    return tuple(days)
+
+
 def _parse_day(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -127,6 +173,10 @@ class SandboxConfig:
     epoch: datetime | str | None = None  # None → clock.DEFAULT_EPOCH; "now" → real time
     sales_navigator: bool = True
     seat: Seat = "plus"
+    # [INFERRED] False makes every search action fail with ``searchingNotAllowed`` (LinkedIn's
+    # commercial-use limit on search).
+    searching_allowed: bool = True
+    job_search: JobSearch = "any"
     # None accepts any non-empty token; a string pins the one accepted value (so the
     # "invalid token" errors can be reproduced against a real client).
     linked_api_token: str | None = None

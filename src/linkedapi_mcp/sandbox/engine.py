@@ -56,12 +56,18 @@ from linkedapi_mcp.sandbox._model import (
 )
 from linkedapi_mcp.sandbox._names import REGION_ALIASES
 from linkedapi_mcp.sandbox.errors import ActionError
+from linkedapi_mcp.sandbox.search import matches as search_matches
+from linkedapi_mcp.sandbox.search import phrase_in, words
 
 if TYPE_CHECKING:
     from linkedapi_mcp.sandbox.world import World
 
+SEARCH_ACTIONS = frozenset({"st.searchPeople", "nv.searchPeople", "st.searchCompanies", "nv.searchCompanies",
+                            "st.searchJobs", "st.searchPosts"})
+NV_SUBJECT_MAX = 80
 NOTE_MAX = 300  # [INFERRED] LinkedIn's note limit (contract §5.3 sendConnectionRequest)
 NOTES_PER_MONTH = 100  # [INFERRED] personalised-note quota behind noteLimitExceeded
+NV_SUBJECT_REQUIRED_MESSAGE = "A subject is required to start a new Sales Navigator conversation."
 DEGREE_ORDER = {"1st": 0, "2nd": 1, "3rd+": 2}
 
 
@@ -108,6 +114,8 @@ def _run(world: World, node: Json, target: Any, now: datetime) -> Json:
     try:
         if action.startswith("nv.") and not world.sales_navigator:
             raise ActionError("noSalesNavigator")
+        if action in SEARCH_ACTIONS and not world.searching_allowed:
+            raise ActionError("searchingNotAllowed")
         if spec.limit_category and world.limit_reached(spec.limit_category, now):
             raise ActionError("limitExceeded")
         result = HANDLERS[action](world, node, target, now)
@@ -218,14 +226,12 @@ def fold(text: str | None) -> str:
 
 
 def _contains(hay: str | None, needle: str) -> bool:
-    return fold(needle) in fold(hay)
+    # Filters match whole words and phrases too ("Berlin" in "Berlin, Germany"; "AI" not in "Mainz").
+    return phrase_in(needle, hay)
 
 
 def _tokens_in(term: str | None, hay: Iterable[str | None]) -> bool:
-    if not term:
-        return True
-    text = " ".join(fold(h) for h in hay)
-    return all(tok in text for tok in fold(term).split())
+    return search_matches(term, hay)
 
 
 def _location_matches(locations: list[str] | None, place: str, cc: str) -> bool:
@@ -375,6 +381,7 @@ def _open_person(w: World, node: Json, target: Any, now: datetime) -> Outcome:
     # host child retrievals, so your own posts stay reachable with basicInfo false.
     if p is w.me and node.get("basicInfo"):
         raise ActionError("selfProfileNotAllowed")
+    w.visited(p, now)
     return Outcome(data=w.person_full(p) if node.get("basicInfo") else {}, child_target=p)
 
 
@@ -383,6 +390,7 @@ def _nv_open_person(w: World, node: Json, target: Any, now: datetime) -> Outcome
     p = _person_of(w, node, target, "personHashedUrl")
     if p is w.me:
         raise ActionError("selfProfileNotAllowed")
+    w.visited(p, now)
     return Outcome(data=w.nv_person_full(p) if node.get("basicInfo") else {}, child_target=p)
 
 
@@ -608,8 +616,19 @@ def _job_matches(w: World, j: Job, node: Json, now: datetime) -> bool:
     return not (pref.get("remote") and j.workplace != "remote")
 
 
+def _check_job_search_interface(w: World, node: Json) -> None:
+    """[INFERRED] an account on the classic job search cannot apply AI ``preferences`` (nor
+    ``allowSimilarResults``); one on the AI search cannot apply a classic ``filter``."""
+    if node.get("customSearchUrl"):
+        return
+    ai_only = node.get("preferences") is not None or node.get("allowSimilarResults") is not None
+    if (w.job_search == "classic" and ai_only) or (w.job_search == "ai" and node.get("filter") is not None):
+        raise ActionError("searchInterfaceMismatch")
+
+
 @handler("st.searchJobs")
 def _search_jobs(w: World, node: Json, target: Any, now: datetime) -> Outcome:
+    _check_job_search_interface(w, node)
     limit = _limit(node, 10)
     jobs = sorted(w.jobs, key=lambda j: (j.posted, j.id), reverse=True)
     exact = [j for j in jobs if _job_matches(w, j, node, now)][:limit]
@@ -617,8 +636,9 @@ def _search_jobs(w: World, node: Json, target: Any, now: datetime) -> Outcome:
     # AI-powered search pads with near matches unless allowSimilarResults is false (§5.3).
     term = node.get("term")
     if term and node.get("filter") is None and node.get("allowSimilarResults") is not False and len(out) < limit:
-        toks = fold(str(term)).split()
-        similar = [j for j in jobs if j not in exact and any(t in fold(f"{j.title} {j.description}") for t in toks)]
+        toks = [t for t in words(str(term)) if t not in ("and", "or", "not")]
+        similar = [j for j in jobs
+                   if j not in exact and any(phrase_in(t, f"{j.title} {j.description}") for t in toks)]
         out += [(w.job_item(j, similar=True), j) for j in similar[: limit - len(out)]]
     return _items(out)
 
@@ -885,6 +905,10 @@ def _send(w: World, node: Json, target: Any, now: datetime, type_: str) -> Outco
         raise ActionError("messagingNotAllowed")
     if thread is None:
         existing = w.threads_with(p, type_)
+        if type_ == "nv" and not existing and not str(node.get("subject") or "").strip():
+            # The contract: a subject is required when starting a new Sales Navigator
+            # conversation. [INFERRED] the error type (none is named): messagingNotAllowed.
+            raise ActionError("messagingNotAllowed", NV_SUBJECT_REQUIRED_MESSAGE)
         thread = existing[0] if existing else w.new_thread(p, type_)
     w.add_message(thread, "us", str(node.get("text") or ""), now)
     thread.state.discard("archived")  # sending brings a conversation back to the inbox
@@ -1087,7 +1111,7 @@ def _ago(delta: timedelta) -> str:
 def _viewers(w: World, node: Json, target: Any, now: datetime) -> Outcome:
     since = _since_filter(node)
     out: list[tuple[Json, Any]] = []
-    for person, viewed, company_name in w.viewers:
+    for person, viewed, company_name in w.viewers_until(now):
         if since is not None and viewed < since:
             break  # newest first: reading stops once older views are reached
         base: Json = {"viewedAt": iso(viewed), "viewedAgo": _ago(now - viewed)}
@@ -1113,7 +1137,7 @@ def _ssi(w: World, node: Json, target: Any, now: datetime) -> Outcome:
 
 @handler("st.retrievePerformance")
 def _performance(w: World, node: Json, target: Any, now: datetime) -> Outcome:
-    return Outcome(data={**w.performance, "followersCount": w.me.followers})
+    return Outcome(data=w.performance_at(now))
 
 
 def _missing_handlers() -> list[str]:

@@ -117,7 +117,13 @@ def introspection_routes(sandbox: Sandbox) -> list[Route]:
         return _hours()
 
     def _account() -> Any:
-        return {"salesNavigator": sandbox.config.sales_navigator, "seat": sandbox.config.seat}
+        config = sandbox.config
+        return {
+            "salesNavigator": config.sales_navigator,
+            "seat": config.seat,
+            "searchingAllowed": config.searching_allowed,
+            "jobSearch": config.job_search,
+        }
 
     async def get_account(request: Request) -> Any:
         return _account()
@@ -127,7 +133,15 @@ def introspection_routes(sandbox: Sandbox) -> list[Route]:
         sales_navigator = body.get("salesNavigator")
         if sales_navigator is not None and not isinstance(sales_navigator, bool):
             raise _BadRequest("'salesNavigator' must be a boolean")
-        sandbox.set_account(sales_navigator=sales_navigator, seat=body.get("seat"))
+        searching_allowed = body.get("searchingAllowed")
+        if searching_allowed is not None and not isinstance(searching_allowed, bool):
+            raise _BadRequest("'searchingAllowed' must be a boolean")
+        sandbox.set_account(
+            sales_navigator=sales_navigator,
+            seat=body.get("seat"),
+            searching_allowed=searching_allowed,
+            job_search=body.get("jobSearch"),
+        )
         return _account()
 
     async def sign_out(request: Request) -> Any:

@@ -76,6 +76,8 @@ class World:
         self.seed = seed
         self.epoch = epoch
         self.sales_navigator = sales_navigator
+        self.searching_allowed = True  # False → every search fails with searchingNotAllowed
+        self.job_search = "any"  # "classic" | "ai" | "any": the account's job-search interface
         u = _generate.generate(seed, epoch)
         self.me: Person = u.me
         self.people: list[Person] = u.people
@@ -466,6 +468,26 @@ class World:
             self._events.append({"id": f"network.{type_}:{event['id']}", "type": f"network.{type_}",
                                  "createdAt": iso(now), "data": {"personUrl": p.public_url, "personUrn": p.urn,
                                                                  "detectedAt": iso(now)}})
+
+    # --- profile views -----------------------------------------------------------------------------
+    def viewers_until(self, now: datetime) -> list[tuple[Person | None, datetime, str]]:
+        """Who viewed your profile up to ``now``, newest first (later views are still to come)."""
+        return [v for v in self.viewers if v[1] <= now]
+
+    def visited(self, p: Person, now: datetime) -> None:
+        """You opened ``p``'s profile. [INFERRED] about one visit in three is returned within two
+        days (LinkedIn notifies people of views): a deterministic view-back by that person."""
+        digest = hashlib.sha256(f"{self.seed}:view-back:{p.member_id}:{now.isoformat()}".encode()).digest()
+        if p is self.me or digest[0] % 3 != 0 or any(v[0] is p and v[1] > now for v in self.viewers):
+            return
+        at = now + timedelta(seconds=3600 + int.from_bytes(digest[1:4], "big") % (47 * 3600))
+        self.viewers.append((p, at, ""))
+        self.viewers.sort(key=lambda v: v[1], reverse=True)
+
+    def performance_at(self, now: datetime) -> dict[str, int]:
+        """Performance figures; ``profileViewsLast90Days`` counts the views of the last 90 days."""
+        views = sum(1 for _p, at, _c in self.viewers if now - timedelta(days=90) < at <= now)
+        return {**self.performance, "followersCount": self.me.followers, "profileViewsLast90Days": views}
 
     # --- stats and limits ------------------------------------------------------------------------
     def action_stats(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
