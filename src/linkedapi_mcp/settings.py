@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     )
     base_url: str = Field(DEFAULT_BASE_URL, validation_alias=_env("LINKED_API_BASE_URL", "base_url"))
     data_dir: Path | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_DATA_DIR", "data_dir"))
+    # PostgreSQL for replicas (server/db.py); unset = SQLite files in the data directory.
+    database_url: SecretStr | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_DATABASE_URL", "database_url"))
 
     # Waiting inside a workflow tool call. `wait_seconds` replaces the per-client default budget
     # (client time-out − margin); `max_wait_seconds` caps every budget, including `waitSeconds`.
@@ -82,9 +84,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST", "LINKEDAPI_MCP_HOST", "host"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("PORT", "LINKEDAPI_MCP_PORT", "port"))
     # Named accounts on stdio / local HTTP (hosted/accounts.py): a TOML file of accounts.
-    accounts_file: Path | None = Field(
-        None, validation_alias=_env("LINKEDAPI_MCP_ACCOUNTS_FILE", "accounts_file")
-    )
+    accounts_file: Path | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_ACCOUNTS_FILE", "accounts_file"))
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", validation_alias=_env("LINKEDAPI_MCP_LOG_LEVEL", "log_level")

@@ -60,8 +60,19 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED)
+def database_url() -> str | None:
+    """SQLite (None); a module runs on PostgreSQL too by overriding this with ``both_stores``."""
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_stores(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, database_url=database_url)
 
 
 @pytest.fixture

@@ -20,6 +20,12 @@ from .conftest import POLL_SPEED, Upstream
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """Every test here runs on SQLite and on a real PostgreSQL server (server/db.py)."""
+    return both_stores
+
 # 2027-01-15 13:20:00 UTC: a fixed ledger clock, so reset times are known.
 NOW = 1_799_971_200.0 + 13 * 3600 + 20 * 60
 

@@ -26,6 +26,12 @@ from .conftest import POLL_SPEED, Upstream
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """Every test here runs on SQLite and on a real PostgreSQL server (server/db.py)."""
+    return both_stores
+
 Elicitation = Callable[[Any, ElicitRequestParams], Awaitable[ElicitResult]]
 
 

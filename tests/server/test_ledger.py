@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import anyio
 import pytest
 
+from linkedapi_mcp.server.db import PostgresDatabase
 from linkedapi_mcp.server.ledger import Claim, Ledger, account_key, canonical_args
 
 pytestmark = pytest.mark.anyio
+
+OpenLedger = Callable[..., Ledger]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenLedger]:
+    """Opens the ledger named ``name`` in one store: the same tests run on SQLite and on a real
+    PostgreSQL server (two opens of one name are two processes / replicas on one store)."""
+    opened: list[Ledger] = []
+    urls: dict[str, str] = {}
+
+    def open_one(name: str, *, clock: Callable[[], float] = time.time) -> Ledger:
+        if request.param == "sqlite":
+            ledger = Ledger(tmp_path / name, clock=clock)
+        else:
+            if name not in urls:
+                urls[name] = request.getfixturevalue("postgres_url") if not urls else _another_database(urls)
+            ledger = Ledger(PostgresDatabase(urls[name], max_size=4), clock=clock)
+        opened.append(ledger)
+        return ledger
+
+    yield open_one
+    for ledger in opened:
+        ledger.close()
+
+
+def _another_database(urls: dict[str, str]) -> str:
+    import secrets
+
+    import psycopg
+
+    first = next(iter(urls.values()))
+    name = "t_" + secrets.token_hex(6)
+    with psycopg.connect(first, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return first.rsplit("/", 1)[0] + "/" + name
 
 ARGS = {"personUrl": "https://www.linkedin.com/in/jane", "text": "Hello"}
 
@@ -46,8 +85,8 @@ def test_canonical_arguments_ignore_key_order() -> None:
     assert canonical_args({"a": 1})[1] != canonical_args({"a": 2})[1]
 
 
-async def test_an_identical_call_while_the_first_is_running_reuses_its_row(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
+async def test_an_identical_call_while_the_first_is_running_reuses_its_row(open_ledger: OpenLedger) -> None:
+    ledger = open_ledger("l.db")
     first = await claim(ledger)
     await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason="queued", message=None)
     second = await claim(ledger)
@@ -58,9 +97,9 @@ async def test_an_identical_call_while_the_first_is_running_reuses_its_row(tmp_p
     assert (await claim(ledger, account="someone-else")).existing is False
 
 
-async def test_a_completed_write_is_reused_within_the_window_and_not_after(tmp_path: Path) -> None:
+async def test_a_completed_write_is_reused_within_the_window_and_not_after(open_ledger: OpenLedger) -> None:
     clock = Clock()
-    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    ledger = open_ledger("l.db", clock=clock)
     first = await claim(ledger)
     await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
     await ledger.record_completed(first.row.id, {"data": None, "errors": []})
@@ -70,24 +109,24 @@ async def test_a_completed_write_is_reused_within_the_window_and_not_after(tmp_p
     assert not (await claim(ledger)).existing
 
 
-async def test_a_completed_read_is_never_reused(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
+async def test_a_completed_read_is_never_reused(open_ledger: OpenLedger) -> None:
+    ledger = open_ledger("l.db")
     first = await claim(ledger, write=False)
     await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
     await ledger.record_completed(first.row.id, {"data": [], "errors": []})
     assert not (await claim(ledger, write=False)).existing
 
 
-async def test_a_refused_start_releases_its_claim_so_the_call_can_be_retried(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
+async def test_a_refused_start_releases_its_claim_so_the_call_can_be_retried(open_ledger: OpenLedger) -> None:
+    ledger = open_ledger("l.db")
     first = await claim(ledger)
     await ledger.release(first.row.id)
     assert not (await claim(ledger)).existing
 
 
-async def test_a_claim_left_by_a_dead_process_turns_into_outcome_unknown(tmp_path: Path) -> None:
+async def test_a_claim_left_by_a_dead_process_turns_into_outcome_unknown(open_ledger: OpenLedger) -> None:
     clock = Clock()
-    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    ledger = open_ledger("l.db", clock=clock)
     orphan = await claim(ledger)
     clock.now += 61
     again = await claim(ledger)
@@ -96,21 +135,21 @@ async def test_a_claim_left_by_a_dead_process_turns_into_outcome_unknown(tmp_pat
     assert again.row.state == "outcome_unknown"
 
 
-async def test_the_ledger_survives_reopening(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
+async def test_the_ledger_survives_reopening(open_ledger: OpenLedger) -> None:
+    ledger = open_ledger("l.db")
     first = await claim(ledger)
     await ledger.record_start(first.row.id, workflow_id="wf-9", status="running", pending_reason=None, message=None)
     ledger.close()
-    reopened = Ledger(tmp_path / "l.db")
+    reopened = open_ledger("l.db")
     [row] = await reopened.find("wf-9")
     assert row.state == "running"
     assert row.arguments == ARGS
 
 
-async def test_two_processes_claiming_the_same_call_at_once_get_one_new_row(tmp_path: Path) -> None:
+async def test_two_processes_claiming_the_same_call_at_once_get_one_new_row(open_ledger: OpenLedger) -> None:
     # Two Ledger objects on one file behave like two server processes: separate connections,
     # separate locks; only SQLite's write lock stands between them.
-    ledgers = [Ledger(tmp_path / "shared.db"), Ledger(tmp_path / "shared.db")]
+    ledgers = [open_ledger("shared.db"), open_ledger("shared.db")]
     results: list[Claim] = []
 
     async def one(ledger: Ledger) -> None:
@@ -123,8 +162,8 @@ async def test_two_processes_claiming_the_same_call_at_once_get_one_new_row(tmp_
     assert len({c.row.id for c in results}) == 1
 
 
-async def test_typical_duration_is_the_median_of_timed_completed_runs(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "l.db")
+async def test_typical_duration_is_the_median_of_timed_completed_runs(open_ledger: OpenLedger) -> None:
+    ledger = open_ledger("l.db")
     assert await ledger.typical_duration("sendMessage", "acct") is None
     for i, seconds in enumerate((10.0, 40.0, 20.0, None)):
         row = (await claim(ledger, args={"n": str(i)})).row
@@ -134,9 +173,9 @@ async def test_typical_duration_is_the_median_of_timed_completed_runs(tmp_path: 
     assert await ledger.typical_duration("sendMessage", "another-account") is None
 
 
-async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_never(tmp_path: Path) -> None:
+async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_never(open_ledger: OpenLedger) -> None:
     clock = Clock()
-    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    ledger = open_ledger("l.db", clock=clock)
     done = (await claim(ledger, args={"n": "done"})).row
     await ledger.record_start(done.id, workflow_id="wf-done", status="pending", pending_reason=None, message=None)
     await ledger.record_completed(done.id, {})
@@ -144,6 +183,6 @@ async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_n
     await ledger.record_start(running.id, workflow_id="wf-run", status="running", pending_reason=None, message=None)
     ledger.close()
     clock.now += 31 * 24 * 3600
-    reopened = Ledger(tmp_path / "l.db", clock=clock)
+    reopened = open_ledger("l.db", clock=clock)
     assert await reopened.find("wf-done") == []
     assert len(await reopened.find("wf-run")) == 1

@@ -18,6 +18,12 @@ from .conftest import POLL_SPEED, Upstream
 pytestmark = pytest.mark.anyio
 
 
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """Every test here runs on SQLite and on a real PostgreSQL server (server/db.py)."""
+    return both_stores
+
+
 def data(result: CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
     assert isinstance(result.structured_content, dict)

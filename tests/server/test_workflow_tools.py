@@ -23,6 +23,12 @@ from linkedapi_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """Every test here runs on SQLite and on a real PostgreSQL server (server/db.py)."""
+    return both_stores
+
 TextOf = Callable[[CallToolResult], str]
 HOUR = 3600.0
 

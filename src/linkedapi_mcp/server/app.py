@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from linkedapi_mcp.hosted.accounts import AccountDirectory
     from linkedapi_mcp.hosted.setup import Hosted
     from linkedapi_mcp.sandbox import Sandbox
+    from linkedapi_mcp.server.db import Database
     from linkedapi_mcp.server.envelope import WorkflowList
     from linkedapi_mcp.server.guards import GuardInput
     from linkedapi_mcp.server.ledger import Ledger
@@ -66,6 +67,7 @@ class ServerState:
         self.settings = settings
         self._runner: Runner | None = None
         self._ledger: Ledger | None = None
+        self._database: Database | None = None
         self._default: Backend | None = None
         self._by_account: dict[str, Backend] = {}
         # Named accounts (hosted/accounts.py): the vault's per-principal ones over hosted HTTP,
@@ -84,8 +86,21 @@ class ServerState:
         if self._ledger is None:
             from linkedapi_mcp.server.ledger import Ledger
 
-            self._ledger = Ledger(self.settings.resolved_data_dir() / LEDGER_FILE)
+            self._ledger = Ledger(self.database)
         return self._ledger
+
+    @property
+    def database(self) -> Database:
+        """The store the ledger (and, hosted, the vault) live in: PostgreSQL when
+        ``LINKEDAPI_MCP_DATABASE_URL`` is set, else SQLite files in the data directory."""
+        if self._database is None:
+            from linkedapi_mcp.server.db import open_database
+
+            url = self.settings.database_url
+            self._database = open_database(
+                url.get_secret_value() if url is not None else None, self.settings.resolved_data_dir() / LEDGER_FILE
+            )
+        return self._database
 
     @property
     def runner(self) -> Runner:

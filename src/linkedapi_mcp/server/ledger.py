@@ -21,7 +21,6 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 import statistics
 import threading
 import time
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
+
+from linkedapi_mcp.server.db import Conn, Database, Migration, SqliteDatabase
 
 RowState = Literal["claimed", "pending", "running", "completed", "failed", "cancelled", "outcome_unknown"]
 IN_FLIGHT: tuple[RowState, ...] = ("claimed", "pending", "running")
@@ -84,6 +85,8 @@ CREATE TABLE IF NOT EXISTS budget_usage (
 CREATE INDEX IF NOT EXISTS budget_usage_by_account ON budget_usage (account, category, at);
 """
 
+_MIGRATIONS = (Migration(1, _SCHEMA),)
+
 Period = Literal["day", "hour"]
 _PERIOD_SECONDS: dict[str, float] = {"day": 86400.0, "hour": 3600.0}
 
@@ -125,14 +128,14 @@ class Issued:
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
 
 
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
+def _add_missing_columns(conn: Conn) -> None:
     """Upgrade a ledger written by an earlier version: add the columns it lacks.
 
     ``CREATE TABLE IF NOT EXISTS`` leaves an existing table as it was, so a column added to
     ``_SCHEMA`` later (always nullable) would be missing from a user's old ledger file.
     """
     for table, body in _TABLE.findall(_SCHEMA):
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})").fetchall()}
         for line in body.split(",\n"):
             name, _, decl = line.strip().partition(" ")
             if name and name not in have and "PRIMARY KEY" not in decl and "NOT NULL" not in decl:
@@ -198,73 +201,60 @@ class Claim:
 
 
 class Ledger:
-    """Async façade over one SQLite file; every query runs in a worker thread under a lock."""
+    """Async façade over the workflow store (server/db.py: SQLite or PostgreSQL); every query runs
+    in a worker thread."""
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+    def __init__(self, db: Path | Database, *, clock: Callable[[], float] = time.time) -> None:
+        self.db: Database = SqliteDatabase(db) if isinstance(db, Path) else db
+        self.path = db if isinstance(db, Path) else None
         self._clock = clock
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        self._ready = False
+        self._ready_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            # Switching to WAL and creating the schema can meet another process doing the same
-            # at that moment; SQLite does not always wait on its busy handler there, so retry.
-            for attempt in range(100):
-                try:
-                    conn.execute("PRAGMA busy_timeout=10000")
-                    conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute("PRAGMA synchronous=NORMAL")
-                    conn.executescript(_SCHEMA)
-                    _add_missing_columns(conn)
-                    # Budget windows are at most a day and confirmations live minutes: keep two days.
-                    conn.execute("DELETE FROM budget_usage WHERE at < ?", (self._clock() - 2 * 86400.0,))
-                    conn.execute("DELETE FROM confirmations WHERE expires_at < ?", (self._clock() - 2 * 86400.0,))
-                    conn.execute(
-                        "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?",
-                        (self._clock() - RETENTION_SECONDS,),
-                    )
-                    break
-                except sqlite3.OperationalError:
-                    if attempt == 99:
-                        conn.close()
-                        raise
-                    time.sleep(0.02)
-            self._conn = conn
-        return self._conn
+    def _ensure(self) -> Database:
+        if not self._ready:
+            with self._ready_lock:
+                if not self._ready:
+                    self.db.migrate("ledger", _MIGRATIONS, after=self._on_open)
+                    self._ready = True
+        return self.db
+
+    def _on_open(self, conn: Conn) -> None:
+        if self.db.dialect == "sqlite":
+            _add_missing_columns(conn)  # a file written before schema versions existed
+        # Budget windows are at most a day and confirmations live minutes: keep two days.
+        now = self._clock()
+        conn.execute("DELETE FROM budget_usage WHERE at < ?", (now - 2 * 86400.0,))
+        conn.execute("DELETE FROM confirmations WHERE expires_at < ?", (now - 2 * 86400.0,))
+        conn.execute(
+            "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?", (now - RETENTION_SECONDS,)
+        )
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction holding the database lock from its first statement."""
-        with self._lock:
-            conn = self._connect()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _tx(self, lock: str | None = None) -> Iterator[Conn]:
+        """One write transaction; ``lock`` (an account key) serialises claims across replicas."""
+        with self._ensure().tx(lock) as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Conn]:
+        with self._ensure().read() as conn:
+            yield conn
 
     async def _run(self, fn: Callable[[], _T]) -> _T:
         # Not abandoned on cancellation: a ledger write that has begun always finishes.
         return await anyio.to_thread.run_sync(fn)
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
-        with self._lock:
-            rows = self._connect().execute(sql, params).fetchall()
+        with self._reading() as conn:
+            rows = conn.execute(sql, params).fetchall()
         return [Row(**dict(r)) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self.db.close()
+        self._ready = False
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -300,7 +290,7 @@ class Ledger:
 
         def work() -> Claim | Issued:
             now = self._clock()
-            with self._tx() as conn:
+            with self._tx(account) as conn:
                 conn.execute(
                     "UPDATE workflows SET state='outcome_unknown', updated_at=?, message=? "
                     "WHERE account=? AND operation=? AND args_hash=? AND state='claimed' AND created_at<?",
@@ -353,8 +343,7 @@ class Ledger:
 
         def work() -> Literal["deduplicated", "over-budget"] | None:
             now = self._clock()
-            with self._lock:
-                conn = self._connect()
+            with self._reading() as conn:
                 if _find_reusable(conn, account, operation, args_hash, reuse_finished_within, now) is not None:
                     return "deduplicated"
                 try:
@@ -371,8 +360,7 @@ class Ledger:
         def work() -> list[tuple[Cap, int, float]]:
             now = self._clock()
             out = []
-            with self._lock:
-                conn = self._connect()
+            with self._reading() as conn:
                 for cap in caps:
                     start, end = cap.window(now)
                     used = conn.execute(
@@ -499,10 +487,9 @@ class Ledger:
         """
 
         def work() -> float | None:
-            with self._lock:
+            with self._reading() as conn:
                 rows = (
-                    self._connect()
-                    .execute(
+                    conn.execute(
                         "SELECT duration FROM workflows WHERE operation=? AND account=? AND state='completed' "
                         "AND duration IS NOT NULL ORDER BY id DESC LIMIT ?",
                         (operation, account, sample),
@@ -521,10 +508,9 @@ class Ledger:
         """
 
         def work() -> list[tuple[str, str, float]]:
-            with self._lock:
+            with self._reading() as conn:
                 rows = (
-                    self._connect()
-                    .execute(
+                    conn.execute(
                         "SELECT operation, args_json, duration FROM workflows WHERE account=? AND state='completed' "
                         "AND duration IS NOT NULL ORDER BY id DESC LIMIT ?",
                         (account, limit),
@@ -537,13 +523,13 @@ class Ledger:
 
 
 def _find_reusable(
-    conn: sqlite3.Connection,
+    conn: Conn,
     account: str,
     operation: str,
     args_hash: str,
     reuse_finished_within: float | None,
     now: float,
-) -> sqlite3.Row | None:
+) -> Any:
     finished = ""
     params: tuple[Any, ...] = (account, operation, args_hash)
     if reuse_finished_within is not None:
@@ -556,7 +542,7 @@ def _find_reusable(
         )
         since = now - reuse_finished_within
         params += (since, since)
-    found: sqlite3.Row | None = conn.execute(
+    found: Any = conn.execute(
         "SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
         f"AND (state IN ('claimed','pending','running'){finished}) ORDER BY id DESC LIMIT 1",
         params,
@@ -565,7 +551,7 @@ def _find_reusable(
 
 
 def _redeem(
-    conn: sqlite3.Connection, confirmation_id: str, account: str, operation: str, args_hash: str, now: float
+    conn: Conn, confirmation_id: str, account: str, operation: str, args_hash: str, now: float
 ) -> None:
     found = conn.execute("SELECT * FROM confirmations WHERE id=?", (confirmation_id,)).fetchone()
     # The same answer for an unknown id and another account's: an id proves nothing about others.
@@ -585,7 +571,7 @@ def _redeem(
 
 
 def _check_budget(
-    conn: sqlite3.Connection, account: str, spend: Mapping[str, int], caps: Sequence[Cap], now: float
+    conn: Conn, account: str, spend: Mapping[str, int], caps: Sequence[Cap], now: float
 ) -> None:
     for cap in caps:
         n = spend.get(cap.category, 0)

@@ -1,0 +1,273 @@
+"""The storage seam: rows and atomic transactions in SQLite (embedded) or PostgreSQL (replicas).
+
+The ledger and the vault write their SQL once, in the common subset of both dialects (``?``
+placeholders, ``RETURNING``, ``ON CONFLICT``), and run it through a :class:`Database`:
+
+* :class:`SqliteDatabase` — one file, WAL; a write transaction takes the whole database
+  (``BEGIN IMMEDIATE``), which is how two *processes* on one machine agree.
+* :class:`PostgresDatabase` — ``LINKEDAPI_MCP_DATABASE_URL=postgresql://…``, through psycopg 3
+  and its connection pool; a write transaction takes a transaction-scoped advisory lock on the
+  key it names (an account), which is how two *replicas* agree: identical calls on two machines
+  serialise on the same key, and unrelated accounts never wait for each other.
+
+Both run in worker threads (the callers are async; a transaction that has begun always finishes,
+even if the tool call that started it is cancelled). The schema is versioned per component and
+applied at start under a lock, so two replicas starting together apply it once. (A small runner
+of our own rather than Alembic: two components of a few tables, two dialects, no ORM — SQLAlchemy
+would double the server's import time for it.)
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of a component's schema, in SQLite's dialect (translated for PostgreSQL)."""
+
+    version: int
+    sql: str
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Conn(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+
+class Database(Protocol):
+    dialect: Dialect
+
+    def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
+        """Apply the component's pending migrations (then ``after``, e.g. pruning) under a lock."""
+        ...
+
+    def tx(self, lock: str | None = None) -> Any:
+        """A context manager: one write transaction; ``lock`` names what it serialises on."""
+        ...
+
+    def read(self) -> Any:
+        """A context manager: a connection for reads (autocommit)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+_VERSIONS_DDL = "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+
+
+def _current(conn: Conn, component: str) -> int:
+    conn.execute(_VERSIONS_DDL)
+    row = conn.execute("SELECT version FROM schema_versions WHERE component=?", (component,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _set_version(conn: Conn, component: str, version: int) -> None:
+    conn.execute(
+        "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+        "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+        (component, version),
+    )
+
+
+# -- SQLite ----------------------------------------------------------------------------------------
+
+
+class SqliteDatabase:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._conn = conn
+        return self._conn
+
+    def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
+        # Switching to WAL and creating the schema can meet another process doing the same at
+        # that moment; SQLite does not always wait on its busy handler there, so retry.
+        for attempt in range(100):
+            try:
+                with self._lock:
+                    conn = self._connect()
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                with self.tx() as c:
+                    version = _current(c, component)
+                    for step in migrations:
+                        if step.version > version:
+                            for statement in _statements(step.sql):
+                                c.execute(statement)
+                            _set_version(c, component, step.version)
+                    if after is not None:
+                        after(c)
+                return
+            except sqlite3.OperationalError:
+                if attempt == 99:
+                    raise
+                time.sleep(0.02)
+
+    @contextmanager
+    def tx(self, lock: str | None = None) -> Iterator[Conn]:
+        """One write transaction holding the database lock from its first statement."""
+        with self._lock:
+            conn = self._connect()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn  # type: ignore[misc]
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        with self._lock:
+            yield self._connect()  # type: ignore[misc]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_postgres(sql: str) -> str:
+    """The few spellings that differ: placeholders, auto-increment keys, floating point."""
+    sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    return _PLACEHOLDER.sub("%s", sql)
+
+
+def lock_key(name: str) -> int:
+    """A stable 32-bit advisory-lock key for a name (the same on every replica)."""
+    return zlib.crc32(name.encode()) - 2**31
+
+
+class _Row(dict[str, Any]):
+    """A row readable by name (``row["id"]``, ``dict(row)``) and by position (``row[0]``), as
+    ``sqlite3.Row`` is: the shared SQL uses both."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], _Row]:
+    names = [c.name for c in cursor.description or ()]
+    return lambda values: _Row(zip(names, values, strict=True))
+
+
+class _PgConn:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        cursor: Cursor = self._conn.execute(to_postgres(sql), tuple(params))
+        return cursor
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self._pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True, "row_factory": _row_factory},
+            open=True,
+            name="linkedapi-mcp",
+        )
+
+    def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
+        with self._pool.connection() as raw:
+            conn = _PgConn(raw)
+            # Session-level advisory lock: replicas starting together migrate one after the other.
+            raw.execute("SELECT pg_advisory_lock(%s)", (lock_key("linkedapi-mcp/migrations"),))
+            try:
+                with raw.transaction():
+                    version = _current(conn, component)
+                    for step in migrations:
+                        if step.version > version:
+                            for statement in _statements(step.sql):
+                                conn.execute(statement)
+                            _set_version(conn, component, step.version)
+                    if after is not None:
+                        after(conn)
+            finally:
+                raw.execute("SELECT pg_advisory_unlock(%s)", (lock_key("linkedapi-mcp/migrations"),))
+
+    @contextmanager
+    def tx(self, lock: str | None = None) -> Iterator[Conn]:
+        with self._pool.connection() as raw, raw.transaction():
+            if lock is not None:
+                raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(lock),))
+            yield _PgConn(raw)
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        with self._pool.connection() as raw:
+            yield _PgConn(raw)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(url: str | None, sqlite_path: Path) -> SqliteDatabase | PostgresDatabase:
+    """PostgreSQL for a ``postgresql://`` URL, else the SQLite file."""
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("LINKEDAPI_MCP_DATABASE_URL must be a postgresql:// URL")
+        return PostgresDatabase(url)
+    return SqliteDatabase(sqlite_path)
+
+
+__all__ = [
+    "Conn",
+    "Database",
+    "Migration",
+    "PostgresDatabase",
+    "SqliteDatabase",
+    "lock_key",
+    "open_database",
+    "to_postgres",
+]
