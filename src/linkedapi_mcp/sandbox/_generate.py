@@ -238,11 +238,12 @@ class _Gen:
         }
 
     # --- content -----------------------------------------------------------------------------
-    def post(self, author: Person | Company, topic: str, people: list[Person], t: datetime) -> Post:
+    def post(self, author: Person | Company, topic: str, people: list[Person], t: datetime,
+             topics: dict[str, tuple[list[str], list[str]]] | None = None) -> Post:
         r = self.r
-        tags, texts = N.TOPICS[topic]
+        tags, texts = (topics or N.TOPICS)[topic]
         hashtags = r.sample(tags, r.randint(1, 2))
-        text = f"{r.choice(texts)} {' '.join(hashtags)}"
+        text = f"{r.choice(texts).replace('{city}', author.city)} {' '.join(hashtags)}"
         kind = r.random()
         post = Post(id=self.snow(t), author=author, time=t, text=text, topic=topic, hashtags=hashtags,
                     external_links=[f"https://blog.example/{self.token(8).lower()}"] if r.random() < 0.25 else [],
@@ -480,4 +481,87 @@ def generate(seed: int, epoch: datetime) -> Universe:
         "adminCompany": brightline.public_url, "northwind": northwind.public_url,
         "injectionThreadId": threads[0].id, "nvThreadId": nv_th.id,
     }
+    market(g, uni, seed)
     return uni
+
+
+# --- the prospecting market ------------------------------------------------------------------------
+_TOPICS_BY_FUNCTION = {
+    "sales": ["outbound", "revops", "ai", "outbound"], "engineering": ["ai", "leadership", "hiring", "ai"],
+    "people": ["hiring", "hiring", "leadership"], "operations": ["funding", "ai", "leadership"],
+    "marketing": ["ai", "outbound", "leadership"], "product": ["ai", "leadership"], "data": ["ai", "ai", "security"],
+    "finance": ["funding", "leadership"],
+}
+
+
+def market(g: _Gen, uni: Universe, seed: int) -> None:
+    """Add the people, companies and posts that prospecting queries look for: in every hub city of
+    :data:`_names.MARKET_HUBS`, companies of weighted industries and sizes and people in each role of
+    :data:`_names.MARKET_ROLES` (engineering managers in Berlin, heads of sales in London, ...),
+    writing recent posts on current topics (AI agents, RevOps, hiring, ...).
+
+    Drawn from a generator of its own, after the base world, so the base world (its special people,
+    samples and fixtures) is exactly what it was without this layer.
+    """
+    g.r = random.Random(f"linkedapi-sandbox-market:{seed}")
+    r = g.r
+    names = {c.name for c in uni.companies}
+    industries = [name for name, _ in N.MARKET_INDUSTRIES]
+    weights = [weight for _, weight in N.MARKET_INDUSTRIES]
+    idx = len(uni.people)
+    fresh: list[Person] = []
+    for place, culture in N.MARKET_HUBS:
+        city, region, country, cc = place
+        local: list[Company] = []
+        for _ in range(3):
+            industry = r.choices(industries, weights=weights)[0]
+            while True:
+                name = f"{r.choice(N.COMPANY_FIRST)} {r.choice(N.COMPANY_SECOND[industry])}"
+                if name not in names:
+                    break
+                name = f"{name} {city}"
+                if name not in names:
+                    break
+            names.add(name)
+            size = r.choices(SIZES, weights=[8, 16, 20, 14, 10, 14, 8, 10])[0]
+            lo, hi = _SIZE_RANGE[size]
+            slug = ascii_slug(name)
+            company = Company(
+                id=g.uid(1_000_000, 99_999_999), name=name, slug=slug, industry=industry, size=size,
+                employees_count=r.randint(lo, hi), city=city, region=region, country=country, country_code=cc,
+                website=f"https://{slug}.example", founded=r.randint(1995, 2024),
+                specialties=N.SPECIALTIES[industry],
+                description=f"{name} works in {industry.lower()} from {city}: {N.SPECIALTIES[industry]}.",
+                venture=r.random() < 0.5, logo=None)
+            local.append(company)
+            uni.companies.append(company)
+        founders = iter(local)
+        for title, function, rank, (least, most) in N.MARKET_ROLES:
+            for _ in range(r.randint(least, most)):
+                firsts, lasts, _places = N.CULTURES[culture if r.random() < 0.8 else r.choice(list(N.CULTURES))]
+                if rank == 0:
+                    company = next(founders, None) or r.choice(local)
+                else:
+                    company = r.choice(local) if r.random() < 0.75 else r.choice(uni.companies)
+                p = g.person(idx, uni.companies, (r.choice(firsts), r.choice(lasts), title, company, place))
+                idx += 1
+                p.function, p.seniority = function, rank
+                p.skills = r.sample(N.SKILLS[function], min(len(N.SKILLS[function]), r.randint(3, 6)))
+                p.base_degree = "2nd" if r.random() < 0.35 else "3rd+"
+                fresh.append(p)
+    uni.people.extend(fresh)
+    for c in uni.companies:
+        c.employees.sort(key=lambda p: p.idx)
+    others = uni.people[1:]
+    for p in r.sample(fresh, len(fresh) // 12):
+        uni.connections[p.idx] = g.ago(2 * 365, 2)
+    # Recent posts on current topics: "posts from this week about AI agents" finds some.
+    for p in fresh:
+        for _ in range(r.choice([0, 0, 0, 1, 1, 2])):
+            post = g.post(p, r.choice(_TOPICS_BY_FUNCTION[p.function]), others, g.ago(28, 0.05), N.CURRENT_TOPICS)
+            p.posts.append(post)
+            uni.posts.append(post)
+        p.posts.sort(key=lambda x: x.time, reverse=True)
+    for post in uni.posts:
+        post.comments.sort(key=lambda c: c.time)
+        post.reactions.sort(key=lambda x: x.time)
