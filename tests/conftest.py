@@ -118,3 +118,9 @@ def postgres_url(postgres_server: str) -> str:
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return postgres_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_stores(request: pytest.FixtureRequest) -> str | None:
+    """A test using this runs twice: on SQLite (None) and on a real PostgreSQL database (its URL)."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))

@@ -119,8 +119,10 @@ async def test_expired_tokens_and_tokens_for_another_resource_are_refused(tmp_pa
     assert "error=invalid_target" in other.headers["location"]
 
 
-async def test_refresh_rotates_the_pair_and_revocation_ends_both(tmp_path: Path, sandbox: Sandbox) -> None:
-    h = hosted(tmp_path, sandbox)
+async def test_refresh_rotates_the_pair_and_revocation_ends_both(
+    tmp_path: Path, sandbox: Sandbox, both_stores: str | None
+) -> None:
+    h = hosted(tmp_path, sandbox, database_url=both_stores)
     body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     accept = {"accept": "application/json, text/event-stream"}
     async with http(h) as client:
@@ -178,8 +180,10 @@ async def test_the_vault_and_the_logs_hold_no_token_in_clear_text(
     assert rows[0][0].startswith("gAAAA")  # a Fernet token
 
 
-async def test_an_api_key_acts_on_its_account_until_revoked(tmp_path: Path, sandbox: Sandbox) -> None:
-    h = hosted(tmp_path, sandbox)
+async def test_an_api_key_acts_on_its_account_until_revoked(
+    tmp_path: Path, sandbox: Sandbox, both_stores: str | None
+) -> None:
+    h = hosted(tmp_path, sandbox, database_url=both_stores)
     assert h.state.hosted is not None
     vault = h.state.hosted.vault
     async with http(h) as client:
@@ -198,9 +202,9 @@ async def test_an_api_key_acts_on_its_account_until_revoked(tmp_path: Path, sand
 
 
 async def test_a_principal_with_two_accounts_chooses_one_from_an_enum_of_its_own_names(
-    tmp_path: Path, sandbox: Sandbox
+    tmp_path: Path, sandbox: Sandbox, both_stores: str | None
 ) -> None:
-    h = hosted(tmp_path, sandbox)
+    h = hosted(tmp_path, sandbox, database_url=both_stores)
     async with http(h) as client:
         await connect(client, API_TOKEN, ID_TOKEN, account_name="sales")
         grant = await connect(client, API_TOKEN, "idt-alice-second", account_name="recruiting")

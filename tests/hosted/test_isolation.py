@@ -1,4 +1,4 @@
-"""Principals on one hosted server never see, touch or spend each other's workflows, budgets or
+"""(On SQLite and on PostgreSQL.) Principals on one hosted server never see, touch or spend each other's workflows, budgets or
 confirmations — and cannot even learn that the other's handles exist."""
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ def upstream(sandbox: Sandbox) -> list[tuple[str, str]]:
     return [(r.method, r.path) for r in sandbox.requests]
 
 
-async def test_another_principals_handle_answers_exactly_like_one_that_never_existed(tmp_path: Path) -> None:
+async def test_another_principals_handle_answers_exactly_like_one_that_never_existed(
+    tmp_path: Path, both_stores: str | None
+) -> None:
     sandbox = Sandbox(seed=42, speed=0)
-    h = hosted(tmp_path, sandbox)
+    h = hosted(tmp_path, sandbox, database_url=both_stores)
     async with http(h) as client:
         alice = await connect(client, *ALICE)
         bob = await connect(client, *BOB)
@@ -69,9 +71,9 @@ async def test_another_principals_handle_answers_exactly_like_one_that_never_exi
     assert row["status"] != "cancelled"
 
 
-async def test_budgets_are_counted_per_principal(tmp_path: Path) -> None:
+async def test_budgets_are_counted_per_principal(tmp_path: Path, both_stores: str | None) -> None:
     sandbox = Sandbox(seed=42, speed=0)
-    h = hosted(tmp_path, sandbox, budgets="stMessages=1/day")
+    h = hosted(tmp_path, sandbox, budgets="stMessages=1/day", database_url=both_stores)
     people = sandbox.samples()["connectionUrls"]
     async with http(h) as client:
         alice = await connect(client, *ALICE)
@@ -92,9 +94,11 @@ async def test_budgets_are_counted_per_principal(tmp_path: Path) -> None:
     assert len(posts) == 2
 
 
-async def test_a_confirmation_issued_to_one_principal_cannot_be_redeemed_by_another(tmp_path: Path) -> None:
+async def test_a_confirmation_issued_to_one_principal_cannot_be_redeemed_by_another(
+    tmp_path: Path, both_stores: str | None
+) -> None:
     sandbox = Sandbox(seed=42, speed=0)
-    h = hosted(tmp_path, sandbox, confirm="elicit-or-preview")
+    h = hosted(tmp_path, sandbox, confirm="elicit-or-preview", database_url=both_stores)
     person = sandbox.samples()["connectionUrls"][0]
     args = {"personUrl": person, "text": "Hello from Alice", "waitSeconds": 0}
     async with http(h) as client:

@@ -65,11 +65,6 @@ def database_url() -> str | None:
     return None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both_stores(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, database_url=database_url)

@@ -26,6 +26,7 @@ from linkedapi_mcp.hosted.crypto import SecretBox, SecretKeyError
 from linkedapi_mcp.hosted.oauth import SCOPE, HostedAccessToken, VaultAuthProvider
 from linkedapi_mcp.hosted.pages import ConnectPage, VerifyTokens
 from linkedapi_mcp.hosted.vault import API_KEY_PREFIX, Vault
+from linkedapi_mcp.server.db import Database
 from linkedapi_mcp.settings import ConfigurationError, Settings
 
 VAULT_FILE = "vault.sqlite3"
@@ -52,7 +53,9 @@ def auth_mode(settings: Settings, *, host: str) -> Literal["oauth", "jwt", "none
     return mode
 
 
-def open_vault(settings: Settings) -> Vault:
+def open_vault(settings: Settings, database: Database | None = None) -> Vault:
+    """The vault: in ``database`` (the server's shared PostgreSQL store) when the settings name
+    one, else in ``vault.sqlite3`` in the data directory."""
     if settings.secret_key is None:
         raise ConfigurationError(
             "LINKEDAPI_MCP_SECRET_KEY is not set: the vault encrypts the Linked API tokens with it. "
@@ -62,6 +65,12 @@ def open_vault(settings: Settings) -> Vault:
         box = SecretBox(settings.secret_key.get_secret_value())
     except SecretKeyError as exc:
         raise ConfigurationError(str(exc)) from None
+    if settings.database_url is not None:
+        if database is None:
+            from linkedapi_mcp.server.db import open_database
+
+            database = open_database(settings.database_url.get_secret_value(), settings.resolved_data_dir())
+        return Vault(database, box)
     return Vault(settings.resolved_data_dir() / VAULT_FILE, box)
 
 
@@ -146,14 +155,19 @@ def public_url(settings: Settings, *, host: str, port: int) -> str:
 
 
 def build_hosted(
-    settings: Settings, *, host: str, port: int, verify_tokens: Callable[[], VerifyTokens] | None = None
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    verify_tokens: Callable[[], VerifyTokens] | None = None,
+    database: Callable[[], Database] | None = None,
 ) -> Hosted | None:
     """The hosted configuration, or None for ``--auth none``. Raises ``ConfigurationError``."""
     mode = auth_mode(settings, host=host)
     if mode == "none":
         return None
     url = public_url(settings, host=host, port=port)
-    vault = open_vault(settings)
+    vault = open_vault(settings, database() if database is not None and settings.database_url else None)
     if mode == "oauth":
         provider = VaultAuthProvider(vault, issuer_url=url, resource_url=url + MCP_PATH)
         hosted = Hosted("oauth", url, vault, provider=provider)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ import anyio.to_thread
 
 from linkedapi_mcp.hosted.accounts import ACCOUNT_NAME, ACCOUNT_NAME_RULE
 from linkedapi_mcp.hosted.crypto import SecretBox, bearer_hash, random_token
+from linkedapi_mcp.server.db import Conn, Database, Migration, SqliteDatabase
 
 _T = TypeVar("_T")
 
@@ -153,35 +152,31 @@ class ApiKey:
 
 
 class Vault:
-    def __init__(self, path: Path, box: SecretBox, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+    def __init__(self, db: Path | Database, box: SecretBox, *, clock: Callable[[], float] = time.time) -> None:
+        """On a SQLite file of its own (desktop, one host) or on the shared PostgreSQL database
+        (replicas: every replica sees the same principals, accounts, clients and tokens)."""
+        self.db: Database = SqliteDatabase(db) if isinstance(db, Path) else db
         self.box = box
         self._clock = clock
-        self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(_SCHEMA)
-        path.chmod(0o600)  # tokens are encrypted, but the file is still nobody else's business
+        self.db.migrate("vault", (Migration(1, _SCHEMA),), after=None)
+        if isinstance(db, Path):
+            db.chmod(0o600)  # tokens are encrypted, but the file is still nobody else's business
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()
 
     async def run(self, fn: Callable[[], _T]) -> _T:
         return await anyio.to_thread.run_sync(fn)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _tx(self, lock: str | None = "vault") -> Iterator[Conn]:
+        with self.db.tx(lock) as conn:
+            yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Conn]:
+        with self.db.read() as conn:
+            yield conn
 
     # -- principals ---------------------------------------------------------------------------
 
@@ -201,8 +196,8 @@ class Vault:
 
     def principals(self) -> list[tuple[str, str, str]]:
         """``(id, issuer, subject)`` of every principal, oldest first."""
-        with self._lock:
-            rows = self._conn.execute("SELECT id, issuer, subject FROM principals ORDER BY created_at").fetchall()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT id, issuer, subject FROM principals ORDER BY created_at").fetchall()
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     # -- accounts -----------------------------------------------------------------------------
@@ -241,7 +236,8 @@ class Vault:
                 "INSERT INTO accounts (principal, name, label, secret, account_key, is_default, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (principal, name) DO UPDATE SET "
                 "label = excluded.label, secret = excluded.secret, account_key = excluded.account_key, "
-                "is_default = MAX(accounts.is_default, excluded.is_default)",
+                "is_default = CASE WHEN accounts.is_default > excluded.is_default THEN accounts.is_default "
+                "ELSE excluded.is_default END",
                 (principal, name, label, secret, account_key, int(default), self._clock()),
             )
         account = self.account(principal, name)
@@ -249,8 +245,8 @@ class Vault:
         return account
 
     def accounts(self, principal: str) -> list[Account]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT principal, name, label, account_key, is_default, created_at FROM accounts "
                 "WHERE principal = ? ORDER BY is_default DESC, name",
                 (principal,),
@@ -268,8 +264,8 @@ class Vault:
         account = self.account(principal, name)
         if account is None:
             return None
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT secret FROM accounts WHERE principal = ? AND name = ?", (principal, account.name)
             ).fetchone()
         if row is None:  # removed in between
@@ -284,7 +280,10 @@ class Vault:
                 is None
             ):
                 raise VaultError(f"No account named {name!r}.")
-            c.execute("UPDATE accounts SET is_default = (name = ?) WHERE principal = ?", (name, principal))
+            c.execute(
+                "UPDATE accounts SET is_default = CASE WHEN name = ? THEN 1 ELSE 0 END WHERE principal = ?",
+                (name, principal),
+            )
 
     def remove_account(self, principal: str, name: str) -> bool:
         """Remove the account and revoke the API keys bound to it; another account becomes the
@@ -326,8 +325,8 @@ class Vault:
 
     def api_key(self, key: str) -> ApiKey | None:
         """The live key behind a bearer value, or None (unknown or revoked)."""
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT id, principal, account, created_at, revoked_at FROM api_keys WHERE key_hash = ?",
                 (bearer_hash(key),),
             ).fetchone()
@@ -336,8 +335,8 @@ class Vault:
         return ApiKey(str(row[0]), str(row[1]), row[2], float(row[3]), None)
 
     def api_keys(self) -> list[ApiKey]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT id, principal, account, created_at, revoked_at FROM api_keys ORDER BY created_at"
             ).fetchall()
         return [ApiKey(str(a), str(b), c, float(d), e) for a, b, c, d, e in rows]
@@ -355,13 +354,14 @@ class Vault:
     def save_client(self, client_id: str, info: dict[str, Any]) -> None:
         with self._tx() as c:
             c.execute(
-                "INSERT OR REPLACE INTO oauth_clients (client_id, secret, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO oauth_clients (client_id, secret, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (client_id) DO UPDATE SET secret = excluded.secret",
                 (client_id, self.box.encrypt(json.dumps(info).encode()), self._clock()),
             )
 
     def client(self, client_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute("SELECT secret FROM oauth_clients WHERE client_id = ?", (client_id,)).fetchone()
+        with self._reading() as conn:
+            row = conn.execute("SELECT secret FROM oauth_clients WHERE client_id = ?", (client_id,)).fetchone()
         return None if row is None else dict(json.loads(self.box.decrypt(str(row[0]))))
 
     def save_request(self, client_id: str, params: dict[str, Any], ttl: float) -> str:
@@ -427,8 +427,8 @@ class Vault:
 
     def token(self, token: str, kind: Literal["access", "refresh"]) -> TokenRecord | None:
         """A live (unexpired, unrevoked) token of this kind, or None."""
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT family, client_id, principal, scopes, resource, expires_at FROM oauth_tokens "
                 "WHERE token_hash = ? AND kind = ? AND revoked_at IS NULL",
                 (bearer_hash(token), kind),

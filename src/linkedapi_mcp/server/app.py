@@ -609,6 +609,7 @@ def build(
             host=host or settings.host,
             port=settings.port if port is None else port,
             verify_tokens=lambda: state.verify_tokens,
+            database=lambda: state.database,
         )
     if hosted is not None:
         state.accounts = hosted.accounts()

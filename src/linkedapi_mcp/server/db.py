@@ -179,13 +179,17 @@ def lock_key(name: str) -> int:
 
 
 class _Row(dict[str, Any]):
-    """A row readable by name (``row["id"]``, ``dict(row)``) and by position (``row[0]``), as
-    ``sqlite3.Row`` is: the shared SQL uses both."""
+    """A row that behaves as ``sqlite3.Row`` does, which the shared code relies on: by name
+    (``row["id"]``, ``dict(row)``), by position (``row[0]``), and iterated (or unpacked) as its
+    values in column order."""
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, int):
             return list(self.values())[key]
         return super().__getitem__(key)
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return iter(list(self.values()))
 
 
 def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], _Row]:
