@@ -1,5 +1,5 @@
-"""(On SQLite and on PostgreSQL.) Principals on one hosted server never see, touch or spend each other's workflows, budgets or
-confirmations — and cannot even learn that the other's handles exist."""
+"""Principals on one hosted server never see, touch or spend each other's workflows, budgets or
+confirmations — and cannot even learn that the other's handles exist (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
