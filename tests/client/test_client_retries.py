@@ -143,7 +143,7 @@ START_ROWS: list[tuple[str, Step, type[LinkedApiError]]] = [
     ("200 without success", NO_SUCCESS, OutcomeUnknownError),
     ("200 without workflowId", ok({"workflowStatus": "pending"}), OutcomeUnknownError),
     ("429", envelope(429, "tooManyRequests", headers={"Retry-After": "2"}), RateLimitedError),
-    ("enveloped 500", envelope(500, "internalServerError"), UpstreamUnavailableError),
+    ("enveloped 500", envelope(500, "internalServerError"), OutcomeUnknownError),  # not a known refusal
     ("enveloped 401", envelope(401, "invalidLinkedApiToken"), AuthenticationError),
 ]
 

@@ -235,7 +235,7 @@ async def test_a_workflow_read_rides_out_transient_faults_only(
 START_FAULTS: dict[str, tuple[type[LinkedApiError], bool]] = {
     "rateLimit": (RateLimitedError, False),
     "serverError": (OutcomeUnknownError, False),
-    "serverErrorEnveloped": (UpstreamUnavailableError, False),
+    "serverErrorEnveloped": (OutcomeUnknownError, False),  # a 5xx envelope of no known refusal type
     "slow": (OutcomeUnknownError, True),
     "dropAfterAccept": (OutcomeUnknownError, True),
     "malformedJson": (OutcomeUnknownError, False),

@@ -127,6 +127,28 @@ MapFn = Callable[[Any], "Mapped[Any]"]
 CallFn = Callable[["LinkedApiClient", Any, "float | None"], Awaitable["Mapped[Any]"]]
 
 
+def _shape_checked(name: str, map_fn: MapFn) -> MapFn:
+    """``map_fn`` whose every failure on an unexpected completion is a :class:`ResultShapeError`.
+
+    A completion of the wrong type (a string where an object belongs, say) would otherwise raise
+    ``AttributeError``/``TypeError`` and reach the model as a bare "Error executing tool".
+    """
+
+    def checked(completion: Any) -> Mapped[Any]:
+        try:
+            return map_fn(completion)
+        except ResultShapeError:
+            raise
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            raise ResultShapeError(
+                f"the completion of {name} ({type(completion).__name__}) does not have the expected shape: "
+                f"{type(exc).__name__}"
+            ) from None
+
+    checked._shape_checked = True  # type: ignore[attr-defined]
+    return checked
+
+
 @dataclass(frozen=True)
 class Operation:
     name: str  # Linked API operationName, camelCase, e.g. "fetchPerson"
@@ -142,6 +164,10 @@ class Operation:
     build: Build | None = None
     map: MapFn | None = None
     call: CallFn | None = None
+
+    def __post_init__(self) -> None:
+        if self.map is not None and not getattr(self.map, "_shape_checked", False):
+            object.__setattr__(self, "map", _shape_checked(self.name, self.map))
 
     def parse(self, arguments: dict[str, Any]) -> ParamsModel:
         """Validate raw tool arguments; raises :class:`InvalidParamsError` with short, actionable lines."""

@@ -82,6 +82,24 @@ class WorkflowFailedError(LinkedApiError):
         self.reason = reason
 
 
+UNKNOWN_STATUS_TYPE = "unknownStatus"
+
+
+class UnknownStatusError(LinkedApiError):
+    """``GET /workflows/{id}`` answered a status outside the contract (pending/running/completed/failed).
+
+    The workflow exists and may still be running: the handle stays valid, nothing is re-sent.
+    ``status`` is the raw value (cleaned, at most 80 characters).
+    """
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            UNKNOWN_STATUS_TYPE,
+            f"Linked API reported the workflow status {status!r}, which this server does not know",
+        )
+        self.status = status
+
+
 OUTCOME_UNKNOWN_TYPE = "outcomeUnknown"
 
 
@@ -112,6 +130,7 @@ ERROR_TYPES: Mapping[str, type[LinkedApiError]] = {
     "trialLimitReached": SubscriptionError,
     "plusPlanRequired": SubscriptionError,
     "noAvailableSeats": SubscriptionError,
+    "dailyConnectionAttemptsExceeded": RateLimitedError,
     "invalidRequestPayload": InvalidRequestError,
     "invalidWorkflow": InvalidRequestError,
     "accountIdRequired": InvalidRequestError,
@@ -131,6 +150,20 @@ ERROR_TYPES: Mapping[str, type[LinkedApiError]] = {
     "httpError": UpstreamUnavailableError,
     "unknownError": UpstreamUnavailableError,
 }
+
+
+# Types that only this client makes up; a server sending one is as unknown as any other.
+_LOCAL_TYPES = frozenset({"httpError", "unknownError"})
+
+
+def is_known_type(type: str) -> bool:
+    """Whether ``type`` is an error type of the contract (§7.1) this client maps deliberately."""
+    return type in ERROR_TYPES and type not in _LOCAL_TYPES
+
+
+def is_daily_limit(type: str) -> bool:
+    """[INFERRED] A limit that resets daily (``dailyConnectionAttemptsExceeded``): no sooner retry helps."""
+    return "daily" in type.lower()
 
 
 def error_for(type: str, message: str, *, http_status: int | None = None) -> LinkedApiError:
@@ -156,6 +189,7 @@ def error_for(type: str, message: str, *, http_status: int | None = None) -> Lin
 __all__ = [
     "ERROR_TYPES",
     "OUTCOME_UNKNOWN_TYPE",
+    "UNKNOWN_STATUS_TYPE",
     "AccountStateError",
     "AuthenticationError",
     "InvalidRequestError",
@@ -164,7 +198,10 @@ __all__ = [
     "OutcomeUnknownError",
     "RateLimitedError",
     "SubscriptionError",
+    "UnknownStatusError",
     "UpstreamUnavailableError",
     "WorkflowFailedError",
     "error_for",
+    "is_daily_limit",
+    "is_known_type",
 ]

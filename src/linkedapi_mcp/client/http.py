@@ -14,16 +14,25 @@ inside the ``except`` block (see ``retry.RetryPolicy.run``), so no token can lea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote, urlencode
 
+import anyio
 import httpx
 from pydantic import ValidationError
 
-from linkedapi_mcp.client.errors import LinkedApiError, RateLimitedError, error_for
-from linkedapi_mcp.client.models import Envelope, WorkflowStart, WorkflowState
+from linkedapi_mcp.client.errors import (
+    InvalidRequestError,
+    LinkedApiError,
+    RateLimitedError,
+    UnknownStatusError,
+    error_for,
+    is_known_type,
+)
+from linkedapi_mcp.client.models import KNOWN_STATUSES, Envelope, WorkflowStart, WorkflowState
 from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
 from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.untrusted import clean_text, clean_tree
@@ -39,8 +48,51 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # A per-attempt timeout is shrunk to the time left before the caller's deadline, but never below
 # this floor, so a nearly-expired deadline still gets one honest attempt.
 MIN_ATTEMPT_TIMEOUT = 1.0
+# [INFERRED] httpx time-outs apply per phase and between chunks, so an upstream that trickles one
+# byte a second never trips them. Every attempt therefore also has an overall deadline: this
+# much by default (the read time-out plus the connect time-out), less when the caller's deadline
+# is nearer.
+DEFAULT_ATTEMPT_DEADLINE = 35.0
 
 CONVERSATIONS_NOT_SYNCED = "conversationsNotSynced"
+
+
+class TokenAuth(httpx.Auth):
+    """Adds the two Linked API tokens to each request; its ``repr`` never shows them.
+
+    The tokens live only here, never in the client's default header dict, so ``repr()`` of the
+    client, of its headers or of this object cannot reveal them.
+    """
+
+    def __init__(self, linked_api_token: str, identification_token: str) -> None:
+        self._linked_api_token = linked_api_token
+        self._identification_token = identification_token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["linked-api-token"] = self._linked_api_token
+        request.headers["identification-token"] = self._identification_token
+        yield request
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self._linked_api_token, self._identification_token) if s)
+
+    def __repr__(self) -> str:
+        return "TokenAuth(linked-api-token=***, identification-token=***)"
+
+    __str__ = __repr__
+
+
+def mask_tokens(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every *whole* occurrence of a token by ``***``.
+
+    Only whole tokens: a token found inside a longer run of token characters is left alone, so
+    masking never rewrites parts of ordinary words (with a short token, masking its characters
+    wherever they appear would spell the token out).
+    """
+    for secret in secrets:
+        pattern = r"(?<![A-Za-z0-9_.~+/=-])" + re.escape(secret) + r"(?![A-Za-z0-9_.~+/=-])"
+        text = re.sub(pattern, "***", text)
+    return text
 
 
 class _MalformedResult(Exception):
@@ -82,18 +134,16 @@ class LinkedApiClient:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._timeout = timeout or DEFAULT_TIMEOUT
-        # Kept only to scrub them from server-provided text, in case a server ever echoes one.
-        self._secrets = tuple(s for s in (linked_api_token, identification_token) if s)
+        # The tokens live in the auth object only (its repr masks them); the client keeps them
+        # to scrub server-provided text, in case a server ever echoes one.
+        self._auth = TokenAuth(linked_api_token, identification_token)
+        self._secrets = self._auth.secrets()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             timeout=self._timeout,
-            headers={
-                "linked-api-token": linked_api_token,
-                "identification-token": identification_token,
-                "client": client_name,
-                "Content-Type": "application/json",
-            },
+            auth=self._auth,
+            headers={"client": client_name, "Content-Type": "application/json"},
         )
 
     def __repr__(self) -> str:
@@ -120,15 +170,31 @@ class LinkedApiClient:
 
     # -- workflows -------------------------------------------------------------------------
 
-    async def start_workflow(self, definition: dict[str, Any] | list[dict[str, Any]]) -> WorkflowStart:
-        """``POST /workflows``. Never re-sent once it may have reached the server (see retry.py)."""
-        return await self._request("POST", "/workflows", body=drop_none(definition), parse=WorkflowStart.model_validate)
+    async def start_workflow(
+        self, definition: dict[str, Any] | list[dict[str, Any]], *, deadline: float | None = None
+    ) -> WorkflowStart:
+        """``POST /workflows``. Never re-sent once it may have reached the server (see retry.py).
+
+        ``deadline`` bounds the whole start: past it, a start that was sent is outcome unknown.
+        """
+        return await self._request(
+            "POST", "/workflows", body=drop_none(definition), parse=WorkflowStart.model_validate, deadline=deadline
+        )
 
     async def get_workflow(self, workflow_id: str, *, deadline: float | None = None) -> WorkflowState:
-        """``GET /workflows/{id}``: one snapshot (pending/running/completed/failed)."""
-        return await self._request(
+        """``GET /workflows/{id}``: one snapshot (pending/running/completed/failed).
+
+        A status outside the contract's four raises :class:`UnknownStatusError` (with the raw
+        value, logged at WARNING) instead of passing for "running".
+        """
+        state = await self._request(
             "GET", _workflow_path(workflow_id), parse=WorkflowState.model_validate, deadline=deadline
         )
+        if state.workflowStatus not in KNOWN_STATUSES:
+            raw = state.workflowStatus[:80]
+            logger.warning("workflow %s reported an unknown status %r; reported as unknown", workflow_id, raw)
+            raise UnknownStatusError(raw)
+        return state
 
     async def cancel_workflow(self, workflow_id: str, *, deadline: float | None = None) -> bool:
         """``DELETE /workflows/{id}`` → whether it was cancelled (false e.g. when already done)."""
@@ -210,8 +276,10 @@ class LinkedApiClient:
         time_left: float | None,
     ) -> T | Outcome:
         timeout = self._timeout
+        overall = DEFAULT_ATTEMPT_DEADLINE
         if time_left is not None:
             cap = max(time_left, MIN_ATTEMPT_TIMEOUT)
+            overall = min(overall, cap)
             timeout = httpx.Timeout(
                 connect=_min(self._timeout.connect, cap),
                 read=_min(self._timeout.read, cap),
@@ -220,13 +288,19 @@ class LinkedApiClient:
             )
         started = self.retry.clock()
         try:
-            response = await self._http.request(
-                method,
-                path,
-                json=body,
-                # GET/DELETE carry Content-Type but no body, like the SDKs (§1).
-                timeout=timeout,
-            )
+            with anyio.fail_after(overall):
+                response = await self._http.request(
+                    method,
+                    path,
+                    json=body,
+                    # GET/DELETE carry Content-Type but no body, like the SDKs (§1).
+                    timeout=timeout,
+                )
+        except TimeoutError:
+            # The overall deadline of this attempt passed (e.g. an upstream trickling its answer):
+            # like a read time-out, the server may have the request.
+            logger.debug("%s %s -> overall deadline %.1fs passed attempt=%d", method, path, overall, attempt_no)
+            return Outcome(Fault.TIMEOUT, detail=f"no complete answer within {overall:.0f} s")
         except httpx.RequestError as exc:
             # Only the class name survives: the exception object holds the request (and headers).
             fault = _transport_fault(exc)
@@ -260,7 +334,17 @@ class LinkedApiClient:
 
         if envelope_error is not None:
             kind, message = envelope_error
+            kind = clean_text(kind)[:80]
             error = error_for(kind, self._scrub(clean_text(message)), http_status=status)
+            if not is_known_type(kind):
+                logger.warning("Linked API answered an unknown error type %r (HTTP %d)", kind, status)
+            elif isinstance(error, InvalidRequestError) and kind == "invalidRequestPayload":
+                logger.warning(
+                    "Linked API refused a request payload as invalid (HTTP %d): our own validation probably "
+                    "let something through (a validation gap): %s",
+                    status,
+                    error.message[:300],
+                )
             if isinstance(error, RateLimitedError) or status == 429:
                 return Outcome(Fault.RATE_LIMITED, status=status, error=error, retry_after=self._retry_after(response))
             return Outcome(Fault.API_ERROR, status=status, error=error)
@@ -287,9 +371,7 @@ class LinkedApiClient:
         return parse_retry_after(response.headers.get("retry-after"), self.retry.wall_clock())
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return mask_tokens(text, self._secrets)
 
 
 def _min(value: float | None, cap: float) -> float:
@@ -325,4 +407,12 @@ def _list_of_dicts(result: Any) -> list[dict[str, Any]]:
     return result
 
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "LinkedApiClient", "drop_none"]
+__all__ = [
+    "DEFAULT_ATTEMPT_DEADLINE",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "LinkedApiClient",
+    "TokenAuth",
+    "drop_none",
+    "mask_tokens",
+]

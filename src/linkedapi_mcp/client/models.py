@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from linkedapi_mcp.client.errors import WorkflowFailedError
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
+# The four statuses of contract §2.2; anything else is reported as unknown, never as running.
+KNOWN_STATUSES = frozenset({"pending", "running", *TERMINAL_STATUSES})
 
 
 class _Lenient(BaseModel):
@@ -70,4 +72,12 @@ class WorkflowState(_Lenient):
         return WorkflowFailedError(self.failure.reason, self.failure.message)
 
 
-__all__ = ["TERMINAL_STATUSES", "Envelope", "ErrorBody", "WorkflowFailure", "WorkflowStart", "WorkflowState"]
+__all__ = [
+    "KNOWN_STATUSES",
+    "TERMINAL_STATUSES",
+    "Envelope",
+    "ErrorBody",
+    "WorkflowFailure",
+    "WorkflowStart",
+    "WorkflowState",
+]

@@ -13,7 +13,9 @@ key (contract §2.1), so a ``POST /workflows`` that may have been accepted is ne
 | HTTP_ERROR (non-2xx without envelope)   | retry, Retry-After or backoff        | OutcomeUnknownError at once      |
 | MALFORMED (2xx body not an envelope)    | retry, backoff                       | OutcomeUnknownError at once      |
 | RATE_LIMITED (429 / tooManyRequests)    | retry, Retry-After or backoff        | RateLimitedError at once         |
-| API_ERROR (envelope with a real type)   | final: the mapped error              | final: the mapped error          |
+| API_ERROR (envelope with a real type)   | final: the mapped error              | final: the mapped error; but a   |
+|                                         |                                      | 5xx whose type is not a known    |
+|                                         |                                      | refusal → OutcomeUnknownError    |
 
 Retries stop at ``max_attempts``, when a ``Retry-After`` exceeds ``max_retry_after``, or when the
 next wait would end past the caller's deadline; then the outcome's error is raised. The decision
@@ -55,6 +57,29 @@ INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
+
+# Error types that, on ``POST /workflows``, say the start was refused and nothing was created:
+# the start errors of contract §2.1 (the common errors of §7.1 plus the start-specific ones).
+# [INFERRED] No source gives a 5xx status a meaning; an envelope on a 5xx whose type is not one
+# of these (e.g. the sandbox's ``internalServerError``) may come from a server that failed after
+# creating the workflow, so it is outcome unknown, never "nothing started".
+START_REFUSALS = frozenset(
+    {
+        "linkedApiTokenRequired",
+        "invalidLinkedApiToken",
+        "identificationTokenRequired",
+        "invalidIdentificationToken",
+        "subscriptionRequired",
+        "trialLimitReached",
+        "invalidRequestPayload",
+        "invalidWorkflow",
+        "plusPlanRequired",
+        "linkedinAccountSignedOut",
+        "languageNotSupported",
+        "outsideWorkingHours",
+        "tooManyRequests",
+    }
+)
 
 # POST endpoints that only read state Linked API already holds: safe to send twice.
 IDEMPOTENT_POSTS = frozenset({"/conversations/poll", "/inbox/poll", "/network/poll"})
@@ -109,6 +134,10 @@ def classify(method: str, path: str, outcome: Outcome) -> Decision:
     # A malformed 2xx is also retried for reads (a proxy glitch), never for a start.
     if fault is Fault.API_ERROR:
         assert outcome.error is not None
+        status = outcome.status
+        if not idempotent and status is not None and status >= 500 and outcome.error.type not in START_REFUSALS:
+            detail = f"HTTP {status} with error {outcome.error.type!r}"
+            return Decision(False, None, OutcomeUnknownError(detail, http_status=status))
         return Decision(False, None, outcome.error)
     if fault is Fault.RATE_LIMITED:
         base = outcome.error
@@ -259,6 +288,7 @@ __all__ = [
     "INITIAL_RETRY_DELAY",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
+    "START_REFUSALS",
     "Decision",
     "Fault",
     "Outcome",

@@ -20,8 +20,11 @@ from linkedapi_mcp.client.errors import (
     NotFoundError,
     RateLimitedError,
     SubscriptionError,
+    UnknownStatusError,
     UpstreamUnavailableError,
     WorkflowFailedError,
+    is_daily_limit,
+    is_known_type,
 )
 
 _TOKEN_HINT = (
@@ -52,9 +55,16 @@ def describe(exc: LinkedApiError) -> str:
         which = "IDENTIFICATION_TOKEN" if "identification" in exc.type.lower() else "LINKED_API_TOKEN"
         return f"{head} Check {which}. {_TOKEN_HINT}"
     if isinstance(exc, RateLimitedError):
+        if is_daily_limit(exc.type):
+            return f"{head} {_DAILY_ADVICE}"
         if exc.retry_after is not None:
             return f"{head} Retry in {max(1, math.ceil(exc.retry_after))} s."
         return f"{head} Wait a minute before retrying."
+    if isinstance(exc, UnknownStatusError):
+        return (
+            f"{head} The workflow exists and is not known to be finished: its handle stays valid. "
+            "Call get_workflow_result again in a few minutes; do not start it again."
+        )
     if isinstance(exc, SubscriptionError):
         if exc.type == "plusPlanRequired":
             return f"{head} Sales Navigator (nv_*) tools need the Plus plan; use the standard tools instead."
@@ -67,19 +77,61 @@ def describe(exc: LinkedApiError) -> str:
         advice = _ACCOUNT_ADVICE.get(exc.reason)
         return f"[{exc.reason}] The workflow failed: {message}." + (f" {advice}" if advice else "")
     if isinstance(exc, InvalidRequestError):
+        if exc.type == "invalidRequestPayload":
+            return (
+                f"{head} Linked API refused the arguments although this server accepted them; "
+                "change the arguments (shorter text, fewer items) and call again."
+            )
         return f"{head} Fix the arguments and call again."
     if isinstance(exc, NotFoundError):
         return head
+    if not is_known_type(exc.type):
+        return f"{head} {_unknown_advice(exc.http_status)}"
     return head
+
+
+_DAILY_ADVICE = (
+    "This is a daily limit: retrying today will fail the same way; try again after it resets "
+    "(the next day, UTC), not sooner."
+)
+
+
+def _unknown_advice(status: int | None) -> str:
+    """Generic advice for an error type this server does not know, from what its status says."""
+    where = f" (HTTP {status})" if status is not None else ""
+    if status is not None and status >= 500:
+        return (
+            f"Linked API answered an error type this server does not know{where}: a server-side fault. "
+            "Reads can be retried in a minute; check list_workflows before repeating an account-changing call."
+        )
+    if status == 429:
+        return f"Linked API answered an error type this server does not know{where}: a rate limit; retry later."
+    return (
+        f"Linked API answered an error type this server does not know{where}: the request was refused. "
+        "Retrying it unchanged will most likely fail the same way."
+    )
 
 
 def tool_error(exc: LinkedApiError) -> ToolError:
     return ToolError(describe(exc))
 
 
+_ACTION_ADVICE = {
+    # [INFERRED] Linked API's limits are daily, weekly or monthly (contract §2.9): never "a minute".
+    "limitExceeded": (
+        "The account's Linked API limit for this kind of action is used up; it resets with its period "
+        "(daily, weekly or monthly, see get_api_usage): retrying sooner will fail the same way."
+    ),
+}
+
+
 def action_errors_text(errors: list[ActionError]) -> str:
     """Action errors of a workflow that produced no data at all: nothing else to show."""
-    lines = [f"[{e.type}] {_one_line(e.message)}".rstrip() for e in errors]
+    lines = []
+    for e in errors:
+        line = f"[{e.type}] {_one_line(e.message)}".rstrip()
+        advice = _ACTION_ADVICE.get(e.type) or (_DAILY_ADVICE if is_daily_limit(e.type) else None)
+        lines.append(f"{line} {advice}" if advice else line)
     return "\n".join(lines)
 
 
