@@ -39,15 +39,16 @@ class LinkedApi:
     def __init__(self, client: LinkedApiClient) -> None:
         self.client = client
 
-    async def start(self, op: Operation, params: BaseModel) -> WorkflowStart:
+    async def start(self, op: Operation, params: BaseModel, *, deadline: float | None = None) -> WorkflowStart:
         """One ``POST /workflows`` with the operation's definition.
 
         Never retried once the request may have reached the server (the client raises
-        ``OutcomeUnknownError`` then): a second start would run the action twice.
+        ``OutcomeUnknownError`` then): a second start would run the action twice. Past
+        ``deadline`` (on the client's clock) a sent start is outcome unknown too.
         """
         if op.kind != "workflow" or op.build is None:
             raise ValueError(f"{op.tool} is a direct read; use call()")
-        return await self.client.start_workflow(op.build(_checked(op, params)))
+        return await self.client.start_workflow(op.build(_checked(op, params)), deadline=deadline)
 
     async def status(self, workflow_id: str, op: Operation, *, deadline: float | None = None) -> WorkflowSnapshot:
         """One ``GET /workflows/{id}`` (the client retries transient faults within ``deadline``).

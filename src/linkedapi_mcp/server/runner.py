@@ -251,7 +251,7 @@ class Runner:
                     return self._preview(backend, op, params, claim)
                 row = claim.row
                 if not claim.existing:
-                    row = await self._start(backend, op, params, row)
+                    row = await self._start(backend, op, params, row, deadline=self._monotonic() + max(budget, 1.0))
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(key, None)
@@ -267,12 +267,12 @@ class Runner:
             look_now=False,
         )
 
-    async def _start(self, backend: Backend, op: Operation, params: BaseModel, row: Row) -> Row:
+    async def _start(self, backend: Backend, op: Operation, params: BaseModel, row: Row, *, deadline: float) -> Row:
         # Shielded: a cancellation arriving mid-POST must neither leave the POST's outcome
         # unrecorded nor turn an accepted workflow into a lost one.
         with anyio.CancelScope(shield=True):
             try:
-                start = await backend.api.start(op, params)
+                start = await backend.api.start(op, params, deadline=deadline)
             except OutcomeUnknownError as exc:
                 logger.warning("start of %s has an unknown outcome: %s", op.name, exc.detail)
                 return await self.ledger.record_outcome_unknown(row.id, exc.message)
