@@ -89,3 +89,69 @@ async def test_text_from_linkedin_reaches_callers_cleaned_and_as_data() -> None:
         ensure_ascii=False,
     )
     assert any(ch in raw for ch in _HIDING)
+
+
+# -- where a joiner stays and where it goes (each case kills a mutant of the sanitiser) -------------
+
+ZWJ, ZWNJ = "\u200d", "\u200c"
+
+
+@pytest.mark.parametrize(
+    "symbol",
+    [
+        "\u00a9",  # © (a symbol outside the emoji blocks: category So)
+        "\u266f",  # ♯ inside U+2600–U+27BF, though not category So
+        "\u2768",  # ❨ inside U+2600–U+27BF
+        "\u2b30",  # ⬰ inside U+2B00–U+2BFF
+        "\U0001faff",  # the last code point of the emoji blocks
+        "\ufe0f",  # emoji presentation selector
+        "\u20e3",  # combining keycap
+    ],
+)
+def test_an_emoji_sequence_joined_to_any_pictograph_keeps_its_joiner(symbol: str) -> None:
+    assert clean_text(f"{symbol}{ZWJ}👩") == f"{symbol}{ZWJ}👩"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"\u27c0{ZWJ}👩",  # ⟀ just past U+27BF: a math sign, not a pictograph
+        f"\u2c00{ZWJ}👩",  # Ⰰ just past U+2BFF: a letter
+        f"\ufe10{ZWJ}👩",  # just past U+FE0F
+        f"\u20e4{ZWJ}👩",  # just past U+20E3
+        f"a{ZWJ}💻",  # a letter on one side only
+        f"💻{ZWJ}a",
+        f"{ZWJ}💻",  # at either end of the text
+        f"💻{ZWJ}",
+    ],
+)
+def test_a_joiner_that_does_not_join_two_pictographs_is_removed(text: str) -> None:
+    assert clean_text(text) == text.replace(ZWJ, "")
+
+
+def test_an_emoji_sequence_at_the_very_end_of_a_text_keeps_its_joiner() -> None:
+    assert clean_text(f"dev 👩{ZWJ}💻") == f"dev 👩{ZWJ}💻"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"क्{ZWNJ}ष",  # after a virama (a non-spacing mark, Mn)
+        f"का{ZWNJ}ष",  # after a vowel sign (a spacing mark, Mc)
+    ],
+)
+def test_a_non_joiner_between_marks_and_letters_of_a_script_is_kept(text: str) -> None:
+    assert clean_text(text) == text
+
+
+@pytest.mark.parametrize("text", [f"a{ZWNJ}b", f"a{ZWNJ}ب", f"€{ZWNJ}ب", f"{ZWNJ}ب", f"ب{ZWNJ}", f"ab{ZWNJ}cd"])
+def test_a_non_joiner_beside_ascii_a_symbol_or_an_end_is_removed(text: str) -> None:
+    assert clean_text(text) == text.replace(ZWNJ, "")
+
+
+def test_a_paragraph_separator_becomes_a_newline() -> None:
+    assert clean_text("para\u2029graph") == "para\ngraph"
+
+
+def test_keys_of_a_result_tree_are_cleaned_too_and_non_text_keys_are_kept() -> None:
+    assert clean_tree({"na\u200bme": {1: "x\u202e"}}) == {"name": {1: "x"}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -200,3 +201,54 @@ def test_null_arguments_mean_not_given() -> None:
     assert op.build(params) == {"actionType": "st.searchPeople", "term": "cto"}
     with pytest.raises(InvalidParamsError, match="'personUrl' is required"):
         CATALOG["fetch_person"].parse({"personUrl": None})
+
+
+# -- the validators accept what they should (each case kills a mutant that refused it) -------------
+
+URN = "urn:li:activity:7301234567890123456"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("search_people", {"customSearchUrl": "https://www.linkedin.com/search/results/people/?keywords=cto"}),
+        ("search_people", {"customSearchUrl": "HTTPS://WWW.LINKEDIN.COM/search/results/people/?keywords=cto"}),
+        ("send_connection_request", {"personUrl": P, "email": " jane@example.com "}),
+        ("react_to_post", {"postUrn": URN, "type": "like"}),
+        ("create_repost", {"postUrn": URN}),
+        ("fetch_post", {"postUrn": URN}),
+        ("create_post", {"text": "Hi @[ana]!", "mentions": [{"key": "ana", "name": "Ana", "urn": "urn:li:person:1"}]}),
+        ("get_api_usage", {"start": "2027-01-01T00:00:00", "end": "2027-01-31T00:00:00Z"}),  # no offset: UTC
+        ("get_api_usage", {"start": "2027-01-01T12:00:00+02:00", "end": "2027-01-31T10:00:00Z"}),  # exactly 30 days
+        ("get_api_usage", {"start": "2027-01-02T00:00:00+01:00", "end": "2027-01-01T23:30:00Z"}),  # 30 min later
+    ],
+)
+def test_valid_arguments_are_accepted_so_the_user_is_not_refused_for_nothing(
+    tool: str, arguments: dict[str, Any]
+) -> None:
+    CATALOG[tool].parse(arguments)
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "words"),
+    [
+        ("react_to_post", {"type": "like"}, "give 'postUrl' or 'postUrn' to say which post"),
+        ("send_connection_request", {"personUrl": P, "email": "jane@example"}, "must be an email address"),
+        (
+            "create_post",
+            {"text": "Hi @[ana]", "mentions": [{"key": "ana", "name": "Ana", "urn": "u", "personHashedUrl": "h"}]},
+            "mention 'ana' has more than one identifier",
+        ),
+        (
+            "create_post",
+            {"text": "Hi Ana", "mentions": [{"key": "ana", "name": "Ana"}]},
+            "mention 'ana' has no '@[ana]' placeholder in 'text'",
+        ),
+        # Offsets count: 00:00 at UTC+14 to 00:00 at UTC-12 is 30 days and 26 hours.
+        ("get_api_usage", {"start": "2027-01-01T00:00:00+14:00", "end": "2027-01-31T00:00:00-12:00"}, "30 days"),
+        ("get_api_usage", {"start": "2027-01-02T00:00:00+01:00", "end": "2027-01-01T22:30:00Z"}, "before 'start'"),
+    ],
+)
+def test_invalid_arguments_are_refused_with_the_reason(tool: str, arguments: dict[str, Any], words: str) -> None:
+    with pytest.raises(InvalidParamsError, match=re.escape(words)):
+        CATALOG[tool].parse(arguments)

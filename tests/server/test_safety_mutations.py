@@ -1,0 +1,192 @@
+"""Safety behaviour that an earlier suite let a code change break silently (found by mutation testing).
+
+Each test names what would go wrong for the user. They run through the real code paths: the MCP
+client, the server, the SQLite ledger and the sandbox's request log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult, Implementation
+
+from linkedapi_mcp.catalog import CATALOG
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.server.guards import units_for
+from linkedapi_mcp.server.ledger import Claim, ConfirmationError, Issued, Ledger
+from linkedapi_mcp.settings import Settings
+
+from .conftest import POLL_SPEED, Upstream
+
+pytestmark = pytest.mark.anyio
+
+HOUR = 3600.0
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def text(result: CallToolResult) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+def _client(server: Any) -> Client:
+    return Client(server, client_info=Implementation(name="pytest", version="1"))
+
+
+# -- dedupe: an identical account-changing call never goes out twice -------------------------------
+
+
+async def test_an_identical_message_arriving_while_the_first_is_running_is_not_sent_a_second_time(
+    client: Client, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    args = {"personUrl": sandbox.world.samples()["connectionUrls"][0], "text": "Are we still on?", "waitSeconds": 0}
+    first = data(await client.call_tool("send_message", args))
+    assert first["status"] == "pending"
+    sandbox.advance(3)  # past the start delay: queued → running
+    seen = data(await client.call_tool("get_workflow_result", {"workflowId": first["workflowId"], "waitSeconds": 0}))
+    assert seen["status"] == "running"  # the ledger now holds the first send as running
+
+    again = data(await client.call_tool("send_message", args))
+
+    assert again["deduplicated"] is True
+    assert again["workflowId"] == first["workflowId"]
+    assert upstream.posts == 1
+
+
+# -- budgets: an iteration inside an iteration multiplies ----------------------------------------
+
+# 10 companies × 5 employees each = up to 50 invitations from one custom workflow.
+INVITE_EMPLOYEES_OF_TEN_COMPANIES: dict[str, Any] = {
+    "actionType": "st.searchCompanies",
+    "term": "freight",
+    "limit": 10,
+    "then": {
+        "actionType": "st.doForCompanies",
+        "then": {
+            "actionType": "st.openCompanyPage",
+            "basicInfo": True,
+            "then": {
+                "actionType": "st.retrieveCompanyEmployees",
+                "limit": 5,
+                "then": {"actionType": "st.doForPeople", "then": {"actionType": "st.sendConnectionRequest"}},
+            },
+        },
+    },
+}
+
+
+def test_a_nested_iteration_counts_every_invitation_it_can_send_not_one_per_inner_item() -> None:
+    op = CATALOG["execute_custom_workflow"]
+    units = units_for(op, op.parse({"definition": INVITE_EMPLOYEES_OF_TEN_COMPANIES}))
+    assert units == {"stSearchQueries": 1, "stCompanyPageViews": 10, "stConnectionRequests": 50}
+
+
+@pytest.mark.parametrize(("cap", "refused"), [(49, True), (50, False)])
+async def test_fifty_invitations_hidden_in_a_nested_iteration_are_refused_under_a_cap_of_49(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, cap: int, refused: bool
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sandbox_speed=POLL_SPEED,
+        confirm="never",
+        toolsets="all",
+        budgets=f"stConnectionRequests={cap}/day",
+    )
+    server, _ = build(settings, sandbox=sandbox)
+    async with _client(server) as client:
+        result = await client.call_tool(
+            "execute_custom_workflow", {"definition": INVITE_EMPLOYEES_OF_TEN_COMPANIES, "waitSeconds": 0}
+        )
+    if refused:
+        assert result.is_error
+        assert "counts up to 50 stConnectionRequests actions" in text(result)
+        assert f"(0 of {cap} used)" in text(result)
+        assert upstream.posts == 0
+    else:
+        assert data(result)["status"] == "pending"
+        assert upstream.posts == 1
+
+
+# -- confirmation ids: bound to one account, tool and set of arguments, once, for a while ---------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+MESSAGE = {"personUrl": "https://www.linkedin.com/in/jane", "text": "Hello"}
+
+
+async def _claim(ledger: Ledger, confirm: str, confirmation_id: str | None = None, **change: Any) -> Claim | Issued:
+    call: dict[str, Any] = {"account": "acct", "operation": "sendMessage", "arguments": MESSAGE, **change}
+    return await ledger.claim(
+        **call,
+        effect="write",
+        reuse_finished_within=600,
+        stale_claim_after=60,
+        confirm=confirm,  # type: ignore[arg-type]
+        confirmation_id=confirmation_id,
+        confirm_ttl=600,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"account": "another-account"}, "This confirmationId is unknown."),
+        ({"operation": "nvSendMessage"}, "This confirmationId was issued for a different tool."),
+        ({"arguments": {**MESSAGE, "text": "Hello!"}}, "The arguments differ from the ones the user confirmed."),
+    ],
+)
+async def test_a_confirmation_for_another_account_tool_or_text_sends_nothing_and_says_why(
+    tmp_path: Path, change: dict[str, Any], reason: str
+) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    issued = await _claim(ledger, "issue")
+    assert isinstance(issued, Issued)
+    with pytest.raises(ConfirmationError) as refused:
+        await _claim(ledger, "consume", issued.confirmation_id, **change)
+    assert str(refused.value) == reason
+    assert await ledger.recent("acct") == []  # nothing claimed, so nothing can be sent
+    # The user's approval still stands for the exact call it was given for.
+    assert isinstance(await _claim(ledger, "consume", issued.confirmation_id), Claim)
+
+
+async def test_a_confirmation_is_good_once_and_until_its_last_second_then_refused_as_used_or_expired(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    with pytest.raises(ConfirmationError, match=r"^This confirmationId is unknown\.$"):
+        await _claim(ledger, "consume", "made-up")
+
+    issued = await _claim(ledger, "issue")
+    assert isinstance(issued, Issued)
+    assert issued.expires_at == clock.now + 600
+    clock.now = issued.expires_at  # the last moment it is valid
+    first = await _claim(ledger, "consume", issued.confirmation_id)
+    assert isinstance(first, Claim)
+    assert not first.existing
+    await ledger.release(first.row.id)  # Linked API refused the start: nothing was sent
+    with pytest.raises(ConfirmationError) as used:
+        await _claim(ledger, "consume", issued.confirmation_id)
+    assert str(used.value) == "This confirmationId was already used."
+
+    late = await _claim(ledger, "issue", arguments={**MESSAGE, "text": "Later"})
+    assert isinstance(late, Issued)
+    clock.now = late.expires_at + 0.001
+    with pytest.raises(ConfirmationError) as expired:
+        await _claim(ledger, "consume", late.confirmation_id, arguments={**MESSAGE, "text": "Later"})
+    assert str(expired.value) == "This confirmationId has expired."
