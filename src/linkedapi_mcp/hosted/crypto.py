@@ -45,6 +45,9 @@ class SecretBox:
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"encrypt")))
         self._mac_key = _derive(secret_key, b"lookup")
         self._csrf_key = _derive(secret_key, b"csrf")
+        # Seals the SDK's requestState (elicitation rounds on 2026-07-28): with one key on every
+        # replica, an answer may come back to another replica than the one that asked.
+        self.request_state_key = _derive(secret_key, b"request-state")
 
     def encrypt(self, plaintext: bytes) -> str:
         return self._fernet.encrypt(plaintext).decode("ascii")

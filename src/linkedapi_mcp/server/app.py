@@ -575,6 +575,24 @@ def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
     ]
 
 
+def _shared_request_state(settings: Settings) -> dict[str, Any]:
+    """With a secret key (hosted, replicas), requestState is sealed with a key derived from it, so
+    every replica unseals what another sealed; without one, the SDK's per-process key."""
+    if settings.secret_key is None:
+        return {}
+    from mcp.server.mcpserver import RequestStateSecurity
+
+    from linkedapi_mcp.hosted.crypto import SecretBox, SecretKeyError
+
+    try:
+        key = SecretBox(settings.secret_key.get_secret_value()).request_state_key
+    except SecretKeyError as exc:
+        from linkedapi_mcp.settings import ConfigurationError
+
+        raise ConfigurationError(str(exc)) from None
+    return {"request_state_security": RequestStateSecurity(keys=[key])}
+
+
 def build_server(settings: Settings | None = None, *, http: bool = False) -> MCPServer[Any]:
     """The configured MCP server. Raises ``ConfigurationError`` for a half-set token pair."""
     return build(settings, http=http)[0]
@@ -659,6 +677,7 @@ def build(
         warm_up=warm_up,
         accounts=state.accounts,
         **(hosted.server_kwargs() if hosted is not None else {}),
+        **_shared_request_state(settings),
     )
     if http:
         from linkedapi_mcp.server.health import health_routes

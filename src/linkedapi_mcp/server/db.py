@@ -188,7 +188,7 @@ class _Row(dict[str, Any]):
             return list(self.values())[key]
         return super().__getitem__(key)
 
-    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Any]:
         return iter(list(self.values()))
 
 
