@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from linkedapi_mcp.sandbox import _names as N
-from linkedapi_mcp.sandbox._model import (
+from . import _names as N
+from ._model import (
     Comment,
     Company,
     Invitation,

@@ -6,19 +6,17 @@ Handlers take the parsed body and return the ``result`` (``None`` for void calls
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .adminstate import RATE_LIMIT_MESSAGE
 from .clock import format_time
 from .errors import SandboxRequestError
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .state import SandboxState as Sandbox
+
+__all__ = ["RATE_LIMIT_MESSAGE", "handle"]
 
 # Contract §2.10 event types in the order the docs list them (webhook.test excluded).
 EVENT_TYPES = [
@@ -51,44 +49,6 @@ LIMIT_CATEGORIES = (
     "nvCompanyPageViews",
     "nvMessages",
 )
-
-RATE_LIMIT_MESSAGE = "Too many requests. Limit is {limit} requests per {window:g} seconds."
-
-
-class AdminRateLimiter:
-    """Sliding window over *real* time: a rate limit protects a real server, not virtual work."""
-
-    def __init__(self, limit: int, window_seconds: float, monotonic: Callable[[], float] = time.monotonic):
-        self.limit = limit
-        self.window = window_seconds
-        self._monotonic = monotonic
-        self._hits: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def hit(self) -> float | None:
-        """Record a call; returns seconds to wait when over the limit (the call is not counted)."""
-        with self._lock:
-            now = self._monotonic()
-            while self._hits and self._hits[0] <= now - self.window:
-                self._hits.popleft()
-            if len(self._hits) >= self.limit:
-                return max(self._hits[0] + self.window - now, 0.0)
-            self._hits.append(now)
-            return None
-
-
-class AdminState:
-    """Per-run admin data: the account id, connection sessions, the regenerated token."""
-
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(f"admin:{seed}")
-        self.account_id = self._uuid()
-        self.sessions: dict[str, dict[str, str]] = {}
-        self.regenerated_token: str | None = None
-
-    def _uuid(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-
 
 def _account_id(sandbox: Sandbox, body: dict[str, Any]) -> str:
     account_id = body.get("accountId")

@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from linkedapi_mcp.actions import ACTIONS
-from linkedapi_mcp.sandbox._generate import ascii_slug
-from linkedapi_mcp.sandbox._model import (
+
+from ._generate import ascii_slug
+from ._model import (
     Comment,
     Company,
     Job,
@@ -54,13 +55,13 @@ from linkedapi_mcp.sandbox._model import (
     parse_time,
     snowflake,
 )
-from linkedapi_mcp.sandbox._names import REGION_ALIASES
-from linkedapi_mcp.sandbox.errors import ActionError
-from linkedapi_mcp.sandbox.search import matches as search_matches
-from linkedapi_mcp.sandbox.search import phrase_in, words
+from ._names import REGION_ALIASES
+from .errors import ActionError
+from .search import matches as search_matches
+from .search import phrase_in, words
 
 if TYPE_CHECKING:
-    from linkedapi_mcp.sandbox.world import World
+    from .worldstate import WorldState as World
 
 SEARCH_ACTIONS = frozenset({"st.searchPeople", "nv.searchPeople", "st.searchCompanies", "nv.searchCompanies",
                             "st.searchJobs", "st.searchPosts"})

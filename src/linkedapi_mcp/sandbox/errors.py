@@ -63,3 +63,15 @@ class ActionError(Exception):
 
     def as_error(self) -> dict[str, str]:
         return {"type": self.type, "message": self.message}
+
+
+class RateLimited(SandboxRequestError):
+    """The admin API's rate limit: 429 ``tooManyRequests`` with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__("tooManyRequests", message, 429)
+        self.retry_after = retry_after
+
+
+class ConnectionDropped(Exception):
+    """Raised out of the ASGI app (in-process only) to mean "close without a response"."""

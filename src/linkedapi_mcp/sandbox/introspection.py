@@ -18,7 +18,7 @@ from .config import WorkingHours
 from .errors import SandboxRequestError
 
 if TYPE_CHECKING:
-    from .app import Sandbox
+    from .state import SandboxState as Sandbox
 
 Handler = Callable[[Request], Awaitable[Any]]
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import anyio
 import httpx
+from starlette.types import ASGIApp
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .errors import ConnectionDropped
+
+
+class HasApp(Protocol):
+    """Anything with an ASGI ``app`` (the sandbox)."""
+
+    app: ASGIApp
 
 
 class SandboxTransport(httpx.AsyncBaseTransport):
@@ -19,13 +25,11 @@ class SandboxTransport(httpx.AsyncBaseTransport):
       (the sandbox has already done the work, as a real server would have).
     """
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: HasApp) -> None:
         self._sandbox = sandbox
         self._inner = httpx.ASGITransport(app=sandbox.app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from .app import ConnectionDropped
-
         timeouts = request.extensions.get("timeout") or {}
         read_timeout = timeouts.get("read")
         try:
