@@ -6,6 +6,7 @@ Both are plain functions of their inputs so they can be table-tested; the waitin
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from linkedapi_mcp.server.durations import Prediction
@@ -82,6 +83,12 @@ class PollPolicy:
     # Overdue or unpredictable: wait a tenth of the time spent so far, so the result is seen at
     # most ~10 % late (GETs grow with the log of the duration).
     backoff: float = 0.1
+    # The official server's policy (its SDK): a GET at once, then one every ``interval`` seconds.
+    # With ``since_call`` (:func:`next_look`) the schedule never spends more GETs than that policy
+    # would have by the same moment: the k-th GET of a call comes no earlier than k intervals
+    # after the call began, and a call leaves its last interval unspent for the next call's
+    # immediate look (``get_workflow_result``), so back-to-back calls stay within it too.
+    interval: float = 5.0
     clock_factor: float = 1.0
 
     def scaled(self, factor: float) -> PollPolicy:
@@ -92,6 +99,7 @@ class PollPolicy:
             dense=self.dense / factor,
             ceiling=self.ceiling / factor,
             prior=self.prior / factor,
+            interval=self.interval / factor,
             clock_factor=self.clock_factor * factor,
         )
 
@@ -108,7 +116,13 @@ def poll_window(policy: PollPolicy, prediction: Prediction) -> tuple[float, floa
 
 
 def next_poll_delay(
-    policy: PollPolicy, *, elapsed: float, prediction: Prediction | None, remaining: float, polls: int
+    policy: PollPolicy,
+    *,
+    elapsed: float,
+    prediction: Prediction | None,
+    remaining: float,
+    polls: int,
+    since_call: float | None = None,
 ) -> float:
     """Seconds to sleep before the next status poll.
 
@@ -122,6 +136,10 @@ def next_poll_delay(
     wrong, so back off in proportion to the time spent, within [step, ceiling]. Without a
     prediction: the early look, then that back-off. Never past the budget: the last poll lands
     exactly when it ends. Mean lag ≈ step / 2 when the prediction holds; GETs ≈ 2 + window_polls.
+
+    With ``since_call`` (seconds since this call began; see :func:`next_look`, which also enforces
+    the GET credit) the window's looks are spread over the GETs the credit will allow by the
+    window's end, so a short workflow's few GETs cover its whole window instead of its start.
     """
     if remaining <= 0:
         return 0.0
@@ -132,6 +150,15 @@ def next_poll_delay(
             delay = min(max(policy.backoff * elapsed, policy.floor), policy.ceiling)
         return min(delay, remaining)
     start, end, step = poll_window(policy, prediction)
+    if since_call is not None:
+        # Within the GET credit: no early look (one of a short workflow's few GETs), and the
+        # credit the window will have spread evenly over it, the first look one step into it.
+        if elapsed >= end:
+            return min(min(max(policy.backoff * elapsed, step), policy.ceiling), remaining)
+        credits = math.floor((since_call + end - elapsed) / policy.interval) + 1 - polls
+        step = max(step, (end - max(start, elapsed)) / max(credits, 1))
+        delay = start - elapsed + step if elapsed < start else step
+        return min(delay, remaining)
     if polls == 0 and elapsed < policy.first < start:
         delay = policy.first - elapsed  # the early look
     elif elapsed < start:
@@ -141,6 +168,44 @@ def next_poll_delay(
     else:
         delay = min(max(policy.backoff * elapsed, step), policy.ceiling)
     return min(delay, remaining)
+
+
+def credit_delay(policy: PollPolicy, *, since_call: float, remaining: float, polls: int) -> float | None:
+    """The earliest moment, in seconds from now, the next GET of this call may be sent so that it
+    never spends more GETs than the official server's policy (a GET at once, then one every
+    ``interval``), or ``None``: no GET is left in this call.
+
+    The k-th GET of a call (``polls`` = k, from 0) is due ``k × interval`` after the call began.
+    A call of length L thus sends at most ``⌊L / interval⌋`` GETs: the credit that would come due
+    in its last interval is left for the next call's immediate look, so n back-to-back calls
+    never send more than ``⌊t / interval⌋ + 1`` GETs in their first t seconds — what the
+    official server sends (its GETs at 0, 5, 10 … seconds).
+    """
+    due = polls * policy.interval
+    if due > since_call + remaining - policy.interval:
+        return None
+    return max(due - since_call, 0.0)
+
+
+def next_look(
+    policy: PollPolicy,
+    *,
+    elapsed: float,
+    prediction: Prediction | None,
+    remaining: float,
+    polls: int,
+    since_call: float,
+) -> float | None:
+    """:func:`next_poll_delay` within the GET credit of :func:`credit_delay`: seconds to sleep
+    before the next status poll, or ``None`` when this call has no GET left (sleep out the
+    budget and hand back the handle)."""
+    earliest = credit_delay(policy, since_call=since_call, remaining=remaining, polls=polls)
+    if earliest is None:
+        return None
+    delay = next_poll_delay(
+        policy, elapsed=elapsed, prediction=prediction, remaining=remaining, polls=polls, since_call=since_call
+    )
+    return max(delay, earliest)
 
 
 def poll_after_seconds(policy: PollPolicy, *, elapsed: float, prediction: Prediction | None) -> int:
