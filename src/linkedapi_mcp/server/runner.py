@@ -7,7 +7,7 @@ The flow of a workflow tool call (issue 4, point 2):
    outcome-unknown one — is returned instead of a new ``POST /workflows``.
 2. **Start** it and record the handle, both inside a shielded scope: once the POST is on the
    wire, neither a cancelled tool call nor a dropped connection may lose the workflow id.
-3. **Wait** by polling on the schedule of :func:`timing.next_poll_delay` until it finishes or the
+3. **Wait** by polling on the schedule of :func:`timing.next_look` until it finishes or the
    budget ends, sending progress notifications on every status change and every 10 s.
 
 Everything here returns plain JSON-able dicts in the :class:`~linkedapi_mcp.server.envelope.Outcome`
@@ -52,7 +52,7 @@ from linkedapi_mcp.server.guards import (
     units_for,
 )
 from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
-from linkedapi_mcp.server.timing import PollPolicy, next_poll_delay, poll_after_seconds
+from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
     from linkedapi_mcp.facade import LinkedApi
@@ -450,7 +450,8 @@ class Runner:
         look_now: bool,
     ) -> dict[str, Any]:
         assert row.workflow_id is not None
-        deadline = self._monotonic() + budget
+        called = self._monotonic()
+        deadline = called + budget
         prediction = await self._predict(backend, op, row)
         # Where the run time counts from: its creation, or the last look that saw it not yet
         # running (queued behind other work: the predicted end moves with the queue).
@@ -473,13 +474,18 @@ class Runner:
                 # Queued behind other work, when it starts is unknown: back off on the time
                 # waited so far. Once it runs, aim at the prediction from the last queued look.
                 queued = row.state == "pending" and row.pending_reason == "queued"
-                delay = next_poll_delay(
+                look = next_look(
                     backend.policy,
                     elapsed=self._wall() - (row.created_at if queued else begin),
                     prediction=None if queued else prediction,
                     remaining=remaining,
                     polls=polls,
+                    since_call=self._monotonic() - called,
                 )
+                if look is None:  # no GET left in this call's credit: wait out the budget
+                    await self._sleep(remaining, op, row, progress)
+                    break
+                delay = look
             await self._sleep(delay, op, row, progress)
             try:
                 snapshot = await backend.api.status(row.workflow_id, op, deadline=deadline)
