@@ -1,13 +1,18 @@
-"""Cold start: spawn the stdio server → ``initialize`` → ``tools/list`` answered.
+"""Cold start: spawn the stdio server → ``initialize`` → ``tools/list`` answered → first tool result.
 
-Measured alternately against a trivial one-tool ``MCPServer`` (``floor_server.py``) in the same
-run, so the figure is a ratio that survives a noisy, shared machine. Median of ``runs`` each.
+Measured alternately against a trivial one-tool ``MCPServer`` (``floor_server.py``, its first
+result is its ``echo`` tool) in the same run, so the figures are ratios that survive a noisy,
+shared machine. Median of ``runs`` each. The first tool call is sent at once after the listing
+(the worst case: no time for a warm-up) and is ``get_api_usage`` — one ``GET /stats/actions`` — against
+a loopback sandbox (``ServerThread``) with stand-in tokens, ours through ``LINKED_API_BASE_URL``,
+the official server (``--peer-cmd``) through ``peer_upstream.cjs``.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from typing import Any
 
 from .common import BenchResult, median
 from .stdio import JsonRpcPipe, floor_command, server_command, server_env
@@ -15,49 +20,99 @@ from .stdio import JsonRpcPipe, floor_command, server_command, server_env
 GOAL_RATIO = 1.25
 
 
-async def time_once(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Seconds from spawn to the ``tools/list`` answer, and how many tools it listed."""
+FIRST_CALL = {"name": "get_api_usage", "arguments": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-30T00:00:00Z"}}
+FLOOR_CALL = {"name": "echo", "arguments": {"text": "hi"}}
+
+
+async def time_once(
+    command: list[str], env: dict[str, str], call: dict[str, Any] | None = None
+) -> tuple[float, int, float]:
+    """Seconds from spawn to the ``tools/list`` answer, how many tools it listed, and seconds from
+    spawn to the answer of ``call`` sent right after the listing (0 without one)."""
     started = time.perf_counter()
     pipe = await JsonRpcPipe.spawn(command, env)
+    first = 0.0
     try:
         await pipe.initialize()
         tools = await pipe.request("tools/list")
         elapsed = time.perf_counter() - started
+        if call is not None:
+            answer = await pipe.request("tools/call", call)
+            if answer.get("isError"):
+                raise RuntimeError(f"{call['name']} failed: {answer.get('content')}")
+            first = time.perf_counter() - started
     finally:
         await pipe.close()
-    return elapsed, len(tools["tools"])
+    return elapsed, len(tools["tools"]), first
 
 
-async def run(quick: bool = False, runs: int | None = None) -> BenchResult:
+async def run(quick: bool = False, runs: int | None = None, peer_cmd: list[str] | None = None) -> BenchResult:
+    from linkedapi_mcp.sandbox import Sandbox, ServerThread
+
     runs = runs or (1 if quick else 9)
     ours: list[float] = []
     floor: list[float] = []
+    ours_first: list[float] = []
+    floor_first: list[float] = []
+    peer_first: list[float] = []
     counts = (0, 0)
-    with tempfile.TemporaryDirectory() as data_dir:
+    with tempfile.TemporaryDirectory() as data_dir, ServerThread(Sandbox(seed=42, speed=1)) as upstream:
         env = server_env(LINKEDAPI_MCP_DATA_DIR=data_dir)
         # What a user's MCP client starts: the default configuration. The other benchmarks turn
         # local budgets and confirmation off because they make hundreds of calls; this one makes
-        # none, and a budgets spec is checked at start (it imports the guards: ~25 ms).
+        # one, and a budgets spec is checked at start (it imports the guards: ~25 ms).
         for name in ("LINKEDAPI_MCP_BUDGETS", "LINKEDAPI_MCP_CONFIRM"):
             env.pop(name, None)
-        if not quick:  # warm the disk cache and .pyc files for both
-            await time_once(server_command(), env)
-            await time_once(floor_command(), env)
+        # … with a (stand-in) account: the real Linked API client path, like the official server's
+        env.update(
+            LINKED_API_BASE_URL=upstream.base_url,
+            LINKEDAPI_BENCH_UPSTREAM=upstream.base_url,
+            LINKED_API_TOKEN="bench-token",
+            IDENTIFICATION_TOKEN="bench-token",
+        )
+        if not quick:  # warm the disk cache and .pyc files for all
+            await time_once(server_command(), env, FIRST_CALL)
+            await time_once(floor_command(), env, FLOOR_CALL)
+            if peer_cmd:
+                await time_once(peer_cmd, env, FIRST_CALL)
         for _ in range(runs):
-            seconds, n_ours = await time_once(server_command(), env)
+            seconds, n_ours, first = await time_once(server_command(), env, FIRST_CALL)
             ours.append(seconds)
-            seconds, n_floor = await time_once(floor_command(), env)
+            ours_first.append(first)
+            seconds, n_floor, first = await time_once(floor_command(), env, FLOOR_CALL)
             floor.append(seconds)
+            floor_first.append(first)
             counts = (n_ours, n_floor)
+            if peer_cmd:
+                peer_first.append((await time_once(peer_cmd, env, FIRST_CALL))[2])
     ratio = median(ours) / median(floor)
+    first_ratio = median(ours_first) / median(floor_first)
     result = BenchResult("coldstart")
     result.add("cold start to tools/list, ours (median)", median(ours) * 1000, "ms", note=f"{runs} runs")
     result.add("cold start, one-tool MCPServer floor (median)", median(floor) * 1000, "ms")
     result.add("cold start ratio ours / floor", ratio, "x", f"<= {GOAL_RATIO}x", ratio <= GOAL_RATIO)
+    result.add(
+        "spawn to first tool result, ours / floor",
+        first_ratio,
+        "x",
+        f"<= {GOAL_RATIO}x",
+        first_ratio <= GOAL_RATIO,
+        note=f"{median(ours_first) * 1000:.0f} / {median(floor_first) * 1000:.0f} ms",
+    )
+    if peer_first:
+        result.add(
+            "spawn to first tool result, official server (median)",
+            median(peer_first) * 1000,
+            "ms",
+            note=f"ours / official {median(ours_first) / median(peer_first):.2f}x",
+        )
     result.details = {
         "runs": runs,
         "ours_ms": [round(s * 1000, 1) for s in ours],
         "floor_ms": [round(s * 1000, 1) for s in floor],
+        "ours_first_result_ms": [round(s * 1000, 1) for s in ours_first],
+        "floor_first_result_ms": [round(s * 1000, 1) for s in floor_first],
+        "official_first_result_ms": [round(s * 1000, 1) for s in peer_first],
         "tools_listed": {"ours": counts[0], "floor": counts[1]},
         "command": server_command(),
     }

@@ -4,6 +4,8 @@
     python -m tools.bench --only context,lag   # a selection
     python -m tools.bench --quick              # tiny workloads: checks that it all still runs
     python -m tools.bench --json bench.json    # also write the figures as JSON
+    python -m tools.bench --peer-cmd 'node --require ./tools/bench/peer_upstream.cjs PEER/dist/index.js'
+                                               # also against the official server (docs/benchmarks.md)
 
 Everything runs offline against the sandbox, on loopback only.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shlex
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,12 +31,13 @@ import anyio
 from tools.bench import coldstart, context, http_load, lag, overhead
 from tools.bench.common import BenchResult, render_table
 
-BENCHMARKS: dict[str, Callable[[bool], Awaitable[BenchResult]]] = {
-    "context": context.run,
-    "lag": lag.run,
-    "overhead": overhead.run,
-    "coldstart": coldstart.run,
-    "http": http_load.run,
+Options = dict[str, Any]  # --peer-cmd and friends, for the benchmarks that use them
+BENCHMARKS: dict[str, Callable[[bool, Options], Awaitable[BenchResult]]] = {
+    "context": lambda quick, _o: context.run(quick),
+    "lag": lambda quick, o: lag.run(quick, peer_cmd=o.get("peer_cmd"), peer_speed=o.get("peer_speed", 1.0)),
+    "overhead": lambda quick, o: overhead.run(quick, peer_cmd=o.get("peer_cmd")),
+    "coldstart": lambda quick, o: coldstart.run(quick, peer_cmd=o.get("peer_cmd")),
+    "http": lambda quick, o: http_load.run(quick, waits=o.get("http_waits")),
 }
 DESCRIBE: dict[str, Callable[[BenchResult], str]] = {"context": context.describe, "lag": lag.describe}
 
@@ -55,21 +59,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny workloads (a smoke run, figures meaningless)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--quiet", action="store_true", help="only the summary table")
+    parser.add_argument(
+        "--peer-cmd",
+        metavar="COMMAND",
+        help="also run the official Linked API MCP server (a stdio command line, e.g. "
+        "'node --require ./tools/bench/peer_upstream.cjs /path/to/dist/index.js'; docs/benchmarks.md)",
+    )
+    parser.add_argument(
+        "--peer-speed", type=float, default=1.0, help="sandbox speed of the wall-clock lag run (default 1)"
+    )
+    parser.add_argument("--http-waits", type=int, help="fresh waiting calls of the http benchmark (default 500)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in (args.only or ",".join(BENCHMARKS)).split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     args.names = names
+    args.options = {
+        "peer_cmd": shlex.split(args.peer_cmd) if args.peer_cmd else None,
+        "peer_speed": args.peer_speed,
+        "http_waits": args.http_waits,
+    }
     return args
 
 
-async def run_all(names: Sequence[str], quick: bool, say: Callable[[str], None]) -> list[BenchResult]:
+async def run_all(
+    names: Sequence[str], quick: bool, say: Callable[[str], None], options: Options | None = None
+) -> list[BenchResult]:
     results = []
     for name in names:
         started = time.perf_counter()
         say(f"== {name} ...")
-        result = await BENCHMARKS[name](quick)
+        result = await BENCHMARKS[name](quick, options or {})
         result.details["seconds"] = round(time.perf_counter() - started, 2)
         if name in DESCRIBE:
             say(DESCRIBE[name](result))
@@ -105,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print(text, file=sys.stderr, flush=True)
 
-    results = anyio.run(run_all, args.names, args.quick, say)
+    results = anyio.run(run_all, args.names, args.quick, say, args.options)
     print(render_table(results))
     if args.json:
         Path(args.json).write_text(json.dumps(report(results, args.quick), indent=2) + "\n")
