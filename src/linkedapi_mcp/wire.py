@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -68,12 +68,34 @@ IsoTimestamp = Annotated[
 _LINKEDIN_HOST = r"https?://([a-z0-9-]+\.)?linkedin\.com"
 
 
+# What a URL of another kind is, and which tool takes it: named in the refusal, so a caller who
+# pasted the wrong kind of link learns where it belongs (issue 12).
+_OTHER_KINDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(_LINKEDIN_HOST + pattern, re.IGNORECASE), hint)
+    for pattern, hint in (
+        (r"/sales/(lead|people)/", "a Sales Navigator profile URL: use nv_fetch_person (or another nv_* tool)"),
+        (r"/sales/company/", "a Sales Navigator company URL: use nv_fetch_company"),
+        (r"/in/", "a profile URL: use fetch_person"),
+        (r"/company/", "a company page URL: use fetch_company"),
+        (r"/(posts/|feed/update/)", "a post URL: use fetch_post"),
+        (r"/jobs/view/", "a job URL: use fetch_job"),
+        (r"/search/", "a search URL: pass it as customSearchUrl of a search tool"),
+    )
+)
+
+# [INFERRED] Browsers and LinkedIn keep URLs well under 2,048 characters; longer is never a link.
+MAX_URL_LENGTH = 2048
+
+
 def _url_checker(pattern: str, kind: str, example: str) -> AfterValidator:
     rx = re.compile(_LINKEDIN_HOST + pattern, re.IGNORECASE)
 
     def check(value: str) -> str:
         text = value.strip()
         if not rx.match(text):
+            hint = next((h for other, h in _OTHER_KINDS if other.match(text)), None)
+            if hint is not None:
+                raise ValueError(f"must be a LinkedIn {kind} URL like {example}; this is {hint}")
             raise ValueError(f"must be a LinkedIn {kind} URL like {example}")
         return text
 
@@ -82,18 +104,28 @@ def _url_checker(pattern: str, kind: str, example: str) -> AfterValidator:
 
 # URL kinds (contract §5.3). Checked by the operation models only: at the wire level the API
 # accepts any string and reports e.g. personNotFound as an action error.
-PersonUrl = Annotated[str, _url_checker(r"/in/[^/?#]+", "profile", "https://www.linkedin.com/in/jane-roe")]
+PersonUrl = Annotated[
+    str,
+    Field(max_length=MAX_URL_LENGTH),
+    _url_checker(r"/in/[^/?#]+", "profile", "https://www.linkedin.com/in/jane-roe"),
+]
 SalesNavPersonUrl = Annotated[
     str,
+    Field(max_length=MAX_URL_LENGTH),
     _url_checker(
         r"/(sales/(lead|people)/[^/?#]+|in/[^/?#]+)",
         "Sales Navigator or hashed profile",
         "https://www.linkedin.com/sales/lead/ACwAAA...",
     ),
 ]
-CompanyUrl = Annotated[str, _url_checker(r"/company/[^/?#]+", "company", "https://www.linkedin.com/company/acme")]
+CompanyUrl = Annotated[
+    str,
+    Field(max_length=MAX_URL_LENGTH),
+    _url_checker(r"/company/[^/?#]+", "company", "https://www.linkedin.com/company/acme"),
+]
 SalesNavCompanyUrl = Annotated[
     str,
+    Field(max_length=MAX_URL_LENGTH),
     _url_checker(
         r"/(sales/company/[^/?#]+|company/[^/?#]+)",
         "Sales Navigator company",
@@ -102,6 +134,7 @@ SalesNavCompanyUrl = Annotated[
 ]
 PostUrl = Annotated[
     str,
+    Field(max_length=MAX_URL_LENGTH),
     _url_checker(
         r"/(posts/[^?#]+|feed/update/urn:li:(activity|share|ugcPost):\d+)",
         "post",
@@ -110,15 +143,22 @@ PostUrl = Annotated[
 ]
 CommentUrl = Annotated[
     str,
+    Field(max_length=MAX_URL_LENGTH),
     _url_checker(
         r"/(posts/|feed/update/)[^#]*(comment|commentUrn)",
         "comment",
         "https://www.linkedin.com/feed/update/urn:li:activity:1?commentUrn=...",
     ),
 ]
-JobUrl = Annotated[str, _url_checker(r"/jobs/view/\d+", "job", "https://www.linkedin.com/jobs/view/4416248954/")]
+JobUrl = Annotated[
+    str,
+    Field(max_length=MAX_URL_LENGTH),
+    _url_checker(r"/jobs/view/\d+", "job", "https://www.linkedin.com/jobs/view/4416248954/"),
+]
 NewsletterUrl = Annotated[
-    str, _url_checker(r"/(newsletters|pulse)/[^?#]+", "newsletter", "https://www.linkedin.com/newsletters/x-123")
+    str,
+    Field(max_length=MAX_URL_LENGTH),
+    _url_checker(r"/(newsletters|pulse)/[^?#]+", "newsletter", "https://www.linkedin.com/newsletters/x-123"),
 ]
 
 
@@ -128,9 +168,17 @@ def _check_post_urn(value: str) -> str:
     return value.strip()
 
 
-PostUrn = Annotated[str, AfterValidator(_check_post_urn)]
+PostUrn = Annotated[str, Field(max_length=200), AfterValidator(_check_post_urn)]
 
 # --- models ----------------------------------------------------------------------------------
+
+
+# [INFERRED] LinkedIn's filter boxes take names, titles and places, never essays: 200 characters
+# per string and 50 entries per list are far above any real filter and far below a runaway one.
+MAX_FILTER_TEXT = 200
+MAX_LIST_ITEMS = 50
+# No enum here has more than 10 values; a longer list of them only repeats values.
+MAX_CHOICES = 20
 
 
 class WireModel(BaseModel):
@@ -139,10 +187,22 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-StrList = list[Annotated[str, Field(min_length=1)]]
+class FilterModel(WireModel):
+    """Filters, references and attachments: strict and bounded.
+
+    Strict: an integer is an integer and a boolean a boolean (``true`` is not ``1``, ``"3"`` is
+    not ``3``); every string is bounded (:data:`MAX_FILTER_TEXT` unless a field says otherwise).
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, str_max_length=MAX_FILTER_TEXT)
 
 
-class PeopleSearchFilter(WireModel):
+StrList = Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=MAX_LIST_ITEMS)]
+E = TypeVar("E")
+Choices = Annotated[list[E], Field(max_length=MAX_CHOICES)]
+
+
+class PeopleSearchFilter(FilterModel):
     """Filter for st.searchPeople: fields are AND-ed, list entries OR-ed."""
 
     firstName: str | None = Field(None, description="First name.")
@@ -155,10 +215,10 @@ class PeopleSearchFilter(WireModel):
     currentCompanies: StrList | None = Field(None, description="Current employers (names).")
     previousCompanies: StrList | None = Field(None, description="Past employers (names).")
     schools: StrList | None = Field(None, description="Schools attended.")
-    connectionDegrees: list[ConnectionDegree] | None = Field(None, description="Connection degrees.")
+    connectionDegrees: Choices[ConnectionDegree] | None = Field(None, description="Connection degrees.")
 
 
-class NvPeopleSearchFilter(WireModel):
+class NvPeopleSearchFilter(FilterModel):
     """Filter for nv.searchPeople (Sales Navigator)."""
 
     firstName: str | None = Field(None, description="First name.")
@@ -169,26 +229,26 @@ class NvPeopleSearchFilter(WireModel):
     currentCompanies: StrList | None = Field(None, description="Current employers.")
     previousCompanies: StrList | None = Field(None, description="Past employers.")
     schools: StrList | None = Field(None, description="Schools.")
-    yearsOfExperiences: list[YearsOfExperience] | None = Field(None, description="Total years of experience.")
-    connectionDegrees: list[NvConnectionDegree] | None = Field(None, description="Connection degrees.")
+    yearsOfExperiences: Choices[YearsOfExperience] | None = Field(None, description="Total years of experience.")
+    connectionDegrees: Choices[NvConnectionDegree] | None = Field(None, description="Connection degrees.")
 
 
 class NvPeopleSearchFilterWire(NvPeopleSearchFilter):
     # [INFERRED] contract §5.3: the docs and older SDKs spell it `yearsOfExperience`; the API is
     # said to accept both, so the wire-level check does too (the tool schema offers only the
     # SDK 1.4.7 spelling).
-    yearsOfExperience: list[YearsOfExperience] | None = None
+    yearsOfExperience: Choices[YearsOfExperience] | None = None
 
 
-class CompanySearchFilter(WireModel):
+class CompanySearchFilter(FilterModel):
     """Filter for st.searchCompanies."""
 
-    sizes: list[CompanySize] | None = Field(None, description="Employee-count ranges.")
+    sizes: Choices[CompanySize] | None = Field(None, description="Employee-count ranges.")
     locations: StrList | None = Field(None, description="Headquarters locations.")
     industries: StrList | None = Field(None, description="Industries.")
 
 
-class AnnualRevenue(WireModel):
+class AnnualRevenue(FilterModel):
     min: RevenueMin = Field(description="Lower bound, million USD.")
     max: RevenueMax = Field(description="Upper bound, million USD.")
 
@@ -199,7 +259,7 @@ class NvCompanySearchFilter(CompanySearchFilter):
     annualRevenue: AnnualRevenue | None = Field(None, description="Annual revenue range, million USD.")
 
 
-class EmployeesFilter(WireModel):
+class EmployeesFilter(FilterModel):
     """Filter for company employees: fields AND-ed, list entries OR-ed."""
 
     firstName: str | None = Field(None, description="First name.")
@@ -208,10 +268,10 @@ class EmployeesFilter(WireModel):
     locations: StrList | None = Field(None, description="Locations.")
     industries: StrList | None = Field(None, description="Industries.")
     schools: StrList | None = Field(None, description="Schools.")
-    connectionDegrees: list[ConnectionDegree] | None = Field(None, description="Connection degrees.")
+    connectionDegrees: Choices[ConnectionDegree] | None = Field(None, description="Connection degrees.")
 
 
-class NvEmployeesFilter(WireModel):
+class NvEmployeesFilter(FilterModel):
     """Filter for Sales Navigator company employees."""
 
     firstName: str | None = Field(None, description="First name.")
@@ -220,11 +280,11 @@ class NvEmployeesFilter(WireModel):
     locations: StrList | None = Field(None, description="Locations.")
     industries: StrList | None = Field(None, description="Industries.")
     schools: StrList | None = Field(None, description="Schools.")
-    yearsOfExperiences: list[YearsOfExperience] | None = Field(None, description="Years of experience.")
-    connectionDegrees: list[NvConnectionDegree] | None = Field(None, description="Connection degrees.")
+    yearsOfExperiences: Choices[YearsOfExperience] | None = Field(None, description="Years of experience.")
+    connectionDegrees: Choices[NvConnectionDegree] | None = Field(None, description="Connection degrees.")
 
 
-class ConnectionsFilter(WireModel):
+class ConnectionsFilter(FilterModel):
     """Filter for your connections."""
 
     firstName: str | None = Field(None, description="First name.")
@@ -237,14 +297,14 @@ class ConnectionsFilter(WireModel):
     schools: StrList | None = Field(None, description="Schools.")
 
 
-class JobSearchFilter(WireModel):
+class JobSearchFilter(FilterModel):
     """Classic job search filter: every given field is applied or the search fails."""
 
     location: str | None = Field(None, description="Deprecated: use the top-level location.")
     datePosted: JobDatePosted | None = Field(None, description="Posting age.")
-    experienceLevels: list[JobExperienceLevel] | None = Field(None, description="Experience levels.")
-    employmentTypes: list[JobEmploymentType] | None = Field(None, description="Employment types.")
-    workplaceTypes: list[JobWorkplaceType] | None = Field(None, description="On-site, remote, hybrid.")
+    experienceLevels: Choices[JobExperienceLevel] | None = Field(None, description="Experience levels.")
+    employmentTypes: Choices[JobEmploymentType] | None = Field(None, description="Employment types.")
+    workplaceTypes: Choices[JobWorkplaceType] | None = Field(None, description="On-site, remote, hybrid.")
     companies: StrList | None = Field(None, description="Hiring companies.")
     industries: StrList | None = Field(None, description="Industries.")
     jobFunctions: StrList | None = Field(None, description="Job functions.")
@@ -255,12 +315,12 @@ class JobSearchFilter(WireModel):
     fairChanceEmployer: bool | None = Field(None, description="Fair-chance employers only.")
 
 
-class JobSearchPreferences(WireModel):
+class JobSearchPreferences(FilterModel):
     """AI job search preferences: unavailable ones are skipped, not failed."""
 
     datePosted: JobDatePosted | None = Field(None, description="Posting age.")
-    experienceLevels: list[JobPrefExperienceLevel] | None = Field(None, description="Experience levels.")
-    employmentTypes: list[JobPrefEmploymentType] | None = Field(None, description="Employment types.")
+    experienceLevels: Choices[JobPrefExperienceLevel] | None = Field(None, description="Experience levels.")
+    employmentTypes: Choices[JobPrefEmploymentType] | None = Field(None, description="Employment types.")
     companies: StrList | None = Field(None, description="Hiring companies.")
     remote: bool | None = Field(None, description="Remote jobs only.")
     easyApply: bool | None = Field(None, description="Easy Apply only.")
@@ -269,27 +329,29 @@ class JobSearchPreferences(WireModel):
     keywords: StrList | None = Field(None, description="Extra keywords.")
 
 
-class EntityRef(WireModel):
+class EntityRef(FilterModel):
     """A member or company named for a post search: a name, optionally with its id."""
 
     name: str = Field(min_length=1, description="Display name.")
-    id: str | None = Field(None, description="URN, public or hashed URL (or numeric id for companies).")
+    id: str | None = Field(
+        None, max_length=MAX_URL_LENGTH, description="URN, public or hashed URL (or numeric id for companies)."
+    )
     # Deprecated aliases of `id` (contract §5.3), accepted on the wire.
     urn: str | None = Field(None, description="Deprecated: use id.")
     personHashedUrl: str | None = Field(None, description="Deprecated: use id.")
     companyHashedUrl: str | None = Field(None, description="Deprecated: use id.")
 
 
-EntityList = list[str | EntityRef]
+EntityList = Annotated[list[Annotated[str, Field(min_length=1)] | EntityRef], Field(max_length=MAX_LIST_ITEMS)]
 
 
-class PostSearchFilter(WireModel):
+class PostSearchFilter(FilterModel):
     """Post search filter: every given field is applied or the search fails (filterNotApplied)."""
 
     sort: PostSearchSort | None = Field(None, description="Ordering.")
     datePosted: PostSearchDatePosted | None = Field(None, description="Posting age.")
     contentType: PostSearchContentType | None = Field(None, description="Content type.")
-    postedBy: list[PostSearchPostedBy] | None = Field(None, description="Whose posts.")
+    postedBy: Choices[PostSearchPostedBy] | None = Field(None, description="Whose posts.")
     fromMembers: EntityList | None = Field(None, description="Authors (people).")
     fromCompanies: EntityList | None = Field(None, description="Authors (companies).")
     mentioningMembers: EntityList | None = Field(None, description="Posts mentioning these people.")
@@ -298,13 +360,13 @@ class PostSearchFilter(WireModel):
     authorIndustries: StrList | None = Field(None, description="Authors' industries.")
 
 
-class Attachment(WireModel):
-    url: str = Field(min_length=1, description="Publicly reachable file URL.")
+class Attachment(FilterModel):
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH, description="Publicly reachable file URL.")
     type: AttachmentType = Field(description="image (≤9), or one video, or one document.")
     name: str | None = Field(None, description="Title; required for documents.")
 
 
-class Mention(WireModel):
+class Mention(FilterModel):
     key: str = Field(min_length=1, description="Binds the @[key] placeholder in the text.")
     name: str = Field(min_length=1, description="Name to mention.")
     urn: str | None = Field(None, description="Member or organization URN.")

@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from linkedapi_mcp import wire
 from linkedapi_mcp.actions import INVITATION_TARGETS, WorkflowDefinitionError, validate_definition
@@ -52,8 +52,47 @@ def _email(value: str) -> str:
     return text
 
 
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 CommentUrl = wire.CommentUrl
+
+
+def _not_blank(value: object) -> object:
+    # A before-validator, so the field's length bounds stay string bounds ("at most N characters").
+    if isinstance(value, str) and value and not value.strip():
+        raise ValueError("must contain text, not only whitespace")
+    return value
+
+
+# Text a person reads (messages, notes, comments, posts) and words that steer a search: never only
+# whitespace (LinkedIn would send an empty-looking message, or search for nothing).
+Text = Annotated[str, BeforeValidator(_not_blank)]
+
+# LinkedIn's limits (contract §5.3 unless marked): message 1900, comment/reply 1000, post 3000,
+# Sales Navigator subject 80. [INFERRED] invitation note 300 (LinkedIn's own limit; the contract
+# names only the noteTooLong error), repost commentary as a post (3000).
+MAX_MESSAGE = 1900
+MAX_COMMENT = 1000
+MAX_POST = 3000
+MAX_NOTE = 300
+MAX_SUBJECT = 80
+# [INFERRED] LinkedIn's search box takes a few words; 200 characters is far above any real query.
+MAX_TERM = 200
+# [INFERRED] ids (threads), skill names and mention lists: generous bounds that still stop a runaway.
+MAX_ID = 200
+MAX_SKILL = 100
+MAX_PATTERNS = 50
+MAX_MENTIONS = 50
+MAX_ROOT_ACTIONS = 50
+
+SearchTerm = Annotated[str, Field(max_length=MAX_TERM), BeforeValidator(_not_blank)]
+ThreadId = Annotated[str, Field(min_length=1, max_length=MAX_ID), BeforeValidator(_not_blank)]
+
+
+def _not_sales_navigator(value: object, tool: str, standard: str) -> object:
+    """Refuse a Sales Navigator URL given to a standard tool, naming the tool that takes it."""
+    if isinstance(value, str) and re.match(r"\s*https?://([a-z0-9-]+\.)?linkedin\.com/sales/", value, re.IGNORECASE):
+        raise ValueError(f"this is a Sales Navigator URL: use {tool} for it ({standard})")
+    return value
 
 
 def _needs_flag(model: ParamsModel, pairs: tuple[tuple[str, str], ...]) -> None:
@@ -111,6 +150,11 @@ class ReactionsConfig(ParamsModel):
 
 
 class FetchPersonParams(ParamsModel):
+    @field_validator("personUrl", mode="before")
+    @classmethod
+    def _standard_url(cls, value: object) -> object:
+        return _not_sales_navigator(value, "nv_fetch_person", "fetch_person takes a standard profile URL, /in/...")
+
     personUrl: PersonUrl = Field(description="Profile URL, public (/in/jane-roe) or hashed (/in/ACoAA...).")
     retrieveExperience: bool = Field(False, description="Add work experience (default false).")
     retrieveEducation: bool = Field(False, description="Add education (default false).")
@@ -148,13 +192,17 @@ class NvFetchPersonParams(ParamsModel):
 
 class EndorsePersonSkillParams(ParamsModel):
     personUrl: PersonUrl = Field(description="Profile URL of a first-degree connection.")
-    skillName: str = Field(min_length=1, description="Exact skill name as shown on the profile.")
+    skillName: Text = Field(min_length=1, max_length=MAX_SKILL, description="Exact skill name as shown on the profile.")
 
 
 class EndorsePersonSkillsParams(ParamsModel):
     personUrl: PersonUrl = Field(description="Profile URL of a first-degree connection.")
-    skillNamePatterns: list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, description="Endorse only skills matching these names/patterns; omit to endorse all."
+    skillNamePatterns: (
+        list[Annotated[str, Field(min_length=1, max_length=MAX_SKILL), BeforeValidator(_not_blank)]] | None
+    ) = Field(
+        None,
+        max_length=MAX_PATTERNS,
+        description="Endorse only skills matching these names/patterns; omit to endorse all.",
     )
 
 
@@ -162,6 +210,11 @@ class EndorsePersonSkillsParams(ParamsModel):
 
 
 class FetchCompanyParams(ParamsModel):
+    @field_validator("companyUrl", mode="before")
+    @classmethod
+    def _standard_url(cls, value: object) -> object:
+        return _not_sales_navigator(value, "nv_fetch_company", "fetch_company takes a company page URL, /company/...")
+
     companyUrl: CompanyUrl = Field(description="Company page URL, e.g. https://www.linkedin.com/company/acme.")
     retrieveEmployees: bool = Field(False, description="Add employees (default false).")
     retrieveDMs: bool = Field(False, description="Add decision makers, most senior first (default false).")
@@ -239,7 +292,7 @@ class ReactToPostParams(ParamsModel):
 class CommentOnPostParams(ParamsModel):
     postUrl: PostUrl | None = Field(None, description="Post URL.")
     postUrn: PostUrn | None = Field(None, description="Post URN (instead of postUrl).")
-    text: str = Field(min_length=1, max_length=1000, description="Comment text, 1-1000 characters.")
+    text: Text = Field(min_length=1, max_length=MAX_COMMENT, description="Comment text, 1-1000 characters.")
     companyUrl: CompanyUrl | None = Field(None, description="Comment as this company page (needs admin rights).")
 
     @model_validator(mode="after")
@@ -257,7 +310,7 @@ class ReactToCommentParams(ParamsModel):
 
 class ReplyToCommentParams(ParamsModel):
     commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
-    text: str = Field(min_length=1, max_length=1000, description="Reply text, 1-1000 characters.")
+    text: Text = Field(min_length=1, max_length=MAX_COMMENT, description="Reply text, 1-1000 characters.")
 
 
 def _check_mention_keys(text: str | None, mentions: list[wire.Mention] | None) -> None:
@@ -269,15 +322,17 @@ def _check_mention_keys(text: str | None, mentions: list[wire.Mention] | None) -
 
 
 class CreatePostParams(ParamsModel):
-    text: str = Field(
-        min_length=1, max_length=3000, description="Post text, 1-3000 characters; @[key] marks a mention."
+    text: Text = Field(
+        min_length=1, max_length=MAX_POST, description="Post text, 1-3000 characters; @[key] marks a mention."
     )
     attachments: list[wire.Attachment] | None = Field(
         None, max_length=9, description="Up to 9 images, or 1 video, or 1 document (documents need a name); no mixing."
     )
     companyUrl: CompanyUrl | None = Field(None, description="Post as this company page (needs admin rights).")
     mentions: list[wire.Mention] | None = Field(
-        None, description="People/companies to mention; each binds the @[key] placeholder in text."
+        None,
+        max_length=MAX_MENTIONS,
+        description="People/companies to mention; each binds the @[key] placeholder in text.",
     )
 
     @model_validator(mode="after")
@@ -290,10 +345,12 @@ class CreatePostParams(ParamsModel):
 class CreateRepostParams(ParamsModel):
     postUrl: PostUrl | None = Field(None, description="Post to repost.")
     postUrn: PostUrn | None = Field(None, description="Post URN (instead of postUrl).")
-    text: str | None = Field(
-        None, min_length=1, max_length=3000, description="Commentary above the repost; omit to repost as is."
+    text: Text | None = Field(
+        None, min_length=1, max_length=MAX_POST, description="Commentary above the repost; omit to repost as is."
     )
-    mentions: list[wire.Mention] | None = Field(None, description="Mentions bound to @[key] placeholders in text.")
+    mentions: list[wire.Mention] | None = Field(
+        None, max_length=MAX_MENTIONS, description="Mentions bound to @[key] placeholders in text."
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -310,7 +367,7 @@ class RetrieveFeedParams(ParamsModel):
 
 
 class SearchPeopleParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords.")
+    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
     filter: wire.PeopleSearchFilter | None = Field(
         None, description="Structured filter; fields AND-ed, list entries OR-ed."
@@ -321,7 +378,7 @@ class SearchPeopleParams(ParamsModel):
 
 
 class NvSearchPeopleParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords.")
+    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
     limit: int = Field(25, ge=1, le=2500, description="Maximum results, 1-2500 (default 25).")
     filter: wire.NvPeopleSearchFilter | None = Field(
         None, description="Structured filter; fields AND-ed, list entries OR-ed."
@@ -332,7 +389,7 @@ class NvSearchPeopleParams(ParamsModel):
 
 
 class SearchCompaniesParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords.")
+    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
     filter: wire.CompanySearchFilter | None = Field(None, description="Sizes, headquarters locations, industries.")
     customSearchUrl: LinkedInUrl | None = Field(
@@ -341,7 +398,7 @@ class SearchCompaniesParams(ParamsModel):
 
 
 class NvSearchCompaniesParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords.")
+    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
     limit: int = Field(25, ge=1, le=1000, description="Maximum results, 1-1000 (default 25).")
     filter: wire.NvCompanySearchFilter | None = Field(None, description="Sizes, locations, industries, annual revenue.")
     customSearchUrl: LinkedInUrl | None = Field(
@@ -350,9 +407,11 @@ class NvSearchCompaniesParams(ParamsModel):
 
 
 class SearchJobsParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords.")
+    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
-    location: str | None = Field(None, description="Free-form location, e.g. 'Berlin, Germany'.")
+    location: Text | None = Field(
+        None, max_length=wire.MAX_FILTER_TEXT, description="Free-form location, e.g. 'Berlin, Germany'."
+    )
     allowSimilarResults: bool = Field(True, description="AI search: keep near matches (default true).")
     filter: wire.JobSearchFilter | None = Field(
         None, description="Classic search filter; every field must apply or the search fails. Not with preferences."
@@ -372,7 +431,9 @@ class SearchJobsParams(ParamsModel):
 
 
 class SearchPostsParams(ParamsModel):
-    term: str | None = Field(None, description="Keywords (this or customSearchUrl is required).")
+    term: SearchTerm | None = Field(
+        None, description="Keywords, up to 200 characters (this or customSearchUrl is required)."
+    )
     limit: int = Field(10, ge=1, le=100, description="Maximum results, 1-100 (default 10).")
     filter: wire.PostSearchFilter | None = Field(
         None, description="Every given field must apply or the search fails (filterNotApplied)."
@@ -404,8 +465,8 @@ class PersonTargetParams(ParamsModel):
 
 class SendConnectionRequestParams(ParamsModel):
     personUrl: PersonUrl = Field(description="Profile URL, public or hashed.")
-    note: str | None = Field(
-        None, min_length=1, description="Personal note (LinkedIn caps its length; too long fails)."
+    note: Text | None = Field(
+        None, min_length=1, max_length=MAX_NOTE, description="Personal note, up to 300 characters (LinkedIn's limit)."
     )
     email: Email | None = Field(None, description="Their email, for people who require it to connect.")
 
@@ -463,11 +524,14 @@ class ManageAfterSend(ParamsModel):
 
 
 class SendMessageParams(ParamsModel):
-    text: str = Field(min_length=1, max_length=1900, description="Message text, 1-1900 characters.")
+    @field_validator("personUrl", mode="before")
+    @classmethod
+    def _standard_url(cls, value: object) -> object:
+        return _not_sales_navigator(value, "nv_send_message", "send_message takes a standard profile URL, /in/...")
+
+    text: Text = Field(min_length=1, max_length=MAX_MESSAGE, description="Message text, 1-1900 characters.")
     personUrl: PersonUrl | None = Field(None, description="Recipient's profile URL (or give threadId).")
-    threadId: str | None = Field(
-        None, min_length=1, description="Reply into this thread (from get_inbox); wins over personUrl."
-    )
+    threadId: ThreadId | None = Field(None, description="Reply into this thread (from get_inbox); wins over personUrl.")
     manageConversation: ManageAfterSend | None = Field(
         None, description="Archive/star/mute the conversation right after sending."
     )
@@ -480,11 +544,14 @@ class SendMessageParams(ParamsModel):
 
 
 class NvSendMessageParams(ParamsModel):
-    text: str = Field(min_length=1, max_length=1900, description="Message text, 1-1900 characters.")
+    text: Text = Field(min_length=1, max_length=MAX_MESSAGE, description="Message text, 1-1900 characters.")
     personUrl: SalesNavPersonUrl | None = Field(None, description="Recipient's profile URL (or give threadId).")
-    threadId: str | None = Field(None, min_length=1, description="Reply into this Sales Navigator thread.")
-    subject: str | None = Field(
-        None, min_length=1, max_length=80, description="Subject, up to 80 characters; required for a new conversation."
+    threadId: ThreadId | None = Field(None, description="Reply into this Sales Navigator thread.")
+    subject: Text | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_SUBJECT,
+        description="Subject, up to 80 characters; required for a new conversation.",
     )
 
     @model_validator(mode="after")
@@ -498,6 +565,13 @@ class NvSendMessageParams(ParamsModel):
 
 
 class SyncConversationParams(ParamsModel):
+    @field_validator("personUrl", mode="before")
+    @classmethod
+    def _standard_url(cls, value: object) -> object:
+        return _not_sales_navigator(
+            value, "nv_sync_conversation", "sync_conversation takes a standard profile URL, /in/..."
+        )
+
     personUrl: PersonUrl = Field(description="Profile URL of the other person.")
     days: int = Field(30, ge=1, le=90, description="Keep syncing for this many days, 1-90 (default 30).")
 
@@ -508,12 +582,12 @@ class NvSyncConversationParams(ParamsModel):
 
 
 class ManageConversationParams(ParamsModel):
-    threadId: str = Field(min_length=1, description="Thread id (from get_inbox).")
+    threadId: ThreadId = Field(description="Thread id (from get_inbox).")
     operation: wire.ConversationOperation = Field(description="archive, unarchive, star, unstar, mute or unmute.")
 
 
 class NvManageConversationParams(ParamsModel):
-    threadId: str = Field(min_length=1, description="Sales Navigator thread id (from get_inbox).")
+    threadId: ThreadId = Field(description="Sales Navigator thread id (from get_inbox).")
     operation: wire.NvConversationOperation = Field(description="archive or unarchive.")
 
 
@@ -525,16 +599,16 @@ class WorkflowAction(ParamsModel):
 
     model_config = ConfigDict(**{**ParamsModel.model_config, "extra": "allow"})
 
-    actionType: str = Field(description="st.<name> or nv.<name>, e.g. st.searchCompanies.")
-    label: str | None = Field(None, description="Echoed in this action's result, to find it.")
+    actionType: str = Field(max_length=100, description="st.<name> or nv.<name>, e.g. st.searchCompanies.")
+    label: str | None = Field(None, max_length=MAX_ID, description="Echoed in this action's result, to find it.")
     then: dict[str, Any] | list[dict[str, Any]] | None = Field(
         None, description="Child action(s) run in this action's context."
     )
 
 
 class CustomWorkflowParams(ParamsModel):
-    definition: WorkflowAction | list[WorkflowAction] = Field(
-        description="One action object, or an array of root actions run in order."
+    definition: WorkflowAction | Annotated[list[WorkflowAction], Field(max_length=MAX_ROOT_ACTIONS)] = Field(
+        description="One action object, or an array of up to 50 root actions run in order."
     )
 
     @model_validator(mode="before")
@@ -566,6 +640,13 @@ def _plain(value: Any) -> Any:
 
 
 class GetConversationParams(ParamsModel):
+    @field_validator("personUrl", mode="before")
+    @classmethod
+    def _standard_url(cls, value: object) -> object:
+        return _not_sales_navigator(
+            value, "nv_get_conversation", "get_conversation takes a standard profile URL, /in/..."
+        )
+
     personUrl: PersonUrl = Field(description="Profile URL of the other person (conversation synced before).")
     since: IsoTimestamp | None = Field(None, description="Only messages after this time; omit for the whole history.")
 
@@ -580,7 +661,7 @@ class GetInboxParams(ParamsModel):
     type: wire.ConversationType | None = Field(
         None, description="st (standard) or nv (Sales Navigator); omit for both."
     )
-    threadId: str | None = Field(None, min_length=1, description="Only this thread.")
+    threadId: ThreadId | None = Field(None, description="Only this thread.")
     personUrl: PersonUrl | None = Field(
         None, description="Whole known conversation with this person (adds the threads list)."
     )

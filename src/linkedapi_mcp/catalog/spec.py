@@ -79,9 +79,13 @@ def _flatten_nullable(schema: dict[str, Any]) -> None:
 class ParamsModel(BaseModel):
     """Base of every tool input: camelCase wire names, unknown arguments refused by name."""
 
+    # Strict: ``true`` is not an integer and ``"3"`` is not 3. Every string is bounded: a field
+    # says its own limit, anything else (ids, URLs) stops at 2,048 characters [INFERRED].
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        strict=True,
+        str_max_length=2048,
         json_schema_extra=lambda schema, _cls: _flatten_nullable(schema),
     )
 
