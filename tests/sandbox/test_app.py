@@ -49,7 +49,9 @@ async def test_a_missing_linked_api_token_is_refused_before_anything_else(client
         ({"identification-token": " "}, "identificationTokenRequired"),
     ],
 )
-async def test_an_empty_token_is_a_missing_token(client: httpx.AsyncClient, headers: dict[str, str], expected: str) -> None:
+async def test_an_empty_token_is_a_missing_token(
+    client: httpx.AsyncClient, headers: dict[str, str], expected: str
+) -> None:
     response = await client.get("/account", headers=headers)
     assert response.status_code == 401
     assert response.json()["error"]["type"] == expected

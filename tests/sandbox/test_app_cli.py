@@ -7,11 +7,12 @@ import sys
 
 import httpx
 
+EPOCH = ["--epoch", "2026-11-23T09:00:00Z"]
+
 
 def test_the_standalone_sandbox_prints_its_base_url_and_serves_the_api() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "linkedapi_mcp.sandbox", "--port", "0", "--seed", "3", "--speed", "0"]
-        + ["--epoch", "2026-11-23T09:00:00Z"],
+        [sys.executable, "-m", "linkedapi_mcp.sandbox", "--port", "0", "--seed", "3", "--speed", "0", *EPOCH],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -65,7 +65,8 @@ def test_the_official_sdk_with_an_empty_token_is_told_the_token_is_missing() -> 
 async def test_an_account_that_may_not_search_fails_every_search_with_searching_not_allowed(
     client: httpx.AsyncClient, sandbox: Sandbox, definition: dict[str, Any]
 ) -> None:
-    assert (await client.post("/_sandbox/account", json={"searchingAllowed": False})).json()["searchingAllowed"] is False
+    changed = await client.post("/_sandbox/account", json={"searchingAllowed": False})
+    assert changed.json()["searchingAllowed"] is False
     completion = await complete(client, sandbox, definition)
     assert completion["success"] is False
     assert completion["error"]["type"] == "searchingNotAllowed"
@@ -133,7 +134,9 @@ async def test_profile_views_keep_arriving_and_feed_viewers_and_performance(
     assert all(v["viewedAt"] <= sandbox.clock.snapshot()["now"] for v in after)  # none from the future
 
 
-async def test_visiting_profiles_makes_some_of_those_people_look_back(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
+async def test_visiting_profiles_makes_some_of_those_people_look_back(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
     people = await search(client, sandbox, "st.searchPeople", term="manager")
     visited = {p["publicUrl"] for p in people[:12]}
     workflow = [{"actionType": "st.openPersonPage", "personUrl": url, "basicInfo": True} for url in sorted(visited)]
@@ -163,13 +166,14 @@ def test_the_working_hours_flag_reads_days_hours_time_zone_and_policy() -> None:
         parser.parse_args(["--working-hours", "Europe/Nowhere 09:00-17:00"])
 
 
-async def test_a_standalone_sandbox_started_with_working_hours_parks_work_outside_them() -> None:
+def test_a_standalone_sandbox_started_with_working_hours_parks_work_outside_them() -> None:
     import subprocess
     import sys
 
+    hours = "mon-fri 09:00-17:00 Europe/Berlin"
+    options = ["--speed", "0", "--epoch", "2026-11-28T12:00:00Z", "--working-hours", hours]
     process = subprocess.Popen(
-        [sys.executable, "-m", "linkedapi_mcp.sandbox", "--port", "0", "--speed", "0"]
-        + ["--epoch", "2026-11-28T12:00:00Z", "--working-hours", "mon-fri 09:00-17:00 Europe/Berlin"],
+        [sys.executable, "-m", "linkedapi_mcp.sandbox", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -178,10 +182,10 @@ async def test_a_standalone_sandbox_started_with_working_hours_parks_work_outsid
         assert process.stdout is not None
         base_url = process.stdout.readline().split()[5]
         headers = {"linked-api-token": "t", "identification-token": "i"}
-        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as http:
-            hours = (await http.get("/_sandbox/working-hours")).json()["workingHours"]
-            assert hours["timezone"] == "Europe/Berlin"
-            started = (await http.post("/workflows", json={"actionType": "st.retrieveSSI"})).json()["result"]
+        with httpx.Client(base_url=base_url, headers=headers, timeout=10) as http:
+            shown = http.get("/_sandbox/working-hours").json()["workingHours"]
+            assert shown["timezone"] == "Europe/Berlin"
+            started = http.post("/workflows", json={"actionType": "st.retrieveSSI"}).json()["result"]
         # A Saturday: parked until Monday 09:00 in Berlin.
         assert started["pendingReason"] == "outsideWorkingHours"
         assert "Mon, Nov 30, 09:00 (Europe/Berlin)" in started["message"]
@@ -208,7 +212,9 @@ async def test_a_short_word_matches_whole_words_only(client: httpx.AsyncClient, 
     assert all(has_word_ai(f"{p['text']} {' '.join(p['hashtags'])}") for p in posts)
     found = {p["url"] for p in posts}
     # Posts where "ai" is only inside a word ("email", "plain", "maintain") are not found.
-    inside = [p for p in sandbox.world.posts if "ai" in p.text.lower() and not has_word_ai(p.text + " ".join(p.hashtags))]
+    inside = [
+        p for p in sandbox.world.posts if "ai" in p.text.lower() and not has_word_ai(p.text + " ".join(p.hashtags))
+    ]
     assert inside
     assert not {p.url for p in inside} & found
 
