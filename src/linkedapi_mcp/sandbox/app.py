@@ -242,6 +242,7 @@ def _build_router(sandbox: SandboxState) -> Starlette:
                 try:
                     sandbox.check_tokens(request, admin_api=admin_api)
                     result = await handler(request)
+                    sandbox.after_request(request.method)
                 except SandboxRequestError as exc:
                     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
                     return envelope_error(exc.type, exc.message, exc.status, headers)

@@ -1,9 +1,10 @@
 """The sandbox's virtual clock.
 
-``now = epoch + real_elapsed * speed + manual_offset``. A fixed default epoch (a Monday
-09:00 UTC) keeps runs reproducible; ``speed`` compresses minutes of simulated LinkedIn work into
-milliseconds; ``speed=0`` freezes time so only :meth:`VirtualClock.advance` moves it (what
-byte-for-byte reproducible tests want).
+``now = epoch + real_elapsed * speed + manual_offset``. The default epoch of ``Sandbox(...)`` is a
+fixed instant (a Monday 09:00 UTC) that keeps runs reproducible; the standalone and embedded
+sandboxes start at ``"now"`` so that their world follows today's calendar; ``speed``
+compresses minutes of simulated LinkedIn work into milliseconds; ``speed=0`` freezes time so
+only :meth:`VirtualClock.advance` moves it (what byte-for-byte reproducible tests want).
 """
 
 from __future__ import annotations
@@ -87,13 +88,14 @@ class VirtualClock:
             self._anchor_virtual += timedelta(seconds=seconds)
             return self._now_locked()
 
-    def restart(self, epoch: datetime, speed: float) -> None:
-        """Start over at ``epoch`` (same object, so anyone holding the clock sees the reset)."""
+    def restart(self, epoch: datetime, speed: float, *, now: datetime | None = None) -> None:
+        """Start over at ``epoch`` (same object, so anyone holding the clock sees the reset); with
+        ``now``, resume a clock that started at ``epoch`` and has reached ``now``."""
         if speed < 0:
             raise ValueError("speed must be ≥ 0")
         with self._lock:
             self.epoch = epoch
-            self._anchor_virtual = epoch
+            self._anchor_virtual = now if now is not None else epoch
             self._anchor_real = self._monotonic()
             self._speed = float(speed)
 

@@ -8,10 +8,13 @@ it (``Sandbox``); :mod:`.admin` and :mod:`.introspection` read and change it.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -21,7 +24,10 @@ from .clock import VirtualClock, format_time, parse_epoch
 from .config import JOB_SEARCH_VERSIONS, JobSearch, SandboxConfig, Seat, WorkingHours
 from .errors import SandboxRequestError
 from .faults import FaultQueue
+from .persist import Saved, load, save
 from .scheduler import Scheduler
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "http://sandbox.local"
 
@@ -106,6 +112,10 @@ class SandboxState:
     faults, request log, admin state); :class:`~.app.Sandbox` adds the HTTP application on top.
     Routes, admin and introspection depend on this class, never the other way round."""
 
+    world: Any
+    scheduler: Scheduler
+    admin: AdminState
+
     def __init__(
         self,
         seed: int = 42,
@@ -119,7 +129,12 @@ class SandboxState:
         working_hours: WorkingHours | None = None,
         config: SandboxConfig | None = None,
         world_factory: Callable[..., Any] | None = None,
+        persist_to: Path | None = None,
     ) -> None:
+        """``epoch``: ``None`` → the fixed :data:`~.clock.DEFAULT_EPOCH` (reproducible: what tests
+        use), ``"now"`` → today (what the standalone and embedded sandboxes use), or an instant.
+        ``persist_to``: a file that keeps the account (world, workflows, admin state) across
+        processes (:mod:`.persist`); it is loaded if it exists and saved after every change."""
         self.config = config or SandboxConfig(
             seed=seed,
             speed=speed,
@@ -137,12 +152,74 @@ class SandboxState:
         self.requests = RequestLog()
         self.base_url = DEFAULT_BASE_URL
         self.clock = VirtualClock()  # restarted at the configured epoch/speed by _build
+        self.persist_to = persist_to
+        self.account_id = secrets.token_hex(16)
+        self._saved_signature: tuple[Any, ...] | None = None
         self._build(self.config)
+        if persist_to is not None and not self._restore(persist_to):
+            self.save()
+
+    # -- persistence --------------------------------------------------------------------------------
+    def _restore(self, path: Path) -> bool:
+        saved = load(path)
+        if saved is None or saved.seed != self.config.seed:
+            # [INFERRED] another seed is another world: the saved account is replaced.
+            return False
+        scheduler, admin = saved.state["scheduler"], saved.state["admin"]
+        if not isinstance(scheduler, Scheduler) or not isinstance(admin, AdminState):
+            return False
+        self.account_id = saved.account_id
+        self.world = saved.state["world"]
+        self.scheduler = scheduler
+        self.admin = admin
+        # The configuration of this run wins over the saved one for the account's switches.
+        self.world.sales_navigator = self.config.sales_navigator
+        self.world.searching_allowed = self.config.searching_allowed
+        self.world.job_search = self.config.job_search
+        self.scheduler.working_hours = self.config.working_hours
+        # [INFERRED] time never runs backwards: the account resumes at the later of its saved
+        # virtual time and the real time (a sped-up account stays ahead; one left alone for a
+        # while catches up with today).
+        resume = max(saved.virtual_now, datetime.now(UTC))
+        self.clock.restart(saved.epoch, self.config.speed, now=resume)
+        self._saved_signature = self._signature()
+        return True
+
+    def _signature(self) -> tuple[Any, ...]:
+        records = self.scheduler.all()
+        return (len(records), sum(1 for r in records if r.terminal), self.admin.regenerated_token)
+
+    def save(self) -> None:
+        """Write the account to its file now (no-op for an in-memory sandbox)."""
+        if self.persist_to is None:
+            return
+        with self._lock:
+            saved = Saved(
+                account_id=self.account_id,
+                seed=self.config.seed,
+                epoch=self.clock.epoch,
+                virtual_now=self.clock.now(),
+                state={"world": self.world, "scheduler": self.scheduler, "admin": self.admin},
+            )
+            save(self.persist_to, saved)
+            self._saved_signature = self._signature()
+
+    def after_request(self, method: str) -> None:
+        """Called after every API request: a persistent sandbox saves what may have changed (any
+        request other than a GET, or a GET after which a workflow finished)."""
+        if self.persist_to is None:
+            return
+        with self._lock:
+            if method != "GET" or self._signature() != self._saved_signature:
+                try:
+                    self.save()
+                except OSError as exc:
+                    logger.warning("The sandbox account could not be saved to %s: %s", self.persist_to, exc)
 
     def _build(self, config: SandboxConfig) -> None:
         epoch = parse_epoch(config.epoch)
         self.clock.restart(epoch, config.speed)
-        self.world: Any = self._world_factory(config.seed, epoch=epoch, sales_navigator=config.sales_navigator)
+        self.world = self._world_factory(config.seed, epoch=epoch, sales_navigator=config.sales_navigator)
         self.world.searching_allowed = config.searching_allowed
         self.world.job_search = config.job_search
         self.scheduler = Scheduler(
@@ -170,6 +247,10 @@ class SandboxState:
             self._build(self.config)
             self.faults.clear()
             self.requests.clear()
+            if self.persist_to is not None:
+                # A reset persistent account is a new account: handles of the old one resolve no more.
+                self.account_id = secrets.token_hex(16)
+                self.save()
 
     def now(self) -> datetime:
         return self.clock.now()
