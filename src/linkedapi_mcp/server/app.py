@@ -216,8 +216,6 @@ class ServerState:
             await client.aclose()
 
     def _sandbox_backend(self) -> Backend:
-        import secrets
-
         from linkedapi_mcp.client import LinkedApiClient
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.sandbox import Sandbox
@@ -226,7 +224,17 @@ class ServerState:
         from linkedapi_mcp.server.timing import PollPolicy
 
         if self.sandbox is None:
-            self.sandbox = Sandbox(seed=self.settings.sandbox_seed, speed=self.settings.sandbox_speed)
+            from linkedapi_mcp.sandbox.persist import account_file
+
+            # The embedded sandbox is a persistent account on today's calendar: its world and
+            # workflows live in the data directory, so a later process (another `call`, a
+            # restarted client) continues it; `linkedapi-mcp sandbox reset` starts over.
+            self.sandbox = Sandbox(
+                seed=self.settings.sandbox_seed,
+                speed=self.settings.sandbox_speed,
+                epoch="now",
+                persist_to=account_file(self.settings.resolved_data_dir()),
+            )
         client = LinkedApiClient(
             linked_api_token=_SANDBOX_TOKEN,
             identification_token=_SANDBOX_TOKEN,
@@ -237,9 +245,10 @@ class ServerState:
         # The sandbox clock runs `speed` times faster than LinkedIn: poll that much sooner.
         policy = PollPolicy().scaled(self.settings.sandbox_speed)
         if self._sandbox_account is None:
-            # The embedded sandbox's workflows die with this process, so its ledger account is
-            # per process: a later run can never mistake an old sandbox handle for a live one.
-            self._sandbox_account = account_key("embedded-sandbox", secrets.token_hex(16))
+            # The ledger account is the sandbox account's: the persistent embedded one keeps it
+            # across processes (handles and confirmations carry over); an injected in-memory
+            # sandbox has its own per instance, so no run mistakes another's handle for a live one.
+            self._sandbox_account = account_key("embedded-sandbox", self.sandbox.account_id)
         return Backend(kind="sandbox", account=self._sandbox_account, api=LinkedApi(client), policy=policy)
 
     async def aclose(self) -> None:
