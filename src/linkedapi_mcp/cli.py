@@ -294,8 +294,10 @@ def _serve(args: argparse.Namespace) -> int:
     if sys.stdin.isatty():
         # A human started us by hand: say what this is on stderr (stdout belongs to the protocol).
         print(_banner(settings), file=sys.stderr, flush=True)
+    from linkedapi_mcp.server.stdio import run_stdio  # every line answered, even unreadable ones
+
     with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(server.run_stdio_async)
+        anyio.run(run_stdio, server)
     return 0
 
 

@@ -58,6 +58,13 @@ class ValidateArguments:
             name = str(ctx.params.get("name"))
             spec = self._specs.get(name)
             if spec is not None:
+                if "arguments" in ctx.params and ctx.params["arguments"] is None:
+                    # An explicit null is not "no arguments": refuse it rather than run the tool
+                    # with nothing (an unfiltered search). Leave `arguments` out, or send {}.
+                    return _error(
+                        f"Invalid arguments for {name}:\n- arguments must be a JSON object "
+                        "(leave it out or send {} when there are none), not null"
+                    )
                 arguments = ctx.params.get("arguments")
                 if arguments is None:
                     arguments = {}
