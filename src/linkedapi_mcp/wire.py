@@ -61,6 +61,7 @@ def _check_iso_timestamp(value: str) -> str:
 
 IsoTimestamp = Annotated[
     str,
+    Field(max_length=64),
     AfterValidator(_check_iso_timestamp),
     Field(description="ISO 8601 timestamp, e.g. 2026-05-01T00:00:00Z", examples=["2026-05-01T00:00:00Z"]),
 ]

@@ -42,7 +42,7 @@ def _linkedin_url(value: str) -> str:
 
 # [INFERRED] search URLs (customSearchUrl) are only checked to be on linkedin.com: LinkedIn has
 # several search URL shapes (classic, Sales Navigator, jobs collections) and the server judges them.
-LinkedInUrl = Annotated[str, AfterValidator(_linkedin_url)]
+LinkedInUrl = Annotated[str, Field(max_length=wire.MAX_URL_LENGTH), AfterValidator(_linkedin_url)]
 
 
 def _email(value: str) -> str:
