@@ -99,7 +99,7 @@ def changed_lines(diff: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE)\b", re.I)
+_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|WHERE|VALUES|RETURNING|COALESCE|AND|OR)\b")
 _QUOTED = re.compile(r"'[^']*'")
 
 
@@ -122,7 +122,11 @@ def rule_for(mutant: Mutant, diff: str) -> str | None:
         if keys_old and [k.casefold() for k in keys_old] == [k.casefold() for k in keys_new] and (
             old.casefold() == new.casefold()
         ):
-            return "A sqlite3.Row column key changed only in letter case: sqlite3.Row looks keys up case-insensitively."
+            return (
+                "A row's column key changed only in letter case: sqlite3.Row (the store of the mutation run) looks "
+                "keys up case-insensitively; PostgreSQL rows do not, and the suite's postgresql variants of the "
+                "ledger, budget and confirmation tests read these rows."
+            )
     return None
 
 

@@ -6,18 +6,27 @@ client, the server, the SQLite ledger and the sandbox's request log.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, Implementation
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Implementation
 
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server.app import build
-from linkedapi_mcp.server.guards import units_for
-from linkedapi_mcp.server.ledger import Claim, ConfirmationError, Issued, Ledger
+from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, ConfigError, parse_budgets, units_for
+from linkedapi_mcp.server.ledger import (
+    BudgetExceededError,
+    Cap,
+    Claim,
+    ConfirmationError,
+    Issued,
+    Ledger,
+    canonical_args,
+)
 from linkedapi_mcp.settings import Settings
 
 from .conftest import POLL_SPEED, Upstream
@@ -190,3 +199,124 @@ async def test_a_confirmation_is_good_once_and_until_its_last_second_then_refuse
     with pytest.raises(ConfirmationError) as expired:
         await _claim(ledger, "consume", late.confirmation_id, arguments={**MESSAGE, "text": "Later"})
     assert str(expired.value) == "This confirmationId has expired."
+
+
+# -- claims, the dedupe key and budgets at the ledger -----------------------------------------------
+
+
+async def test_a_start_another_process_is_still_sending_is_not_declared_lost_within_its_minute(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    first = await _claim(ledger, "go")
+    clock.now += 59
+    again = await _claim(ledger, "go")
+    assert isinstance(first, Claim)
+    assert isinstance(again, Claim)
+    assert again.existing
+    assert again.row.state == "claimed"  # still being sent: not "outcome unknown"
+
+
+def test_the_dedupe_key_of_a_call_is_the_same_in_every_version_so_an_old_ledger_still_deduplicates() -> None:
+    # Canonical JSON (sorted keys, no spaces, UTF-8 kept) and its SHA-256: a change to either would
+    # make every call recorded before an upgrade look new, and send it again.
+    assert canonical_args({"text": "Grüße 👋", "b": [1, 2], "a": None}) == (
+        '{"a":null,"b":[1,2],"text":"Grüße 👋"}',
+        "85df6dc73eb4c1bff0861ef5958582b5ea6c29fec52dc42717f4f056e1f92e03",
+    )
+    assert canonical_args({"at": date(2027, 1, 15)})[0] == '{"at":"2027-01-15"}'
+
+
+async def test_a_spent_budget_of_one_kind_neither_blocks_nor_hides_the_budget_of_another(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    caps = (Cap("stMessages", "day", 0), Cap("stComments", "day", 1))
+
+    async def comment(text: str) -> Claim | Issued:
+        return await ledger.claim(
+            account="acct",
+            operation="commentOnPost",
+            arguments={"postUrl": "https://www.linkedin.com/feed/update/urn:li:activity:1", "text": text},
+            effect="write",
+            reuse_finished_within=600,
+            stale_claim_after=60,
+            units={"stComments": 1},
+            caps=caps,
+        )
+
+    assert isinstance(await comment("First"), Claim)  # the spent message budget does not refuse a comment
+    with pytest.raises(BudgetExceededError) as refused:
+        await comment("Second")
+    assert refused.value.cap == Cap("stComments", "day", 1)
+
+
+# -- budget configuration ---------------------------------------------------------------------------
+
+
+def test_budgets_none_turns_every_cap_off_like_off() -> None:
+    assert parse_budgets("none") == parse_budgets(" OFF ") == ()
+
+
+def test_turning_a_category_off_for_the_day_removes_its_hourly_cap_too_and_off_per_hour_keeps_the_daily_one() -> None:
+    assert [c for c in parse_budgets("stMessages=10/hour,stMessages=off") if c.category == "stMessages"] == []
+    kept = [c for c in parse_budgets("stMessages=10/hour,stMessages=off/hour") if c.category == "stMessages"]
+    assert kept == [Cap("stMessages", "day", DEFAULT_BUDGETS["stMessages"])]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("stMessages=3/week", "Budget 'stMessages=3/week': the period must be day or hour."),
+        (
+            "stMesages=3/day",
+            "Budget 'stMesages=3/day': expected category=N/day or category=N/hour with a category among "
+            + ", ".join(DEFAULT_BUDGETS)
+            + ".",
+        ),
+    ],
+)
+def test_a_budget_setting_the_server_cannot_read_is_explained_in_full(spec: str, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse_budgets(spec)
+    assert str(refused.value) == message
+
+
+def test_an_iteration_listed_among_several_children_still_counts_every_item() -> None:
+    op = CATALOG["execute_custom_workflow"]
+    search: dict[str, Any] = {
+        "actionType": "st.searchPeople",
+        "term": "engineer",
+        "limit": 20,
+        "then": [{"actionType": "st.doForPeople", "then": {"actionType": "st.sendConnectionRequest"}}],
+    }
+    assert units_for(op, op.parse({"definition": search}))["stConnectionRequests"] == 20
+
+
+# -- the user is asked only about calls that would really go out -------------------------------------
+
+
+async def test_with_elicitation_the_user_is_not_asked_about_a_repeat_or_a_call_the_budget_already_refuses(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    questions: list[str] = []
+
+    async def human(_context: Any, params: ElicitRequestParams) -> ElicitResult:
+        questions.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    settings = Settings(
+        data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, confirm="elicit-or-preview", budgets="stMessages=1/day"
+    )
+    server, _ = build(settings, sandbox=sandbox)
+    people = sandbox.world.samples()["connectionUrls"]
+    first = {"personUrl": people[0], "text": "See you Friday", "waitSeconds": 0}
+    async with Client(server, elicitation_callback=human) as client:
+        sent = data(await client.call_tool("send_message", first))
+        sandbox.advance(HOUR)
+        done = data(await client.call_tool("get_workflow_result", {"workflowId": sent["workflowId"]}))
+        assert done["status"] == "completed"
+        repeat = data(await client.call_tool("send_message", first))  # finished a moment ago: deduplicated
+        other = await client.call_tool("send_message", {**first, "personUrl": people[1]})  # over the daily 1
+    assert repeat["deduplicated"] is True
+    assert other.is_error
+    assert "[budgetExceeded]" in text(other)
+    assert len(questions) == 1  # only the first send was put to the user
+    assert upstream.posts == 1
