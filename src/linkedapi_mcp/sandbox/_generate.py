@@ -59,6 +59,8 @@ class Universe:
     performance: dict[str, int]
     reposted: set[int]
     special: dict[str, str] = field(default_factory=dict)
+    # Messages still to arrive: (time, sender, type). The world delivers them as its clock passes.
+    incoming: list[tuple[datetime, Person, str, str]] = field(default_factory=list)
 
 
 _NO_DECOMPOSITION = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "ß": "ss", "đ": "d"})
@@ -565,3 +567,35 @@ def market(g: _Gen, uni: Universe, seed: int) -> None:
     for post in uni.posts:
         post.comments.sort(key=lambda c: c.time)
         post.reactions.sort(key=lambda x: x.time)
+    inbox(g, uni, fresh)
+
+
+def inbox(g: _Gen, uni: Universe, fresh: list[Person]) -> None:
+    """Conversations from before monitoring started — some the other side answered last (unread, as
+    far as the account is concerned), some awaiting their reply — and messages that keep arriving
+    after the start: replies from those people and new inbound leads and recruiters."""
+    r = g.r
+    epoch = g.epoch
+    people = r.sample(fresh, 30)
+    talkers, inbound = people[:20], people[20:]
+    for n, p in enumerate(talkers):
+        opener, reply, follow_up = N.HISTORY_THREADS[n % len(N.HISTORY_THREADS)]
+        th = Thread(id="2-" + g.token(40), type="st", person=p)
+        # Recent enough to matter: the last message between 6 hours and three weeks ago.
+        start = g.ago(21, 0.25 + 0.1 * (n % 4))
+        texts = [("us", opener)] + ([("them", reply)] if reply else []) + ([("us", follow_up)] if follow_up else [])
+        if n % 3 == 0 and reply:
+            texts = [("us", opener), ("them", reply)]  # they wrote last: waiting for you
+        for k, (sender, text) in enumerate(texts):
+            t = min(start + timedelta(hours=3 * k, minutes=r.randint(0, 50)), epoch - timedelta(minutes=5))
+            filled = text.format(first=p.first, topic=p.function, city=p.city, company=p.company_name or "your team")
+            th.messages.append(Message(f"msg-h{n:03d}{k:02d}", th, sender, filled, t))
+        uni.threads.append(th)
+    # Incoming over the next 30 days, the first a few hours after the start.
+    at = epoch + timedelta(hours=r.randint(3, 5))
+    senders = talkers + inbound
+    while at < epoch + timedelta(days=30):
+        p = r.choice(senders)
+        text = r.choice(N.INCOMING_TEXTS).format(city=p.city, company=p.company_name or "our company")
+        uni.incoming.append((at, p, "st", text))
+        at += timedelta(minutes=r.randint(90, 14 * 60))

@@ -357,3 +357,28 @@ CURRENT_TOPICS: dict[str, tuple[list[str], list[str]]] = {
                 ["We just closed our Series A to bring AI-powered forecasting to every sales team!",
                  "Bootstrapped to 2M ARR: what we would do again and what we would not."]),
 }
+
+# --- inbox history and incoming messages (the market's conversations) ---------------------------------
+# Conversations before monitoring started: (our opener, their reply or None, our follow-up or None).
+HISTORY_THREADS: list[tuple[str, str | None, str | None]] = [
+    ("Hi {first}, I saw your post on {topic} — would a 20-minute call next week make sense?",
+     "Thanks for reaching out! Send me a few slots and some context on what you do.", None),
+    ("Hi {first}, congrats on the new role at {company}!", "Thank you! Still finding my way around.",
+     "Happy to share what worked for other teams in {city} if useful."),
+    ("Hi {first}, we help teams like {company} cut their sales cycle. Open to a quick chat?", None, None),
+    ("Thanks for connecting, {first}. How is the quarter going at {company}?",
+     "Busy but good. We are hiring two more account executives.", None),
+    ("Hi {first}, following up on my note last week — any thoughts?", "Sorry, swamped. Can we talk next month?",
+     None),
+]
+# Messages that arrive over time once the sandbox runs: replies, inbound leads, recruiters.
+INCOMING_TEXTS: list[str] = [
+    "Hi Alex, thanks for your message — could you send over a short deck?",
+    "Hello! I saw Brightline Labs on LinkedIn. Do you work with teams in {city}?",
+    "Hi Alex, are you open to a quick call this week about partnerships?",
+    "Following up on our chat: we would like to see a demo with our team.",
+    "Hi Alex, I lead talent acquisition at {company}. Are you open to new opportunities?",
+    "Great meeting you at the event in {city}! Let's stay in touch.",
+    "Thanks! Tuesday 10:00 works for me.",
+    "Could you share pricing for a team of 20?",
+]

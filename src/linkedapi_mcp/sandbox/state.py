@@ -187,7 +187,8 @@ class SandboxState:
 
     def _signature(self) -> tuple[Any, ...]:
         records = self.scheduler.all()
-        return (len(records), sum(1 for r in records if r.terminal), self.admin.regenerated_token)
+        incoming = len(getattr(self.world, "incoming", ()))
+        return (len(records), sum(1 for r in records if r.terminal), incoming, self.admin.regenerated_token)
 
     def save(self) -> None:
         """Write the account to its file now (no-op for an in-memory sandbox)."""
@@ -260,6 +261,9 @@ class SandboxState:
         with self._lock:
             now = self.clock.now()
             self.scheduler.sync(now)
+            deliver = getattr(self.world, "deliver_due", None)
+            if deliver is not None:
+                deliver(now)
             return now
 
     def advance(self, seconds: float) -> datetime:
@@ -317,7 +321,7 @@ class SandboxState:
 
     def samples(self) -> dict[str, Any]:
         with self._lock:
-            samples: dict[str, Any] = self.world.samples()
+            samples: dict[str, Any] = self.world.samples(self.sync())
             return samples
 
     def workflows(self) -> list[dict[str, Any]]:

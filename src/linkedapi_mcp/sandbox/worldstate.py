@@ -95,6 +95,7 @@ class WorldState:
         self.performance = u.performance
         self.reposted: set[int] = u.reposted
         self.special: dict[str, str] = u.special
+        self.incoming: list[tuple[datetime, Person, str, str]] = sorted(u.incoming, key=lambda m: m[0])
         self.endorsements: set[tuple[int, str]] = set()
         self.followed_companies: set[int] = set()
         self.newsletters: set[str] = set()
@@ -544,6 +545,25 @@ class WorldState:
         thread = threads[0] if threads else self.new_thread(p, "st")
         return self._inbox_message(self.add_message(thread, "them", text, now))
 
+    def deliver_due(self, now: datetime) -> None:
+        """Messages due by ``now`` arrive (in the thread with their sender, opened if needed), each
+        at its own time: captured by inbox monitoring when it was on by then."""
+        while self.incoming and self.incoming[0][0] <= now:
+            at, p, type_, text = self.incoming.pop(0)
+            threads = self.threads_with(p, type_)
+            thread = threads[0] if threads else self.new_thread(p, type_)
+            self.add_message(thread, "them", text, at)
+
+    def unanswered_threads(self, now: datetime) -> list[Thread]:
+        """[INFERRED] the contract reports no read state: a conversation whose last message is the
+        other side's counts as unread (waiting for you)."""
+        out = []
+        for t in self.threads:
+            known = [m for m in t.messages if m.time <= now]
+            if known and max(known, key=lambda m: m.time).sender == "them":
+                out.append(t)
+        return out
+
     def accept_pending_request(self, person_url: str, now: datetime) -> dict[str, Any]:
         """The person accepts your pending request: a connection plus a ``connectionAccepted`` event."""
         p = self.find_person(person_url)
@@ -586,7 +606,8 @@ class WorldState:
         return d
 
     # --- documentation helpers -------------------------------------------------------------------
-    def samples(self) -> dict[str, Any]:
+    def samples(self, now: datetime | None = None) -> dict[str, Any]:
+        unread = self.unanswered_threads(now or self.epoch)
         conns = [self.people[i] for i in sorted(self.connections)]
         strangers = [p for p in self.people[1:] if p.idx not in self.connections and p.idx not in self.pending
                      and not p.flags][:5]
@@ -606,6 +627,8 @@ class WorldState:
             "nvCompanyUrls": [c.nv_url for c in self.companies[2:5]],
             "commentUrls": [c.url for p in posts for c in p.comments if c.parent is None][:3],
             "threadIds": [t.id for t in self.threads if t.type == "st"][:3],
+            "unreadThreadIds": [t.id for t in unread],
+            "unreadPersonUrls": [t.person.public_url for t in unread],
             "newsletterUrls": [i.newsletter_url for i in self.invitations if i.newsletter_url],
             "notFound": {
                 "personUrl": "https://www.linkedin.com/in/no-such-person-000",
