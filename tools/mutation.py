@@ -4,6 +4,8 @@ python -m tools.mutation                 # the safety functions (what CI runs), 
 python -m tools.mutation --all           # every function of the safety modules (slow: ~40 min on 2 cores)
 python -m tools.mutation --only 'linkedapi_mcp.server.ledger.*'   # a subset, by mutant-name glob
 python -m tools.mutation --report        # only report on the last run's results (mutants/)
+python -m tools.mutation --record        # the safety functions, then record the baseline if none survived
+python -m tools.mutation --changed       # only the safety modules changed since the recorded baseline (CI)
 
 mutmut's configuration ([tool.mutmut] in pyproject.toml) names the modules and the focused test files
 each mutant is run against. mutmut changes one function of a copy of ``src/`` (in ``mutants/``) at a
@@ -19,6 +21,8 @@ change behaviour, an entry in that file.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -32,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EQUIVALENT_FILE = ROOT / "mutation" / "equivalent.toml"
+BASELINE_FILE = ROOT / "mutation" / "baseline.json"
 MUTMUT = [sys.executable, "-m", "mutmut"]
 
 # The safety functions (mutmut names: module.x_function, or module.xǁClassǁmethod). CI runs these.
@@ -66,21 +71,13 @@ SAFETY = [
     "linkedapi_mcp.untrusted.*",
     # input validation
     "linkedapi_mcp.server.validation.xǁValidateArgumentsǁ_check__mutmut_*",
-    f"{_P}.x__linkedin_url__mutmut_*",
-    f"{_P}.x__email__mutmut_*",
-    f"{_P}.x__needs_flag__mutmut_*",
-    f"{_P}.x__one_post_target__mutmut_*",
-    f"{_P}.x__check_mention_keys__mutmut_*",
-    f"{_P}.x__parse_time__mutmut_*",
-    f"{_P}.*ǁ_rules__mutmut_*",
-    f"{_P}.*ǁ_recipient__mutmut_*",
-    f"{_P}.*ǁ_configs_need_flags__mutmut_*",
-    f"{_P}.*ǁ_exactly_the_matching_target__mutmut_*",
-    f"{_P}.*ǁ_valid_definition__mutmut_*",
+    f"{_P}.x__*__mutmut_*",  # every helper validator (_linkedin_url, _email, _one_post_target, …)
+    f"{_P}.*ǁ_*__mutmut_*",  # every model validator (_rules, _recipient, _period, …)
 ]
 EVERYTHING = ["linkedapi_mcp.*"]
 
-KILLED = {"killed", "timeout", "caught by type check"}  # timeout: the mutant made a test hang
+KILLED = {"killed", "timeout", "caught by type check"}
+_last_summary = ""  # timeout: the mutant made a test hang
 
 
 @dataclass(frozen=True)
@@ -200,10 +197,12 @@ def report(patterns: list[str], *, elapsed: float | None) -> int:
         for reason, n in reasons.most_common():
             print(f"  {n:4d}  {reason}")
     took = f" in {elapsed:.0f} s" if elapsed is not None else ""
-    print(
+    global _last_summary
+    _last_summary = (
         f"mutants: {len(mutants)}{took}; killed {counts['killed']}, timed out (killed) {counts['timeout']}, "
         f"equivalent {counts['equivalent']}, survived {counts['survived']}, not checked {counts['not checked']}"
     )
+    print(_last_summary)
     if counts["not checked"]:
         print("FAIL: some mutants were not run (time limit?)")
         return 1
@@ -218,6 +217,29 @@ def report(patterns: list[str], *, elapsed: float | None) -> int:
     return 0
 
 
+def module_file(pattern: str) -> str:
+    """``linkedapi_mcp.server.ledger.x_…`` → ``src/linkedapi_mcp/server/ledger.py``."""
+    parts = pattern.split(".")
+    module = [p for p in parts[:-1] if p and not p.startswith(("x_", "xǁ", "*"))]
+    return "src/" + "/".join(module) + ".py"
+
+
+def fingerprints(patterns: list[str]) -> dict[str, str]:
+    files = sorted({module_file(p) for p in patterns} | {str(EQUIVALENT_FILE.relative_to(ROOT))})
+    return {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest() for f in files if (ROOT / f).exists()}
+
+
+def changed_patterns(patterns: list[str]) -> list[str]:
+    """The patterns whose module changed since the baseline (all of them if the equivalents changed)."""
+    if not BASELINE_FILE.exists():
+        return patterns
+    recorded = json.loads(BASELINE_FILE.read_text()).get("files", {})
+    now = fingerprints(patterns)
+    if now.get(str(EQUIVALENT_FILE.relative_to(ROOT))) != recorded.get(str(EQUIVALENT_FILE.relative_to(ROOT))):
+        return patterns
+    return [p for p in patterns if now.get(module_file(p)) != recorded.get(module_file(p))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--all", action="store_true", help="every function of the configured modules")
@@ -226,11 +248,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="seconds; the run fails past it")
     parser.add_argument("--keep", action="store_true", help="reuse mutants/ (mutmut's cache) instead of starting fresh")
     parser.add_argument("--report", action="store_true", help="only report on the results in mutants/")
+    parser.add_argument("--record", action="store_true", help="record the baseline after a run with no survivor")
+    parser.add_argument("--changed", action="store_true", help="only modules changed since the baseline")
     args = parser.parse_args(argv)
     patterns = args.only or (EVERYTHING if args.all else SAFETY)
     os.chdir(ROOT)
     if args.report:
-        return report(patterns, elapsed=None)
+        return _recorded(args.record, patterns, report(patterns, elapsed=None))
+    if args.changed:
+        baseline = json.loads(BASELINE_FILE.read_text()) if BASELINE_FILE.exists() else {}
+        patterns = changed_patterns(patterns)
+        if not patterns:
+            print("== mutation summary")
+            print("No safety module changed since the recorded baseline; its run: " + baseline.get("summary", "?"))
+            return 0
+        print("Changed since the baseline: " + ", ".join(sorted({module_file(p) for p in patterns})))
     if not args.keep:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     started = time.monotonic()
@@ -252,7 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         print(log.read_text()[-3000:])
         print(f"FAIL: mutmut run exited with {run.returncode}")
         return 1
-    return report(patterns, elapsed=time.monotonic() - started)
+    return _recorded(args.record, patterns, report(patterns, elapsed=time.monotonic() - started))
+
+
+def _recorded(record: bool, patterns: list[str], status: int) -> int:
+    if record and status == 0:
+        BASELINE_FILE.write_text(
+            json.dumps({"files": fingerprints(patterns), "summary": _last_summary}, indent=2, sort_keys=True) + "\n"
+        )
+        print(f"recorded {BASELINE_FILE.relative_to(ROOT)}")
+    return status
 
 
 if __name__ == "__main__":
