@@ -68,6 +68,15 @@ class Database(Protocol):
         """A context manager: a connection for reads (autocommit)."""
         ...
 
+    def notify(self, conn: Conn, channel: str, payload: str) -> None:
+        """Tell every process on this store, when the transaction commits (no-op on SQLite)."""
+        ...
+
+    def listen(self, channel: str, on_payload: Callable[[str], None]) -> Callable[[], None] | None:
+        """Call ``on_payload`` (from a thread) for each notification; returns a stopper, or None
+        when the store has no notifications (SQLite: readers re-read instead)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -149,6 +158,12 @@ class SqliteDatabase:
     def read(self) -> Iterator[Conn]:
         with self._lock:
             yield self._connect()  # type: ignore[misc]
+
+    def notify(self, conn: Conn, channel: str, payload: str) -> None:
+        return None
+
+    def listen(self, channel: str, on_payload: Callable[[str], None]) -> Callable[[], None] | None:
+        return None
 
     def close(self) -> None:
         with self._lock:
@@ -251,6 +266,29 @@ class PostgresDatabase:
     def read(self) -> Iterator[Conn]:
         with self._pool.connection() as raw:
             yield _PgConn(raw)
+
+    def notify(self, conn: Conn, channel: str, payload: str) -> None:
+        conn.execute("SELECT pg_notify(?, ?)", (channel, payload))
+
+    def listen(self, channel: str, on_payload: Callable[[str], None]) -> Callable[[], None] | None:
+        """LISTEN on a connection of its own, in a daemon thread (reconnecting if it drops)."""
+        import psycopg
+
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.is_set():
+                try:
+                    with psycopg.connect(self.url, autocommit=True) as conn:
+                        conn.execute(f"LISTEN {channel}")
+                        while not stop.is_set():
+                            for note in conn.notifies(timeout=1.0):
+                                on_payload(note.payload)
+                except psycopg.Error:
+                    stop.wait(1.0)  # the server went away: readers fall back to re-reading meanwhile
+
+        threading.Thread(target=loop, name=f"listen-{channel}", daemon=True).start()
+        return stop.set
 
     def close(self) -> None:
         self._pool.close()

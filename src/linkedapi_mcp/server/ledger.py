@@ -17,6 +17,7 @@ Rows hold an account *key* (a hash, see :func:`account_key`), never a token.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -85,7 +86,16 @@ CREATE TABLE IF NOT EXISTS budget_usage (
 CREATE INDEX IF NOT EXISTS budget_usage_by_account ON budget_usage (account, category, at);
 """
 
-_MIGRATIONS = (Migration(1, _SCHEMA),)
+_MIGRATIONS = (
+    Migration(1, _SCHEMA),
+    # One poller per workflow (issue 10): the waiting call that polls holds a lease on the row.
+    Migration(2, "ALTER TABLE workflows ADD COLUMN poller TEXT; ALTER TABLE workflows ADD COLUMN lease_until REAL"),
+)
+# Where row changes are announced to every process on a PostgreSQL store.
+CHANGES_CHANNEL = "linkedapi_mcp_workflows"
+# Waiters re-read a row this often even without a notification (SQLite across processes has none;
+# on PostgreSQL it is only a safety net).
+RECHECK_SECONDS = {"sqlite": 0.5, "postgresql": 2.0}
 
 Period = Literal["day", "hour"]
 _PERIOD_SECONDS: dict[str, float] = {"day": 86400.0, "hour": 3600.0}
@@ -176,6 +186,8 @@ class Row:
     duration: float | None  # estimated start-to-completion seconds, when this server saw it finish
     result_json: str | None
     error_json: str | None
+    poller: str | None = None  # the waiting call that polls Linked API for this workflow (its lease)
+    lease_until: float | None = None
 
     @property
     def in_flight(self) -> bool:
@@ -210,6 +222,12 @@ class Ledger:
         self._clock = clock
         self._ready = False
         self._ready_lock = threading.Lock()
+        # Waiting calls of this process, by row id: woken when the row changes (here, or on
+        # another replica through the store's notifications).
+        self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._waiters_lock = threading.Lock()
+        self._stop_listening: Callable[[], None] | None = None
+        self._listening = False
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -253,8 +271,25 @@ class Ledger:
         return [Row(**dict(r)) for r in rows]
 
     def close(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
+        self._listening = False
         self.db.close()
         self._ready = False
+
+    # -- change notifications -------------------------------------------------------------------
+
+    def _changed(self, row_id: int) -> None:
+        """Wake this process's calls waiting on the row (from any thread)."""
+        with self._waiters_lock:
+            waiting = list(self._waiters.get(row_id, ()))
+        for loop, event in waiting:
+            loop.call_soon_threadsafe(event.set)
+
+    def _on_notification(self, payload: str) -> None:
+        if payload.isdigit():
+            self._changed(int(payload))
 
     # -- starting -------------------------------------------------------------------------------
 
@@ -454,9 +489,86 @@ class Ledger:
                     f"UPDATE workflows SET {assignments}, updated_at=? WHERE id=?{guard}",
                     (*params, self._clock(), row_id),
                 )
-                return Row(**dict(conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()))
+                self.db.notify(conn, CHANGES_CHANNEL, str(row_id))
+                row = Row(**dict(conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()))
+            self._changed(row_id)
+            return row
 
         return await self._run(work)
+
+    # -- one poller per workflow ----------------------------------------------------------------
+
+    async def take_lease(self, row_id: int, holder: str, *, until: float) -> bool:
+        """Become (or stay) the one poller of an in-flight workflow until ``until`` (wall time):
+        only if nobody else holds a live lease. Atomic across processes and replicas."""
+
+        def work() -> bool:
+            now = self._clock()
+            with self._tx() as conn:
+                taken = conn.execute(
+                    "UPDATE workflows SET poller=?, lease_until=? WHERE id=? "
+                    "AND state IN ('claimed','pending','running') "
+                    "AND (poller IS NULL OR poller=? OR lease_until IS NULL OR lease_until<?)",
+                    (holder, until, row_id, holder, now),
+                ).rowcount
+            return bool(taken)
+
+        return await self._run(work)
+
+    async def release_lease(self, row_id: int, holder: str) -> None:
+        """Stop polling (the call's budget ended): the next waiter takes over at once."""
+
+        def work() -> None:
+            with self._tx() as conn:
+                released = conn.execute(
+                    "UPDATE workflows SET lease_until=0 WHERE id=? AND poller=?", (row_id, holder)
+                ).rowcount
+                if released:
+                    self.db.notify(conn, CHANGES_CHANNEL, str(row_id))
+            if released:
+                self._changed(row_id)
+
+        await self._run(work)
+
+    async def wait_change(self, row: Row, *, within: float) -> Row:
+        """The row once it differs from ``row`` (state, status or its poller's lease), or as it is
+        after ``within`` seconds. Woken by this process's writes and, on PostgreSQL, by every
+        replica's (LISTEN/NOTIFY); re-reads now and then in case a notification was missed."""
+        if not self._listening:
+            self._listening = True
+            self._stop_listening = self._ensure().listen(CHANGES_CHANNEL, self._on_notification)
+        loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        entry = (loop, event)
+        with self._waiters_lock:
+            self._waiters.setdefault(row.id, []).append(entry)
+        recheck = RECHECK_SECONDS[self.db.dialect]
+        end = time.monotonic() + max(within, 0.0)
+        try:
+            while True:
+                fresh = await self.get(row.id)
+                if fresh is None:
+                    return row
+                if (fresh.updated_at, fresh.state, fresh.poller, fresh.lease_until) != (
+                    row.updated_at,
+                    row.state,
+                    row.poller,
+                    row.lease_until,
+                ):
+                    return fresh
+                left = end - time.monotonic()
+                if left <= 0:
+                    return fresh
+                with anyio.move_on_after(min(left, recheck)):
+                    await event.wait()
+                event.clear()
+        finally:
+            with self._waiters_lock:
+                entries = self._waiters.get(row.id, [])
+                if entry in entries:
+                    entries.remove(entry)
+                if not entries:
+                    self._waiters.pop(row.id, None)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ logger = logging.getLogger("linkedapi_mcp.server")
 HEARTBEAT_SECONDS = 10.0  # progress at least this often while waiting (issue 4)
 # A claim row this old belongs to a process that died mid-POST (the client's POST time-out is 30 s).
 STALE_CLAIM_SECONDS = 60.0
+# A poller's lease lasts until its next planned look plus this: a replica that died mid-wait is
+# replaced by another waiter at most this long after it should have looked.
+LEASE_GRACE_SECONDS = 3.0
 # How long a call waits for another *process* that is starting the identical workflow.
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 
@@ -144,6 +148,7 @@ class Runner:
         self._monotonic = monotonic
         self._sleep_for = sleep
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
+        self.replica = secrets.token_hex(4)  # names this process's pollers in the store
         # Hosted HTTP (many principals): a handle is only ever one this server started for the
         # caller's account. Another principal's id, and an id that never existed, get the same
         # answer, and neither is looked up (or cancelled) upstream.
@@ -450,6 +455,44 @@ class Runner:
         look_now: bool,
     ) -> dict[str, Any]:
         assert row.workflow_id is not None
+        # One poller per workflow (issue 10): however many calls wait for this workflow, in this
+        # process or on other replicas, the one holding the row's lease polls Linked API; the
+        # others follow the row in the store and are woken when it changes.
+        me = f"{self.replica}:{secrets.token_hex(6)}"
+        try:
+            return await self._wait_leased(
+                backend, op, row, me, budget=budget, progress=progress, deduplicated=deduplicated, look_now=look_now
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self.ledger.release_lease(row.id, me)
+
+    async def _follow(self, row: Row, me: str, *, until: float, progress: Progress, op: Operation) -> Row | None:
+        """While another call holds a live lease on the row: wait for the row to change (or the
+        lease to lapse, or ``until``), sending heartbeats; the fresh row, or None if we may poll."""
+        if row.poller in (None, me) or (row.lease_until or 0.0) < self._wall():
+            return None
+        lapse = (row.lease_until or 0.0) - self._wall() + 0.05
+        beat = max(progress.last_sent + self.heartbeat - self._monotonic(), 0.0)
+        fresh = await self.ledger.wait_change(row, within=max(min(until - self._monotonic(), lapse, beat), 0.0))
+        if self._monotonic() >= progress.last_sent + self.heartbeat:
+            await progress(_waiting_text(op, fresh, self._wall() - fresh.created_at))
+        return fresh
+
+    async def _wait_leased(
+        self,
+        backend: Backend,
+        op: Operation,
+        row: Row,
+        me: str,
+        *,
+        budget: float,
+        progress: Progress,
+        deduplicated: bool,
+        look_now: bool,
+    ) -> dict[str, Any]:
+        assert row.workflow_id is not None
+        workflow_id = row.workflow_id
         called = self._monotonic()
         deadline = called + budget
         prediction = await self._predict(backend, op, row)
@@ -486,9 +529,20 @@ class Runner:
                     await self._sleep(remaining, op, row, progress)
                     break
                 delay = look
+            followed = await self._follow(row, me, until=deadline, progress=progress, op=op)
+            if followed is not None:  # another call polls: take its news from the store
+                row = followed
+                if not row.in_flight:
+                    return await self._settle(
+                        backend, op, row, budget=0.0, progress=progress, deduplicated=deduplicated, look_now=False
+                    )
+                continue
+            if not await self.ledger.take_lease(row.id, me, until=self._wall() + delay + LEASE_GRACE_SECONDS):
+                row = await self.ledger.get(row.id) or row  # another call became the poller first
+                continue
             await self._sleep(delay, op, row, progress)
             try:
-                snapshot = await backend.api.status(row.workflow_id, op, deadline=deadline)
+                snapshot = await backend.api.status(workflow_id, op, deadline=deadline)
             except (UpstreamUnavailableError, RateLimitedError) as exc:
                 return self._pending(
                     backend,
