@@ -15,7 +15,7 @@ import math
 import pytest
 
 from linkedapi_mcp.server.durations import Prediction, predict, request_features
-from linkedapi_mcp.server.timing import PollPolicy, next_look
+from linkedapi_mcp.server.timing import GetBook, PollPolicy, next_look
 
 POLICY = PollPolicy()
 
@@ -25,9 +25,16 @@ def peer_gets(duration: float, interval: float = 5.0) -> int:
 
 
 def wait(
-    duration: float, prediction: Prediction | None, *, budget: float = 55.0, policy: PollPolicy = POLICY
+    duration: float,
+    prediction: Prediction | None,
+    *,
+    budget: float = 55.0,
+    policy: PollPolicy = POLICY,
+    booked: bool = True,
 ) -> tuple[int, float]:
-    """(GETs, lag) for a workflow of ``duration`` s, as the runner's loop spends them."""
+    """(GETs, lag) for a workflow of ``duration`` s, as the runner's loop spends them; ``booked``:
+    the credit counts over all calls (a :class:`GetBook`), else each call from its start."""
+    book = GetBook()
     now = call_start = 0.0
     polls, gets, look_now = 0, 0, False
     while True:
@@ -56,7 +63,7 @@ def wait(
             return gets, now - duration
 
 
-DURATIONS = [round(0.1 + 0.37 * i, 2) for i in range(1620)]  # 0.1 s … 10 min, off the 5 s grid too
+DURATIONS = [round(0.1 + 0.53 * i, 2) for i in range(1132)]  # 0.1 s … 10 min, off the 5 s grid too
 FRESH = predict(request_features("fetchPerson", {"personUrl": "https://www.linkedin.com/in/someone"}), [])
 PREDICTIONS = {
     "none": None,
@@ -81,15 +88,29 @@ def _prediction(kind: str, value: Prediction | str | None, duration: float) -> P
     return value
 
 
+@pytest.mark.parametrize("booked", [True, False], ids=["credit over calls", "credit per call"])
 @pytest.mark.parametrize("kind", list(PREDICTIONS))
-@pytest.mark.parametrize("budget", [55.0, 175.0, 595.0, 12.0])
-def test_no_workflow_length_costs_more_gets_than_a_get_at_once_then_every_5_s(kind: str, budget: float) -> None:
+@pytest.mark.parametrize("budget", [55.0, 595.0, 12.0, 7.3])
+def test_no_workflow_length_costs_more_gets_than_a_get_at_once_then_every_5_s(
+    kind: str, budget: float, booked: bool
+) -> None:
     assert FRESH is not None
     assert FRESH.samples == 0
     worst = max(
-        (wait(d, _prediction(kind, PREDICTIONS[kind], d), budget=budget)[0] - peer_gets(d), d) for d in DURATIONS
+        (wait(d, _prediction(kind, PREDICTIONS[kind], d), budget=budget, booked=booked)[0] - peer_gets(d), d)
+        for d in DURATIONS
     )
     assert worst[0] <= 0, f"{kind}, budget {budget}: {worst[0]} GETs over the peer at {worst[1]} s"
+
+
+def test_a_book_forgets_the_oldest_workflows_and_assumes_the_worst_of_one_it_does_not_know() -> None:
+    book = GetBook(size=2)
+    book.spend("a", 0.0, 5.0, 3)
+    book.spend("b", 0.0, 5.0, 1)
+    book.spend("c", 0.0, 5.0, 1)
+    assert book.before("a", 55.0, 5.0) == 11  # forgotten: as if its first call spent all it could
+    assert book.before("b", 55.0, 5.0) == 1  # known: only what it spent
+    assert book.before("b", 0.0, 5.0) == 0  # the same call: nothing before it
 
 
 def test_the_same_holds_on_the_embedded_sandbox_s_faster_clock() -> None:

@@ -7,7 +7,9 @@ Both are plain functions of their inputs so they can be table-tested; the waitin
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, replace
+from statistics import NormalDist
 
 from linkedapi_mcp.server.durations import Prediction
 
@@ -89,6 +91,11 @@ class PollPolicy:
     # after the call began, and a call leaves its last interval unspent for the next call's
     # immediate look (``get_workflow_result``), so back-to-back calls stay within it too.
     interval: float = 5.0
+    # Looks within the credit (next_look): at evenly spaced quantiles of the prediction widened
+    # ``spacing`` times (0: evenly spaced in time), up to ``credit_sigmas`` spreads past the
+    # predicted end. Tuned with tools/bench/lag.py over five sandbox seeds (docs/benchmarks.md).
+    spacing: float = 1.0
+    credit_sigmas: float = 2.0
     clock_factor: float = 1.0
 
     def scaled(self, factor: float) -> PollPolicy:
@@ -137,9 +144,11 @@ def next_poll_delay(
     prediction: the early look, then that back-off. Never past the budget: the last poll lands
     exactly when it ends. Mean lag ≈ step / 2 when the prediction holds; GETs ≈ 2 + window_polls.
 
-    With ``since_call`` (seconds since this call began; see :func:`next_look`, which also enforces
-    the GET credit) the window's looks are spread over the GETs the credit will allow by the
-    window's end, so a short workflow's few GETs cover its whole window instead of its start.
+    With ``since_call`` (seconds since the credit's start and ``polls`` GETs spent since; see
+    :func:`next_look`, which enforces the credit) the schedule changes: no early look, a window
+    of predicted ± ``credit_sigmas`` spreads, and in it as many looks as the credit will allow by
+    its end, at evenly spaced quantiles of the (``spacing``-widened) prediction given that the end
+    has not come yet — dense where the end is likely. Past the window: the back-off.
     """
     if remaining <= 0:
         return 0.0
@@ -149,16 +158,20 @@ def next_poll_delay(
         else:
             delay = min(max(policy.backoff * elapsed, policy.floor), policy.ceiling)
         return min(delay, remaining)
-    start, end, step = poll_window(policy, prediction)
     if since_call is not None:
-        # Within the GET credit: no early look (one of a short workflow's few GETs), and the
-        # credit the window will have spread evenly over it, the first look one step into it.
+        # Within the GET credit: no early look (one of a short workflow's few GETs); the GETs
+        # the credit will allow by the window's end placed over what is left of the window.
+        start, end, step = poll_window(replace(policy, window_sigmas=policy.credit_sigmas), prediction)
         if elapsed >= end:
             return min(min(max(policy.backoff * elapsed, step), policy.ceiling), remaining)
-        credits = math.floor((since_call + end - elapsed) / policy.interval) + 1 - polls
-        step = max(step, (end - max(start, elapsed)) / max(credits, 1))
-        delay = start - elapsed + step if elapsed < start else step
-        return min(delay, remaining)
+        credits = max(1, math.floor((since_call + end - elapsed) / policy.interval) + 1 - polls)
+        if policy.spacing > 0:
+            delay = _quantile_look(policy, elapsed, prediction, end, credits)
+        else:
+            step = max(step, (end - max(start, elapsed)) / credits)
+            delay = start - elapsed + step if elapsed < start else step
+        return min(max(delay, policy.floor), remaining)
+    start, end, step = poll_window(policy, prediction)
     if polls == 0 and elapsed < policy.first < start:
         delay = policy.first - elapsed  # the early look
     elif elapsed < start:
@@ -168,6 +181,18 @@ def next_poll_delay(
     else:
         delay = min(max(policy.backoff * elapsed, step), policy.ceiling)
     return min(delay, remaining)
+
+
+def _quantile_look(policy: PollPolicy, elapsed: float, prediction: Prediction, end: float, credits: int) -> float:
+    """Seconds to the first of ``credits`` looks placed from now to ``end`` at evenly spaced
+    quantiles of the predicted end, given that it has not come yet: dense where the end is
+    likely, sparse in the tails. The quantiles are of the prediction widened ``spacing`` times
+    (√2: looks spaced as 1/√density, which minimises the mean lag of a fixed number of looks)."""
+    dist = NormalDist(prediction.mean, max(prediction.spread * policy.spacing, 1e-6))
+    low, high = dist.cdf(elapsed), dist.cdf(end)
+    if high - low < 1e-9:
+        return end - elapsed
+    return dist.inv_cdf(min(low + (high - low) / credits, 1 - 1e-12)) - elapsed
 
 
 def credit_delay(policy: PollPolicy, *, since_call: float, remaining: float, polls: int) -> float | None:
@@ -187,6 +212,39 @@ def credit_delay(policy: PollPolicy, *, since_call: float, remaining: float, pol
     return max(due - since_call, 0.0)
 
 
+class GetBook:
+    """How many status GETs this process has sent for each workflow, across tool calls (the
+    newest ``size`` workflows). It lets a ``get_workflow_result`` call spend the credit that the
+    earlier calls on the same workflow left unspent, instead of starting from nothing.
+
+    A workflow it does not know (another process polled it, or it was forgotten) is assumed to
+    have spent all the credit its earlier calls could have: ``⌊call start / interval⌋`` GETs,
+    what :func:`credit_delay` allows calls that began at creation and went back to back.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._calls: OrderedDict[str, tuple[float, int, int]] = OrderedDict()  # call start, its GETs, before
+
+    def before(self, workflow: str, call_start: float, interval: float) -> int:
+        """GETs sent for ``workflow`` before the call that began ``call_start`` s after its creation."""
+        known = self._calls.get(workflow)
+        if known is None:
+            return math.floor(call_start / interval + 1e-9)
+        start, sent, before = known
+        return before if abs(start - call_start) < 1e-3 else before + sent
+
+    def spend(self, workflow: str, call_start: float, interval: float, sent: int) -> None:
+        """Record that the call that began at ``call_start`` has sent ``sent`` GETs so far."""
+        self._calls[workflow] = (call_start, sent, self.before(workflow, call_start, interval))
+        self._calls.move_to_end(workflow)
+        while len(self._calls) > self._size:
+            self._calls.popitem(last=False)
+
+
+GETS = GetBook()
+
+
 def next_look(
     policy: PollPolicy,
     *,
@@ -195,16 +253,31 @@ def next_look(
     remaining: float,
     polls: int,
     since_call: float,
+    workflow: str | None = None,
+    since_created: float | None = None,
+    book: GetBook | None = None,
 ) -> float | None:
     """:func:`next_poll_delay` within the GET credit of :func:`credit_delay`: seconds to sleep
     before the next status poll, or ``None`` when this call has no GET left (sleep out the
-    budget and hand back the handle)."""
-    earliest = credit_delay(policy, since_call=since_call, remaining=remaining, polls=polls)
+    budget and hand back the handle).
+
+    With ``workflow`` and ``since_created`` (seconds since the workflow was created) the credit
+    counts from the creation over every call on it that ``book`` (default :data:`GETS`) saw, so
+    a call that follows another spends what that one saved; each returned delay is booked as one
+    GET. Without them, each call has its own credit from its start."""
+    anchor, spent = since_call, polls
+    if workflow is not None and since_created is not None:
+        book = GETS if book is None else book
+        call_start = since_created - since_call
+        anchor, spent = since_created, book.before(workflow, call_start, policy.interval) + polls
+    earliest = credit_delay(policy, since_call=anchor, remaining=remaining, polls=spent)
     if earliest is None:
         return None
     delay = next_poll_delay(
-        policy, elapsed=elapsed, prediction=prediction, remaining=remaining, polls=polls, since_call=since_call
+        policy, elapsed=elapsed, prediction=prediction, remaining=remaining, polls=spent, since_call=anchor
     )
+    if workflow is not None and since_created is not None and book is not None:
+        book.spend(workflow, since_created - since_call, policy.interval, polls + 1)
     return max(delay, earliest)
 
 
