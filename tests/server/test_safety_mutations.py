@@ -320,3 +320,31 @@ async def test_with_elicitation_the_user_is_not_asked_about_a_repeat_or_a_call_t
     assert "[budgetExceeded]" in text(other)
     assert len(questions) == 1  # only the first send was put to the user
     assert upstream.posts == 1
+
+
+@pytest.mark.parametrize(
+    ("then", "counted"),
+    [
+        # A search for one person invites at most one: not the search's maximum.
+        ({"actionType": "st.doForPeople", "then": {"actionType": "st.sendConnectionRequest"}}, 1),
+    ],
+)
+def test_a_one_result_search_counts_one_invitation_not_the_maximum(then: dict[str, Any], counted: int) -> None:
+    op = CATALOG["execute_custom_workflow"]
+    search = {"actionType": "st.searchPeople", "term": "engineer", "limit": 1, "then": then}
+    assert units_for(op, op.parse({"definition": search}))["stConnectionRequests"] == counted
+
+
+def test_endorsing_every_skill_of_a_person_counts_as_many_endorsements_as_a_profile_can_list() -> None:
+    # No skill patterns: all skills, up to the 100 LinkedIn shows; the default cap of 20 refuses it.
+    op = CATALOG["execute_custom_workflow"]
+    endorse_all = {
+        "actionType": "st.openPersonPage",
+        "personUrl": "https://www.linkedin.com/in/jane",
+        "basicInfo": True,
+        "then": {
+            "actionType": "st.retrievePersonSkills",
+            "then": {"actionType": "st.doForSkills", "then": {"actionType": "st.endorsePersonSkill"}},
+        },
+    }
+    assert units_for(op, op.parse({"definition": endorse_all}))["stEndorsements"] == 100
