@@ -493,8 +493,8 @@ class Runner:
     ) -> dict[str, Any]:
         assert row.workflow_id is not None
         workflow_id = row.workflow_id
-        called = self._monotonic()
-        deadline = called + budget
+        opened = self._wall()  # this call's start: its GET credit counts from here (timing.next_look)
+        deadline = self._monotonic() + budget
         prediction = await self._predict(backend, op, row)
         # Where the run time counts from: its creation, or the last look that saw it not yet
         # running (queued behind other work: the predicted end moves with the queue).
@@ -517,13 +517,16 @@ class Runner:
                 # Queued behind other work, when it starts is unknown: back off on the time
                 # waited so far. Once it runs, aim at the prediction from the last queued look.
                 queued = row.state == "pending" and row.pending_reason == "queued"
+                now = self._wall()
                 look = next_look(
                     backend.policy,
-                    elapsed=self._wall() - (row.created_at if queued else begin),
+                    elapsed=now - (row.created_at if queued else begin),
                     prediction=None if queued else prediction,
                     remaining=remaining,
                     polls=polls,
-                    since_call=self._monotonic() - called,
+                    since_call=now - opened,
+                    workflow=row.workflow_id,
+                    since_created=now - row.created_at,
                 )
                 if look is None:  # no GET left in this call's credit: wait out the budget
                     await self._sleep(remaining, op, row, progress)
