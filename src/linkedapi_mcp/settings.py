@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     jwt_audience: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_JWT_AUDIENCE", "jwt_audience"))
     host: str = Field("127.0.0.1", validation_alias=_env("HOST", "LINKEDAPI_MCP_HOST", "host"))
     port: int = Field(8000, ge=0, le=65535, validation_alias=_env("PORT", "LINKEDAPI_MCP_PORT", "port"))
+    # Linked API webhook deliveries at /webhooks/linkedapi (server/webhooks.py): the signing
+    # secret(s), comma-separated while one rotates. Unset: no webhook endpoint, polling only.
+    webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("LINKEDAPI_MCP_WEBHOOK_SECRET", "webhook_secret")
+    )
     # Named accounts on stdio / local HTTP (hosted/accounts.py): a TOML file of accounts.
     accounts_file: Path | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_ACCOUNTS_FILE", "accounts_file"))
 

@@ -114,6 +114,7 @@ class ServerState:
                 guards=GuardConfig.from_settings(self.settings),  # --- guards
             )
             self._runner.ledger_only = self.hosted is not None
+            self._runner.push = http_push(self.settings)
         return self._runner
 
     def backend(self, ctx: Context | None) -> Backend:
@@ -584,6 +585,11 @@ def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
     ]
 
 
+def http_push(settings: Settings) -> bool:
+    """Webhook deliveries are received (and pollers listen for them)."""
+    return settings.webhook_secret is not None
+
+
 def _shared_request_state(settings: Settings) -> dict[str, Any]:
     """With a secret key (hosted, replicas), requestState is sealed with a key derived from it, so
     every replica unseals what another sealed; without one, the SDK's per-process key."""
@@ -692,6 +698,17 @@ def build(
         from linkedapi_mcp.server.health import health_routes
 
         routes = [*(hosted.routes if hosted is not None else []), *health_routes(state.readiness)]
+        if http_push(settings):
+            from linkedapi_mcp.server.webhooks import webhook_route
+
+            secret = settings.webhook_secret
+            assert secret is not None
+            routes.append(
+                webhook_route(
+                    lambda: [s.strip() for s in secret.get_secret_value().split(",") if s.strip()],
+                    lambda event: state.runner.deliver(event, _resolve),
+                )
+            )
         for route in routes:
             server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
     if hosted is not None:

@@ -90,6 +90,13 @@ _MIGRATIONS = (
     Migration(1, _SCHEMA),
     # One poller per workflow (issue 10): the waiting call that polls holds a lease on the row.
     Migration(2, "ALTER TABLE workflows ADD COLUMN poller TEXT; ALTER TABLE workflows ADD COLUMN lease_until REAL"),
+    # Webhook deliveries seen (deduplicated by event id); inbox/network events kept for reading.
+    Migration(
+        3,
+        "CREATE TABLE IF NOT EXISTS webhook_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, "
+        "account_id TEXT, data_json TEXT, received_at REAL NOT NULL); "
+        "CREATE INDEX IF NOT EXISTS webhook_events_by_time ON webhook_events (received_at)",
+    ),
 )
 # Where row changes are announced to every process on a PostgreSQL store.
 CHANGES_CHANNEL = "linkedapi_mcp_workflows"
@@ -530,7 +537,43 @@ class Ledger:
 
         await self._run(work)
 
-    async def wait_change(self, row: Row, *, within: float) -> Row:
+    async def record_event(self, event_id: str, type: str, account_id: str | None, data: Any) -> bool:
+        """Remember a webhook event; False if its id was seen before (a retry or a replay)."""
+
+        def work() -> bool:
+            with self._tx() as conn:
+                inserted = conn.execute(
+                    "INSERT INTO webhook_events (id, type, account_id, data_json, received_at) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    (event_id, type, account_id, json.dumps(data, ensure_ascii=False), self._clock()),
+                ).rowcount
+            return bool(inserted)
+
+        return await self._run(work)
+
+    async def events(self, *, types: tuple[str, ...], since: float = 0.0, limit: int = 500) -> list[dict[str, Any]]:
+        """Recorded inbox/network events of these types, oldest first."""
+        marks = ",".join("?" for _ in types)
+
+        def work() -> list[dict[str, Any]]:
+            with self._reading() as conn:
+                rows = conn.execute(
+                    f"SELECT id, type, account_id, data_json, received_at FROM webhook_events WHERE type IN ({marks}) "
+                    "AND received_at >= ? ORDER BY received_at LIMIT ?",
+                    (*types, since, limit),
+                ).fetchall()
+            return [
+                {"id": r[0], "type": r[1], "accountId": r[2], "data": json.loads(r[3] or "null"), "receivedAt": r[4]}
+                for r in rows
+            ]
+
+        return await self._run(work)
+
+    async def poke(self, row_id: int) -> None:
+        """Tell the row's waiters, here and on other replicas, to look now (a thin webhook)."""
+        await self._update(row_id, "message=message", (), only_in_flight=True)
+
+    async def wait_change(self, row: Row, *, within: float, lease: bool = True) -> Row:
         """The row once it differs from ``row`` (state, status or its poller's lease), or as it is
         after ``within`` seconds. Woken by this process's writes and, on PostgreSQL, by every
         replica's (LISTEN/NOTIFY); re-reads now and then in case a notification was missed."""
@@ -549,12 +592,12 @@ class Ledger:
                 fresh = await self.get(row.id)
                 if fresh is None:
                     return row
-                if (fresh.updated_at, fresh.state, fresh.poller, fresh.lease_until) != (
-                    row.updated_at,
-                    row.state,
-                    row.poller,
-                    row.lease_until,
-                ):
+                now_key: tuple[Any, ...] = (fresh.updated_at, fresh.state)
+                then_key: tuple[Any, ...] = (row.updated_at, row.state)
+                if lease:  # followers also care about who polls
+                    now_key += (fresh.poller, fresh.lease_until)
+                    then_key += (row.poller, row.lease_until)
+                if now_key != then_key:
                     return fresh
                 left = end - time.monotonic()
                 if left <= 0:

@@ -55,6 +55,9 @@ from linkedapi_mcp.server.guards import (
 from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
 from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
 
+from linkedapi_mcp.client.models import WorkflowState
+from linkedapi_mcp.facade import snapshot
+
 if TYPE_CHECKING:  # the facade is only needed for typing here
     from linkedapi_mcp.facade import LinkedApi
 
@@ -149,6 +152,9 @@ class Runner:
         self._sleep_for = sleep
         self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
         self.replica = secrets.token_hex(4)  # names this process's pollers in the store
+        # Webhook deliveries arrive (server/webhooks.py): pollers also wake when a push changes
+        # their row. Off, a poller just sleeps (and a simulation's virtual clock stays exact).
+        self.push = False
         # Hosted HTTP (many principals): a handle is only ever one this server started for the
         # caller's account. Another principal's id, and an id that never existed, get the same
         # answer, and neither is looked up (or cancelled) upstream.
@@ -543,7 +549,14 @@ class Runner:
             if not await self.ledger.take_lease(row.id, me, until=self._wall() + delay + LEASE_GRACE_SECONDS):
                 row = await self.ledger.get(row.id) or row  # another call became the poller first
                 continue
-            await self._sleep(delay, op, row, progress)
+            pushed = await self._sleep_watching(delay, op, row, progress)
+            if pushed is not None:  # a webhook delivery changed the row while this call slept
+                row = pushed
+                if not row.in_flight:  # finished by the push: zero GETs
+                    return await self._settle(
+                        backend, op, row, budget=0.0, progress=progress, deduplicated=deduplicated, look_now=False
+                    )
+                # a thin delivery: look now
             try:
                 snapshot = await backend.api.status(workflow_id, op, deadline=deadline)
             except (UpstreamUnavailableError, RateLimitedError) as exc:
@@ -613,6 +626,65 @@ class Runner:
                 prediction.samples,
             )
         return prediction
+
+    async def _sleep_watching(self, delay: float, op: Operation, row: Row, progress: Progress) -> Row | None:
+        """The poller's sleep until its next look; with webhooks on (``push``), cut short when a
+        delivery changes the row (returned), so the result reaches the caller at once."""
+        if not self.push:
+            await self._sleep(delay, op, row, progress)
+            return None
+        changed: Row | None = None
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                nonlocal changed
+                fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False)
+                if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
+                    changed = fresh
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(watch)
+            await self._sleep(delay, op, row, progress)
+            tg.cancel_scope.cancel()
+        return changed
+
+    async def deliver(self, event: dict[str, Any], resolve: Callable[[str], Operation]) -> str:
+        """A webhook event (already authenticated): record it once; a ``workflow.completed`` one
+        finishes the workflow's rows (fat: with its result) or wakes their poller (thin)."""
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        account_id = data.get("accountId") if isinstance(data.get("accountId"), str) else None
+        if not await self.ledger.record_event(str(event["id"]), str(event["type"]), account_id, data):
+            return "duplicate"
+        workflow_id = data.get("workflowId")
+        if event["type"] != "workflow.completed" or not isinstance(workflow_id, str):
+            return "new"
+        for row in await self.ledger.find(workflow_id):
+            if not row.in_flight:
+                continue
+            result = data.get("result")
+            if not isinstance(result, dict):  # thin payload: the poller looks now
+                await self.ledger.poke(row.id)
+                continue
+            # [INFERRED] a fat result is what GET /workflows/{id} returns (contract §2.10).
+            state = WorkflowState.model_validate({"workflowStatus": data.get("status", "completed"), **result})
+            try:
+                snap = snapshot(workflow_id, resolve(row.operation), state)
+            except (ResultShapeError, ValueError):
+                logger.warning("webhook result of %s could not be read; polling will fetch it", workflow_id)
+                await self.ledger.poke(row.id)
+                continue
+            if snap.result is not None:
+                await self.ledger.record_completed(row.id, _dump_mapped(snap.result))
+            elif snap.failure is not None:
+                reason = str(snap.failure.get("reason", "unknownError"))
+                if reason in CANCELLED_REASONS:
+                    await self.ledger.record_cancelled(row.id)
+                else:
+                    await self.ledger.record_failed(
+                        row.id, error_type=reason, message=str(snap.failure.get("message", ""))
+                    )
+        return "new"
 
     async def _sleep(self, delay: float, op: Operation, row: Row, progress: Progress) -> None:
         """Sleep ``delay`` seconds, sending a heartbeat progress notification every 10 s."""

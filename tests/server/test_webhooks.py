@@ -1,0 +1,211 @@
+"""Webhook push: a signed ``workflow.completed`` delivery reaches a waiting MCP call at once with
+zero further GETs — also when the delivery lands on another replica; forged, stale and replayed
+deliveries change nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult
+from pydantic import SecretStr
+
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.server.http import http_app
+from linkedapi_mcp.server.webhooks import PATH, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from linkedapi_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+HOUR = 3600.0
+SECRET = "whsec-test-0123456789abcdef"
+
+
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    return both_stores
+
+
+@pytest.fixture
+def push_settings(settings: Settings) -> Settings:
+    # A real-speed schedule: after its first look the poller sleeps for seconds, so whatever
+    # arrives in the meantime arrived by push.
+    return settings.model_copy(update={"sandbox_speed": 1.0, "webhook_secret": SecretStr(SECRET)})
+
+
+@asynccontextmanager
+async def receiver(settings: Settings, sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
+    """Another replica's HTTP endpoint, where Linked API delivers."""
+    server, _ = build(settings, http=True, sandbox=sandbox, host="127.0.0.1")
+    app = http_app(server, host="127.0.0.1")
+    async with (
+        server.session_manager.run(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as client,
+    ):
+        yield client
+
+
+def signed(event: dict[str, Any], *, secret: str = SECRET, at: float | None = None) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(event).encode()
+    timestamp = str(int(time.time() if at is None else at))
+    return body, {
+        "content-type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature(secret, timestamp, body),
+    }
+
+
+async def upstream_state(sandbox: Sandbox, workflow_id: str) -> dict[str, Any]:
+    """What GET /workflows/{id} answers — the body of a fat ``workflow.completed`` event."""
+    async with httpx.AsyncClient(transport=sandbox.transport(), base_url=sandbox.base_url) as raw:
+        answer = await raw.get(
+            f"/workflows/{workflow_id}", headers={"linked-api-token": "t", "identification-token": "i"}
+        )
+    result: dict[str, Any] = answer.json()["result"]
+    return result
+
+
+def gets(sandbox: Sandbox) -> int:
+    return sum(1 for r in sandbox.requests if r.method == "GET" and r.path.startswith("/workflows/"))
+
+
+async def waiting_call(client: Client, tg: Any, workflow_id: str, out: list[CallToolResult]) -> anyio.Event:
+    """Starts a long get_workflow_result; the event is set once it has made its immediate look
+    (so whatever it learns later, it learns by push or by its next scheduled look)."""
+    waiting = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        waiting.set()
+
+    async def call() -> None:
+        out.append(
+            await client.call_tool(
+                "get_workflow_result", {"workflowId": workflow_id, "waitSeconds": 120}, progress_callback=on_progress
+            )
+        )
+
+    tg.start_soon(call)
+    return waiting
+
+
+async def test_a_fat_completion_delivered_to_another_replica_ends_the_wait_with_zero_gets(
+    push_settings: Settings, sandbox: Sandbox, upstream: Any
+) -> None:
+    server, _ = build(push_settings, sandbox=sandbox)
+    results: list[CallToolResult] = []
+    async with Client(server) as client, receiver(push_settings, sandbox) as hook:
+        started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
+        assert started.structured_content is not None
+        workflow_id = started.structured_content["workflowId"]
+        with anyio.fail_after(60):  # a safety net: the push ends the wait long before
+            async with anyio.create_task_group() as tg:
+                looked = gets(sandbox) + 1
+                waiting = await waiting_call(client, tg, workflow_id, results)
+                await waiting.wait()
+                await upstream.until(lambda: gets(sandbox) >= looked)  # its immediate look was answered
+                sandbox.advance(HOUR)
+                event = {
+                    "id": f"workflow.completed:{workflow_id}",
+                    "type": "workflow.completed",
+                    "createdAt": "2026-12-01T12:00:00.000Z",
+                    "data": {
+                        "workflowId": workflow_id,
+                        "accountId": "acc-1",
+                        "status": "completed",
+                        "result": await upstream_state(sandbox, workflow_id),
+                    },
+                }
+                before = gets(sandbox)
+                body, headers = signed(event)
+                answer = await hook.post(PATH, content=body, headers=headers)
+                assert answer.status_code == 200
+    [result] = results
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "completed"
+    assert len(result.structured_content["result"]) == 2
+    assert gets(sandbox) == before  # no GET after the delivery
+
+
+async def test_a_thin_completion_makes_the_poller_look_now(
+    push_settings: Settings, sandbox: Sandbox, upstream: Any
+) -> None:
+    server, _ = build(push_settings, sandbox=sandbox)
+    results: list[CallToolResult] = []
+    async with Client(server) as client, receiver(push_settings, sandbox) as hook:
+        started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
+        assert started.structured_content is not None
+        workflow_id = started.structured_content["workflowId"]
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                looked = gets(sandbox) + 1
+                waiting = await waiting_call(client, tg, workflow_id, results)
+                await waiting.wait()
+                await upstream.until(lambda: gets(sandbox) >= looked)  # its immediate look was answered
+                sandbox.advance(HOUR)
+                before = gets(sandbox)
+                body, headers = signed(
+                    {
+                        "id": f"workflow.completed:{workflow_id}",
+                        "type": "workflow.completed",
+                        "data": {"workflowId": workflow_id, "status": "completed"},
+                    }
+                )
+                assert (await hook.post(PATH, content=body, headers=headers)).status_code == 200
+    assert results[0].structured_content is not None
+    assert results[0].structured_content["status"] == "completed"
+    assert gets(sandbox) == before + 1  # the poller looked once, at once
+
+
+async def test_forged_stale_and_replayed_deliveries_change_nothing(push_settings: Settings, sandbox: Sandbox) -> None:
+    server, state = build(push_settings, sandbox=sandbox)
+    async with Client(server) as client, receiver(push_settings, sandbox) as hook:
+        started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
+        assert started.structured_content is not None
+        workflow_id = started.structured_content["workflowId"]
+        failed = {
+            "id": f"workflow.completed:{workflow_id}",
+            "type": "workflow.completed",
+            "data": {
+                "workflowId": workflow_id,
+                "status": "failed",
+                "result": {"workflowStatus": "failed", "failure": {"reason": "forged", "message": "no"}},
+            },
+        }
+        body, headers = signed(failed, secret="not-the-secret")
+        forged = await hook.post(PATH, content=body, headers=headers)
+        body, headers = signed(failed, at=time.time() - 301)
+        stale = await hook.post(PATH, content=body, headers=headers)
+        unsigned = await hook.post(PATH, content=body, headers={"content-type": "application/json"})
+        [row] = await state.ledger.find(workflow_id)
+        assert row.in_flight  # none of them touched the workflow
+        # A genuine event, then the same id again with another body (a replay): the first counts.
+        sandbox.advance(HOUR)
+        genuine = {
+            "id": f"workflow.completed:{workflow_id}",
+            "type": "workflow.completed",
+            "data": {
+                "workflowId": workflow_id,
+                "status": "completed",
+                "result": await upstream_state(sandbox, workflow_id),
+            },
+        }
+        body, headers = signed(genuine)
+        first = await hook.post(PATH, content=body, headers=headers)
+        body, headers = signed(failed)
+        replay = await hook.post(PATH, content=body, headers=headers)
+        result = await client.call_tool("get_workflow_result", {"workflowId": workflow_id})
+    assert (forged.status_code, stale.status_code, unsigned.status_code) == (401, 401, 401)
+    assert first.json() == {"received": True, "duplicate": False}
+    assert replay.status_code == 200
+    assert replay.json()["duplicate"] is True
+    assert result.structured_content is not None
+    assert result.structured_content["status"] == "completed"
