@@ -24,7 +24,7 @@ from linkedapi_mcp.jsonvalues import drop_none
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
-_COMMANDS = ("serve", "tools", "call", "sandbox", "secret-key", "accounts", "keys")
+_COMMANDS = ("serve", "tools", "call", "sandbox", "secret-key", "accounts", "keys", "webhooks")
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +98,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
         epilog="With no command it serves MCP over stdio; see `linkedapi-mcp serve --help` for its options.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    commands = parser.add_subparsers(dest="command", metavar="{serve,tools,call,sandbox,secret-key,accounts,keys}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="{serve,tools,call,sandbox,secret-key,accounts,keys,webhooks}"
+    )
 
     serve = commands.add_parser("serve", help="run the MCP server (the default command)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
@@ -139,6 +141,14 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     from linkedapi_mcp.hosted.cli import add_parsers
 
     add_parsers(commands, _add_data_flags)
+    # Defined here, not imported: the stdio server must not pay for the setup module's imports.
+    hooks = commands.add_parser("webhooks", help="Linked API webhook push to this server")
+    hook_actions = hooks.add_subparsers(dest="action", required=True, metavar="{setup}")
+    hook_setup = hook_actions.add_parser(
+        "setup", help="subscribe the account (Admin API webhook.set, signed) and print the secret once"
+    )
+    hook_setup.add_argument("--public-url", help="the URL this server is reached at (env LINKEDAPI_MCP_PUBLIC_URL)")
+    hook_setup.add_argument("--payload-mode", choices=["fat", "thin"], default="fat")
     sandbox = commands.add_parser("sandbox", help="run a standalone Linked API sandbox over HTTP")
     if command in (None, "sandbox"):
         from linkedapi_mcp.sandbox.cli import add_arguments
@@ -419,6 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tools(args)
     if args.command == "call":
         return _call(args)
+    if args.command == "webhooks":
+        from linkedapi_mcp.server.webhook_setup import run as run_webhooks
+
+        return run_webhooks(args)
     if args.command in ("secret-key", "accounts", "keys"):
         from linkedapi_mcp.hosted.cli import run as run_hosted
 
