@@ -40,18 +40,24 @@ async def test_a_default_spelled_in_another_form_through_run_operation_is_still_
             {"name": "withdraw_connection_request", "arguments": {"personUrl": person, "waitSeconds": 0}},
         )
     )
-    # "true" validates to the default True: the same withdrawal, which must not be sent twice.
+    # An explicit true is the default: the same withdrawal, which must not be sent twice. (The string
+    # "true" is refused since booleans are strict, so it cannot start a second one either.)
     again = data(
         await client.call_tool(
             "run_operation",
             {
                 "name": "withdraw_connection_request",
-                "arguments": {"personUrl": person, "unfollow": "true", "waitSeconds": 0},
+                "arguments": {"personUrl": person, "unfollow": True, "waitSeconds": 0},
             },
         )
     )
+    spelled = await client.call_tool(
+        "run_operation",
+        {"name": "withdraw_connection_request", "arguments": {"personUrl": person, "unfollow": "true"}},
+    )
     assert again["deduplicated"]
     assert again["workflowId"] == first["workflowId"]
+    assert spelled.is_error
     assert upstream.posts == 1
 
 
