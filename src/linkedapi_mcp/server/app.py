@@ -217,6 +217,8 @@ class ServerState:
             await client.aclose()
 
     def _sandbox_backend(self) -> Backend:
+        import secrets
+
         from linkedapi_mcp.client import LinkedApiClient
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.sandbox import Sandbox
@@ -246,10 +248,13 @@ class ServerState:
         # The sandbox clock runs `speed` times faster than LinkedIn: poll that much sooner.
         policy = PollPolicy().scaled(self.settings.sandbox_speed)
         if self._sandbox_account is None:
-            # The ledger account is the sandbox account's: the persistent embedded one keeps it
-            # across processes (handles and confirmations carry over); an injected in-memory
-            # sandbox has its own per instance, so no run mistakes another's handle for a live one.
-            self._sandbox_account = account_key("embedded-sandbox", self.sandbox.account_id)
+            # A persistent sandbox account keeps its ledger account across processes (handles and
+            # confirmations carry over). An in-memory one dies with this server, so its ledger
+            # account is this server's own: no run mistakes another's handle for a live one.
+            persistent = self.sandbox.persist_to is not None
+            self._sandbox_account = account_key(
+                "embedded-sandbox", self.sandbox.account_id if persistent else secrets.token_hex(16)
+            )
         return Backend(kind="sandbox", account=self._sandbox_account, api=LinkedApi(client), policy=policy)
 
     async def aclose(self) -> None:
