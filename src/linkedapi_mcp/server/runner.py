@@ -27,9 +27,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.to_thread
-from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel
-
 from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation, ResultShapeError
 from linkedapi_mcp.client.errors import (
     LinkedApiError,
@@ -38,6 +35,8 @@ from linkedapi_mcp.client.errors import (
     UpstreamUnavailableError,
     WorkflowFailedError,
 )
+from linkedapi_mcp.client.models import WorkflowState
+from linkedapi_mcp.facade import snapshot
 from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -54,9 +53,8 @@ from linkedapi_mcp.server.guards import (
 )
 from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
 from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
-
-from linkedapi_mcp.client.models import WorkflowState
-from linkedapi_mcp.facade import snapshot
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
     from linkedapi_mcp.facade import LinkedApi
