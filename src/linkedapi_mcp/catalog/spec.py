@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from linkedapi_mcp.actions import describe_validation_error
+from linkedapi_mcp.catalog.bounds import Truncation, bound, paging_advice
 
 if TYPE_CHECKING:
     from linkedapi_mcp.client import LinkedApiClient
@@ -48,6 +49,9 @@ class Mapped(BaseModel, Generic[T]):
     data: T | None = Field(None, description="The operation's result; null for actions that return nothing.")
     errors: list[ActionError] = Field(
         default_factory=list, description="Actions that failed; the rest of the data is still valid."
+    )
+    truncated: Truncation | None = Field(
+        None, description="Set when the result was too large and cut: what was left out and how to get it."
     )
 
 
@@ -131,7 +135,28 @@ MapFn = Callable[[Any], "Mapped[Any]"]
 CallFn = Callable[["LinkedApiClient", Any, "float | None"], Awaitable["Mapped[Any]"]]
 
 
-def _shape_checked(name: str, map_fn: MapFn) -> MapFn:
+def bounded(mapped: Mapped[Any], fields: set[str]) -> Mapped[Any]:
+    """``mapped`` with its data cut to the result size cap (catalog/bounds.py), saying so."""
+    if mapped.data is None:
+        return mapped
+    plain = mapped.model_dump(mode="json")["data"]
+    data, truncation = bound(plain, paging=paging_advice(fields))
+    if truncation is None:
+        return mapped
+    if isinstance(data, dict):
+        data = {**data, "truncated": truncation.model_dump(mode="json")}
+    return Mapped[Any](data=data, errors=mapped.errors, truncated=truncation)
+
+
+def _bounded_call(fields: set[str], call_fn: CallFn) -> CallFn:
+    async def call(client: LinkedApiClient, params: Any, deadline: float | None) -> Mapped[Any]:
+        return bounded(await call_fn(client, params, deadline), fields)
+
+    call._bounded = True  # type: ignore[attr-defined]
+    return call
+
+
+def _shape_checked(name: str, map_fn: MapFn, fields: set[str] | None = None) -> MapFn:
     """``map_fn`` whose every failure on an unexpected completion is a :class:`ResultShapeError`.
 
     A completion of the wrong type (a string where an object belongs, say) would otherwise raise
@@ -140,7 +165,7 @@ def _shape_checked(name: str, map_fn: MapFn) -> MapFn:
 
     def checked(completion: Any) -> Mapped[Any]:
         try:
-            return map_fn(completion)
+            mapped = map_fn(completion)
         except ResultShapeError:
             raise
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
@@ -148,6 +173,7 @@ def _shape_checked(name: str, map_fn: MapFn) -> MapFn:
                 f"the completion of {name} ({type(completion).__name__}) does not have the expected shape: "
                 f"{type(exc).__name__}"
             ) from None
+        return bounded(mapped, fields or set())
 
     checked._shape_checked = True  # type: ignore[attr-defined]
     return checked
@@ -170,8 +196,11 @@ class Operation:
     call: CallFn | None = None
 
     def __post_init__(self) -> None:
+        fields = set(self.params.model_fields)
         if self.map is not None and not getattr(self.map, "_shape_checked", False):
-            object.__setattr__(self, "map", _shape_checked(self.name, self.map))
+            object.__setattr__(self, "map", _shape_checked(self.name, self.map, fields))
+        if self.call is not None and not getattr(self.call, "_bounded", False):
+            object.__setattr__(self, "call", _bounded_call(fields, self.call))
 
     def parse(self, arguments: dict[str, Any]) -> ParamsModel:
         """Validate raw tool arguments; raises :class:`InvalidParamsError` with short, actionable lines."""

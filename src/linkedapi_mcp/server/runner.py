@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.to_thread
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
+
 from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation, ResultShapeError
 from linkedapi_mcp.client.errors import (
     LinkedApiError,
@@ -35,8 +38,6 @@ from linkedapi_mcp.client.errors import (
     UpstreamUnavailableError,
     WorkflowFailedError,
 )
-from linkedapi_mcp.client.models import WorkflowState
-from linkedapi_mcp.facade import snapshot
 from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -53,8 +54,9 @@ from linkedapi_mcp.server.guards import (
 )
 from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
 from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
-from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel
+
+from linkedapi_mcp.client.models import WorkflowState
+from linkedapi_mcp.facade import snapshot
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
     from linkedapi_mcp.facade import LinkedApi
@@ -751,6 +753,9 @@ class Runner:
     ) -> dict[str, Any]:
         mapped = mapped or {}
         data, errors = mapped.get("data"), mapped.get("errors") or []
+        truncated = mapped.get("truncated")
+        if isinstance(truncated, dict) and truncated.get("note"):  # cut to the size cap: say so
+            message = f"{message} {truncated['note']}" if message else str(truncated["note"])
         if data is None and errors:
             # Nothing usable came back: the agent must see this as a failure, not an empty success.
             raise ToolError(action_errors_text([ActionError.model_validate(e) for e in errors]))

@@ -26,6 +26,7 @@ from linkedapi_mcp.catalog.spec import Operation
 from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome, WorkflowList
+from linkedapi_mcp.untrusted import provenance
 
 if TYPE_CHECKING:
     from linkedapi_mcp.server.app import ServerState
@@ -106,7 +107,10 @@ def render(model: BaseModel) -> CallToolResult:
     if compact.get("deduplicated") is False:
         del compact["deduplicated"]
     text = json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
+    # Provenance (issue 12): results carrying LinkedIn text say so, for clients that enforce it.
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=structured, _meta=provenance(structured)
+    )
 
 
 @dataclass(frozen=True)
