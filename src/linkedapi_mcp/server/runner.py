@@ -38,6 +38,8 @@ from linkedapi_mcp.client.errors import (
     UpstreamUnavailableError,
     WorkflowFailedError,
 )
+from linkedapi_mcp.client.models import WorkflowState
+from linkedapi_mcp.facade import snapshot
 from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -54,9 +56,6 @@ from linkedapi_mcp.server.guards import (
 )
 from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
 from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
-
-from linkedapi_mcp.client.models import WorkflowState
-from linkedapi_mcp.facade import snapshot
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
     from linkedapi_mcp.facade import LinkedApi
