@@ -211,3 +211,14 @@ def test_a_confirmation_and_a_handle_from_one_call_process_are_completed_by_the_
     code, gone = _cli(tmp_path, "call", "get_workflow_result", f"workflowId={workflow_id}")
     assert code != 0
     assert "workflowNotFound" in gone
+
+
+async def test_an_account_that_cannot_be_saved_goes_on_in_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    sandbox = Sandbox(seed=42, speed=0, persist_to=blocker / FILE_NAME)
+    async with _client(sandbox) as client:
+        assert (await complete(client, sandbox, {"actionType": "st.retrieveSSI"}))["success"] is True
+    assert "could not be saved" in caplog.text

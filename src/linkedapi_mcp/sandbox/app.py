@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -242,7 +243,9 @@ def _build_router(sandbox: SandboxState) -> Starlette:
                 try:
                     sandbox.check_tokens(request, admin_api=admin_api)
                     result = await handler(request)
-                    sandbox.after_request(request.method)
+                    if sandbox.persist_to is not None:
+                        # Saving pickles the world: off the event loop, which may be the MCP server's.
+                        await anyio.to_thread.run_sync(sandbox.after_request)
                 except SandboxRequestError as exc:
                     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
                     return envelope_error(exc.type, exc.message, exc.status, headers)

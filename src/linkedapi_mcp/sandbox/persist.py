@@ -90,6 +90,9 @@ def load(path: Path) -> Saved | None:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        logger.warning("The sandbox account file %s cannot be read (%s); starting a fresh account.", path, exc)
+        return None
     try:
         line, _, rest = raw.partition(b"\n")
         header = json.loads(line)

@@ -157,7 +157,7 @@ class SandboxState:
         self._saved_signature: tuple[Any, ...] | None = None
         self._build(self.config)
         if persist_to is not None and not self._restore(persist_to):
-            self.save()
+            self._save_or_warn()
 
     # -- persistence --------------------------------------------------------------------------------
     def _restore(self, path: Path) -> bool:
@@ -186,9 +186,13 @@ class SandboxState:
         return True
 
     def _signature(self) -> tuple[Any, ...]:
+        """What changes when the account does: workflows started or finished (a finished one has
+        changed the world), messages delivered, admin changes (limits, sessions, the token)."""
         records = self.scheduler.all()
         incoming = len(getattr(self.world, "incoming", ()))
-        return (len(records), sum(1 for r in records if r.terminal), incoming, self.admin.regenerated_token)
+        limits = repr(getattr(self.world, "limits", None))
+        admin = (self.admin.regenerated_token, len(self.admin.sessions))
+        return (len(records), sum(1 for r in records if r.terminal), incoming, limits, admin)
 
     def save(self) -> None:
         """Write the account to its file now (no-op for an in-memory sandbox)."""
@@ -205,17 +209,20 @@ class SandboxState:
             save(self.persist_to, saved)
             self._saved_signature = self._signature()
 
-    def after_request(self, method: str) -> None:
-        """Called after every API request: a persistent sandbox saves what may have changed (any
-        request other than a GET, or a GET after which a workflow finished)."""
+    def after_request(self) -> None:
+        """Called after every API request: a persistent sandbox saves the account when it changed."""
         if self.persist_to is None:
             return
         with self._lock:
-            if method != "GET" or self._signature() != self._saved_signature:
-                try:
-                    self.save()
-                except OSError as exc:
-                    logger.warning("The sandbox account could not be saved to %s: %s", self.persist_to, exc)
+            if self._signature() != self._saved_signature:
+                self._save_or_warn()
+
+    def _save_or_warn(self) -> None:
+        try:
+            self.save()
+        except OSError as exc:
+            # The account goes on in memory; the next change tries again.
+            logger.warning("The sandbox account could not be saved to %s: %s", self.persist_to, exc)
 
     def _build(self, config: SandboxConfig) -> None:
         epoch = parse_epoch(config.epoch)
@@ -251,7 +258,7 @@ class SandboxState:
             if self.persist_to is not None:
                 # A reset persistent account is a new account: handles of the old one resolve no more.
                 self.account_id = secrets.token_hex(16)
-                self.save()
+                self._save_or_warn()
 
     def now(self) -> datetime:
         return self.clock.now()
