@@ -95,14 +95,15 @@ def test_every_query_is_documented() -> None:
 
 
 def test_the_world_builds_in_well_under_a_second() -> None:
-    # A generous bound (a world builds in about 0.1 s on an idle machine), best of three.
+    # A generous bound (a world builds in about 0.1 s on an idle machine), best of three. CPU time of
+    # this process, not wall-clock time: other processes on a busy machine do not count against it.
     best = min(_timed(Sandbox, seed) for seed in (1, 2, 3))
-    assert best < 0.75, f"building a world took {best:.2f} s"
+    assert best < 0.75, f"building a world took {best:.2f} s of CPU time"
 
 
 def _timed(build: Any, seed: int) -> float:
     import time
 
-    started = time.perf_counter()
+    started = time.process_time()
     build(seed=seed, speed=0)
-    return time.perf_counter() - started
+    return time.process_time() - started
