@@ -1,8 +1,10 @@
 """HTTP load: many fresh waiting tool calls in flight while quick calls run.
 
 The server is the real thing, ``linkedapi-mcp serve --transport http`` on 127.0.0.1 in a child
-process, with its embedded sandbox at speed 1 (``SANDBOX_SPEED``: the server's real, unscaled
-poll schedule; the account's queue keeps all but the first workflow pending for the whole run).
+process, with stand-in tokens, pointed (``LINKED_API_BASE_URL``) at a standalone sandbox in
+another child process (``linkedapi-mcp sandbox``) at speed 1 (``SANDBOX_SPEED``): the server runs
+its real, unscaled poll schedule and the account's queue keeps all but the first workflow pending
+for the whole run.
 The client speaks raw Streamable HTTP (legacy handshake, SSE answers) with httpx, which costs the
 shared 2-core machine far less than one SDK client per call:
 
@@ -163,22 +165,35 @@ async def run(
     latencies: list[float] = []
     by_tool: dict[str, list[float]] = {"get_account_info": [], "list_workflows": []}
     peak = [0.0]
+    sandbox_port = free_port()
+    upstream = f"http://127.0.0.1:{sandbox_port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        command = [
+        # Upstream: a standalone sandbox in its own process, as Linked API is another machine. (The
+        # embedded sandbox would put its own work, e.g. saving its account after every request, on
+        # the server's event loop and into its figures.)
+        sandbox = await asyncio.create_subprocess_exec(
             *server_command(),
-            "serve",
-            "--transport",
-            "http",
-            "--host",
-            "127.0.0.1",
+            "sandbox",
             "--port",
-            str(port),
-            "--sandbox-speed",
+            str(sandbox_port),
+            "--speed",
             str(SANDBOX_SPEED),
-        ]
+            "--epoch",
+            "2026-11-23T09:00:00Z",
+            env=server_env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        command = [*server_command(), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)]
         process = await asyncio.create_subprocess_exec(
             *command,
-            env=server_env(LINKEDAPI_MCP_DATA_DIR=data_dir),
+            env=server_env(
+                LINKEDAPI_MCP_DATA_DIR=data_dir,
+                LINKED_API_BASE_URL=upstream,
+                LINKED_API_TOKEN="bench-token",
+                IDENTIFICATION_TOKEN="bench-token",
+            ),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
@@ -188,6 +203,7 @@ async def run(
         limits = httpx.Limits(max_connections=waits + 50, max_keepalive_connections=waits + 50)
         try:
             async with httpx.AsyncClient(limits=limits, timeout=STEP_TIMEOUT * 4) as http:
+                await _wait_ready(http, f"{upstream}/_sandbox/samples", sandbox)
                 await _wait_ready(http, url, process)
                 control = Session(http, url)
                 await control.open()
@@ -228,14 +244,15 @@ async def run(
         finally:
             stop.set()
             await sampler
-            with contextlib.suppress(ProcessLookupError):
-                process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
+            for child in (process, sandbox):
                 with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                await process.wait()
+                    child.terminate()
+                try:
+                    await asyncio.wait_for(child.wait(), 10)
+                except TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):
+                        child.kill()
+                    await child.wait()
     p99 = percentile(latencies, 99)
     result = BenchResult("http_load")
     result.add(
