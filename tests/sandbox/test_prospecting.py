@@ -58,6 +58,20 @@ QUERIES: list[tuple[str, dict[str, Any], int, Any]] = [
         lambda c: c["industry"] == "Software Development",
     ),
     (
+        "engineering manager jobs in Berlin",
+        {"actionType": "st.searchJobs", "term": "engineering manager", "location": "Berlin",
+         "allowSimilarResults": False},
+        1,
+        lambda j: j["title"] == "Engineering Manager" and j["location"].startswith("Berlin"),
+    ),
+    (
+        "account executive jobs posted this month, hybrid or remote",
+        {"actionType": "st.searchJobs", "term": "\"account executive\"",
+         "filter": {"datePosted": "pastMonth", "workplaceTypes": ["hybrid", "remote"]}},
+        5,
+        lambda j: j["title"] == "Account Executive" and j["workplaceType"] in ("hybrid", "remote"),
+    ),
+    (
         "posts about AI agents from the past week",
         {"actionType": "st.searchPosts", "term": "\"AI agents\" OR #AIagents",
          "filter": {"datePosted": "pastWeek", "sort": "latest"}},

@@ -239,6 +239,33 @@ class _Gen:
             "location": f"{place[0]}, {place[2]}",
         }
 
+    def job(self, c: Company, function: str, title: str, max_days: float) -> Job:
+        """A job ad of company ``c`` posted in the last ``max_days`` days."""
+        g, r = self, self.r
+        level = ("director" if "Head" in title or "Director" in title or "VP" in title
+                 else "midSeniorLevel" if "Senior" in title or "Manager" in title else r.choice(
+                     ["entryLevel", "associate", "midSeniorLevel", "internship"]))
+        cur = N.CURRENCY_BY_COUNTRY.get(c.country_code, "usd")
+        # Salaries in local currency: a USD-like base scaled by a rough exchange factor.
+        factor = {"inr": 40, "jpy": 120, "krw": 1100, "sek": 9, "nok": 9, "dkk": 6, "cny": 5, "twd": 25,
+                  "brl": 3, "mxn": 12, "ngn": 600, "czk": 18, "pln": 3, "aed": 3, "sar": 3}.get(cur, 1)
+        base = r.randint(40, 160) * 1000 * factor
+        return Job(
+            id=g.uid(3_900_000_000, 4_499_999_999), title=title, company=c, function=N.JOB_FUNCTIONS[function],
+            location=f"{c.city}, {c.region}, {c.country}", country_code=c.country_code,
+            workplace=r.choice(["onSite", "hybrid", "hybrid", "remote"]),
+            employment=r.choices(["fullTime", "partTime", "contract", "internship", "temporary"],
+                                 weights=[12, 2, 3, 1 if level != "internship" else 20, 1])[0],
+            experience=level, posted=g.ago(max_days, 0.05), applicants=r.randint(0, 400),
+            salary={"currency": cur, "minAmount": float(base),
+                    "maxAmount": float(base + r.randint(10, 50) * 1000 * factor),
+                    "period": "yearly"} if r.random() < 0.6 else None,
+            description=f"{c.name} is hiring a {title} to join our {N.JOB_FUNCTIONS[function]} team in {c.city}. "
+                        f"You will work with {N.SPECIALTIES[c.industry]}.",
+            easy_apply=r.random() < 0.5, promoted=r.random() < 0.15, verified=r.random() < 0.6,
+            fair_chance=r.random() < 0.2,
+        )
+
     # --- content -----------------------------------------------------------------------------
     def post(self, author: Person | Company, topic: str, people: list[Person], t: datetime,
              topics: dict[str, tuple[list[str], list[str]]] | None = None) -> Post:
@@ -398,29 +425,7 @@ def generate(seed: int, epoch: datetime) -> Universe:
         c = r.choice(companies)
         function = r.choice(list(N.FUNCTIONS))
         title = r.choice([t for t, rk in N.FUNCTIONS[function] if rk >= 2])
-        level = ("director" if "Head" in title or "Director" in title or "VP" in title
-                 else "midSeniorLevel" if "Senior" in title or "Manager" in title else r.choice(
-                     ["entryLevel", "associate", "midSeniorLevel", "internship"]))
-        cur = N.CURRENCY_BY_COUNTRY.get(c.country_code, "usd")
-        # Salaries in local currency: a USD-like base scaled by a rough exchange factor.
-        factor = {"inr": 40, "jpy": 120, "krw": 1100, "sek": 9, "nok": 9, "dkk": 6, "cny": 5, "twd": 25,
-                  "brl": 3, "mxn": 12, "ngn": 600, "czk": 18, "pln": 3, "aed": 3, "sar": 3}.get(cur, 1)
-        base = r.randint(40, 160) * 1000 * factor
-        jobs.append(Job(
-            id=g.uid(3_900_000_000, 4_499_999_999), title=title, company=c, function=N.JOB_FUNCTIONS[function],
-            location=f"{c.city}, {c.region}, {c.country}", country_code=c.country_code,
-            workplace=r.choice(["onSite", "hybrid", "hybrid", "remote"]),
-            employment=r.choices(["fullTime", "partTime", "contract", "internship", "temporary"],
-                                 weights=[12, 2, 3, 1 if level != "internship" else 20, 1])[0],
-            experience=level, posted=g.ago(45, 0.05), applicants=r.randint(0, 400),
-            salary={"currency": cur, "minAmount": float(base),
-                    "maxAmount": float(base + r.randint(10, 50) * 1000 * factor),
-                    "period": "yearly"} if r.random() < 0.6 else None,
-            description=f"{c.name} is hiring a {title} to join our {N.JOB_FUNCTIONS[function]} team in {c.city}. "
-                        f"You will work with {N.SPECIALTIES[c.industry]}.",
-            easy_apply=r.random() < 0.5, promoted=r.random() < 0.15, verified=r.random() < 0.6,
-            fair_chance=r.random() < 0.2,
-        ))
+        jobs.append(g.job(c, function, title, 45))
 
     # --- conversations ---
     threads: list[Thread] = []
@@ -512,6 +517,7 @@ def market(g: _Gen, uni: Universe, seed: int) -> None:
     weights = [weight for _, weight in N.MARKET_INDUSTRIES]
     idx = len(uni.people)
     fresh: list[Person] = []
+    hub_companies: list[Company] = []
     for place, culture in N.MARKET_HUBS:
         city, region, country, cc = place
         local: list[Company] = []
@@ -537,6 +543,7 @@ def market(g: _Gen, uni: Universe, seed: int) -> None:
                 venture=r.random() < 0.5, logo=None)
             local.append(company)
             uni.companies.append(company)
+        hub_companies.extend(local)
         founders = iter(local)
         for title, function, rank, (least, most) in N.MARKET_ROLES:
             for _ in range(r.randint(least, most)):
@@ -567,6 +574,14 @@ def market(g: _Gen, uni: Universe, seed: int) -> None:
     for post in uni.posts:
         post.comments.sort(key=lambda c: c.time)
         post.reactions.sort(key=lambda x: x.time)
+    # Open positions at the hub companies, posted this month: every hub has an engineering
+    # manager and an account executive opening, plus two more from the common roles.
+    for n, c in enumerate(hub_companies):
+        first = [("Engineering Manager", "engineering"), ("Account Executive", "sales"), None][n % 3]
+        wanted = [first] if first else []
+        wanted += [(title, function) for title, function, _rank, _count in r.sample(N.MARKET_ROLES[1:], 2)]
+        for title, function in wanted:
+            uni.jobs.append(g.job(c, function, title, 30))
     inbox(g, uni, fresh)
 
 
