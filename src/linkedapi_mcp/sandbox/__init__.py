@@ -1,7 +1,9 @@
 """A local emulator of the Linked API HTTP contract over a deterministic synthetic LinkedIn world.
 
-Embedded: ``Sandbox(seed=42, speed=1000)`` gives ``.app`` (ASGI) and ``.transport()`` (httpx).
-Standalone: ``linkedapi-mcp sandbox`` or ``python -m linkedapi_mcp.sandbox``.
+Embedded: ``Sandbox(seed=42, speed=1000)`` gives ``.app`` (ASGI) and ``.transport()`` (httpx); it
+starts at the fixed ``DEFAULT_EPOCH`` (reproducible) unless given ``epoch="now"``, and keeps its
+account in a file with ``persist_to=...`` (what ``linkedapi-mcp`` does without tokens).
+Standalone: ``linkedapi-mcp sandbox`` or ``python -m linkedapi_mcp.sandbox`` (starts today).
 """
 
 from .app import Sandbox
@@ -9,6 +11,7 @@ from .clock import DEFAULT_EPOCH, VirtualClock
 from .config import SandboxConfig, WorkingHours
 from .faults import FAULT_KINDS, FaultQueue, FaultRule
 from .server import ServerThread
+from .state import SandboxState
 
 __all__ = [
     "DEFAULT_EPOCH",
@@ -17,6 +20,7 @@ __all__ = [
     "FaultRule",
     "Sandbox",
     "SandboxConfig",
+    "SandboxState",
     "ServerThread",
     "VirtualClock",
     "WorkingHours",
