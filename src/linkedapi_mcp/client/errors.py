@@ -156,9 +156,13 @@ ERROR_TYPES: Mapping[str, type[LinkedApiError]] = {
 _LOCAL_TYPES = frozenset({"httpError", "unknownError"})
 
 
+# Contract §7.1 types that keep the base class on purpose (read by the caller by type).
+_OTHER_CONTRACT_TYPES = frozenset({"conversationsNotSynced"})
+
+
 def is_known_type(type: str) -> bool:
     """Whether ``type`` is an error type of the contract (§7.1) this client maps deliberately."""
-    return type in ERROR_TYPES and type not in _LOCAL_TYPES
+    return (type in ERROR_TYPES and type not in _LOCAL_TYPES) or type in _OTHER_CONTRACT_TYPES
 
 
 def is_daily_limit(type: str) -> bool:
