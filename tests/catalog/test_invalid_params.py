@@ -252,3 +252,9 @@ def test_valid_arguments_are_accepted_so_the_user_is_not_refused_for_nothing(
 def test_invalid_arguments_are_refused_with_the_reason(tool: str, arguments: dict[str, Any], words: str) -> None:
     with pytest.raises(InvalidParamsError, match=re.escape(words)):
         CATALOG[tool].parse(arguments)
+
+
+def test_a_post_given_neither_by_url_nor_by_urn_is_refused_in_exactly_these_words() -> None:
+    with pytest.raises(InvalidParamsError) as refused:
+        CATALOG["react_to_post"].parse({"type": "like"})
+    assert str(refused.value) == "Invalid arguments for react_to_post: give 'postUrl' or 'postUrn' to say which post"

@@ -100,3 +100,19 @@ def test_the_backoff_follows_the_policys_own_first_wait_and_cap() -> None:
     policy = RetryPolicy(initial_delay=2.0, max_delay=3.0, max_attempts=9, clock=clock, rng=NoJitter())
     decision = classify("GET", "/account", Outcome(Fault.TIMEOUT))
     assert [policy.wait_before_retry(decision, n, None) for n in (1, 2, 3)] == [2.0, 3.0, 3.0]
+
+
+def test_a_start_answered_5xx_with_an_unknown_error_is_reported_as_perhaps_sent_and_never_retried() -> None:
+    server_error = error_for("internalServerError", "Internal server error.", http_status=500)
+    decision = classify(*START, Outcome(Fault.API_ERROR, status=500, error=server_error))
+    assert decision.retry is False
+    assert isinstance(decision.final_error, OutcomeUnknownError)
+    assert decision.final_error.detail == "HTTP 500 with error 'internalServerError'"
+    assert decision.final_error.http_status == 500
+
+
+def test_a_daily_limit_refusal_keeps_the_http_status_it_came_with() -> None:
+    daily = error_for("dailyConnectionAttemptsExceeded", "Daily limit reached.", http_status=400)
+    error = classify(*START, Outcome(Fault.RATE_LIMITED, status=400, error=daily)).final_error
+    assert isinstance(error, RateLimitedError)
+    assert error.http_status == 400
