@@ -221,7 +221,9 @@ def describe_action(op: Operation, params: BaseModel) -> str:
         where = f"to {a['personUrl']}" if a.get("personUrl") else f"in conversation {a.get('threadId')}"
         subject = f" with the subject {_q(a['subject'])}" if a.get("subject") else ""
         kind = "Sales Navigator message" if name == "nvSendMessage" else "LinkedIn message"
-        extra = f" (then {a['manageConversation']} the conversation)" if a.get("manageConversation") else ""
+        manage = a.get("manageConversation")
+        after = manage.get("operation") if isinstance(manage, dict) else manage
+        extra = f" (then {after} the conversation)" if after else ""
         return f"Send this {kind} {where}{subject}: {_q(a['text'])}{extra}"
     if name == "sendConnectionRequest":
         note = f" with the note {_q(a['note'])}" if a.get("note") else " without a note"
