@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Impleme
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server.app import build
-from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, ConfigError, parse_budgets, units_for
+from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, ConfigError, describe_action, parse_budgets, units_for
 from linkedapi_mcp.server.ledger import (
     BudgetExceededError,
     Cap,
@@ -351,3 +351,98 @@ def test_endorsing_every_skill_of_a_person_counts_as_many_endorsements_as_a_prof
         },
     }
     assert units_for(op, op.parse({"definition": endorse_all}))["stEndorsements"] == 100
+
+
+# -- what the user is asked to approve: one exact sentence per account-changing operation -----------
+
+_P = "https://www.linkedin.com/in/jane"
+_POST = "https://www.linkedin.com/feed/update/urn:li:activity:7301234567890123456"
+_COMPANY = "https://www.linkedin.com/company/acme"
+_COMMENT = _POST + "?commentUrn=urn%3Ali%3Acomment%3A(activity%3A7301234567890123456%2C7301234567890999999)"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "sentence"),
+    [
+        (
+            "withdraw_connection_request",
+            {"personUrl": _P},
+            f"Withdraw the pending connection request to {_P} and unfollow them",
+        ),
+        (
+            "withdraw_connection_request",
+            {"personUrl": _P, "unfollow": False},
+            f"Withdraw the pending connection request to {_P}",
+        ),
+        (
+            "accept_invitation",
+            {"invitationType": "connect", "personUrl": _P},
+            f"Accept the connect invitation from {_P}",
+        ),
+        (
+            "ignore_invitation",
+            {"invitationType": "companyFollow", "companyUrl": _COMPANY},
+            f"Ignore the companyFollow invitation from {_COMPANY}",
+        ),
+        ("remove_connection", {"personUrl": _P}, f"Remove {_P} from your LinkedIn connections"),
+        (
+            "react_to_post",
+            {"postUrl": _POST, "type": "celebrate", "companyUrl": _COMPANY},
+            f"React «celebrate» to the post {_POST} as {_COMPANY}",
+        ),
+        ("react_to_comment", {"commentUrl": _COMMENT}, f"React «like» to the comment {_COMMENT}"),
+        ("comment_on_post", {"postUrl": _POST, "text": "Congrats!"}, f"Comment on the post {_POST}: «Congrats!»"),
+        ("reply_to_comment", {"commentUrl": _COMMENT, "text": "Thanks"}, f"Reply to the comment {_COMMENT}: «Thanks»"),
+        (
+            "create_post",
+            {"text": "Hello", "companyUrl": _COMPANY, "attachments": [{"url": "https://cdn.example.com/a.png", "type": "image"}]},  # noqa: E501
+            f"Publish this LinkedIn post as {_COMPANY} with 1 attachment(s): «Hello»",
+        ),
+        (
+            "create_repost",
+            {"postUrn": "urn:li:activity:7301234567890123456", "text": "Worth reading"},
+            "Repost urn:li:activity:7301234567890123456 with the text «Worth reading»",
+        ),
+        ("create_repost", {"postUrl": _POST}, f"Repost {_POST}"),
+        ("endorse_person_skill", {"personUrl": _P, "skillName": "Python"}, f"Endorse {_P} for the skill «Python»"),
+        ("manage_conversation", {"threadId": "t-1", "operation": "archive"}, "Archive the conversation t-1"),
+        ("nv_manage_conversation", {"threadId": "t-2", "operation": "unarchive"}, "Unarchive the conversation t-2"),
+        (
+            "send_connection_request",
+            {"personUrl": _P, "note": "Hi", "email": "jane@example.com"},
+            f"Send a LinkedIn connection request to {_P} with the note «Hi» (email jane@example.com)",
+        ),
+        ("send_connection_request", {"personUrl": _P}, f"Send a LinkedIn connection request to {_P} without a note"),
+        (
+            "nv_send_message",
+            {"personUrl": _P, "text": "Hi", "subject": "Intro"},
+            f"Send this Sales Navigator message to {_P} with the subject «Intro»: «Hi»",
+        ),
+        (
+            "send_message",
+            {"threadId": "t-3", "text": "Hi", "manageConversation": {"operation": "archive"}},
+            "Send this LinkedIn message in conversation t-3: «Hi» (then archive the conversation)",
+        ),
+        (
+            "execute_custom_workflow",
+            {"definition": {"actionType": "st.sendMessage", "personUrl": _P, "text": "Hi"}},
+            'Run a custom workflow of 1 action(s) (st.sendMessage): {"actionType":"st.sendMessage",'
+            f'"personUrl":"{_P}","text":"Hi"}}',
+        ),
+    ],
+)
+def test_the_user_approves_exactly_what_will_be_sent_in_one_plain_sentence(
+    tool: str, arguments: dict[str, Any], sentence: str
+) -> None:
+    op = CATALOG[tool]
+    assert op.effect == "write"
+    assert describe_action(op, op.parse(arguments)) == sentence
+
+
+def test_a_long_custom_workflow_is_shown_cut_at_1500_characters_with_every_action_named() -> None:
+    op = CATALOG["execute_custom_workflow"]
+    messages = [{"actionType": "st.sendMessage", "personUrl": _P, "text": "x" * 200} for _ in range(10)]
+    sentence = describe_action(op, op.parse({"definition": messages}))
+    assert sentence.startswith("Run a custom workflow of 10 action(s) (" + ", ".join(["st.sendMessage"] * 10) + "): ")
+    assert sentence.endswith("…")
+    assert len(sentence.split("): ", 1)[1]) == 1501
