@@ -17,7 +17,14 @@ from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Impleme
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server.app import build
-from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, ConfigError, describe_action, parse_budgets, units_for
+from linkedapi_mcp.server.guards import (
+    DEFAULT_BUDGETS,
+    ConfigError,
+    cap_summary,
+    describe_action,
+    parse_budgets,
+    units_for,
+)
 from linkedapi_mcp.server.ledger import (
     BudgetExceededError,
     Cap,
@@ -446,3 +453,71 @@ def test_a_long_custom_workflow_is_shown_cut_at_1500_characters_with_every_actio
     assert sentence.startswith("Run a custom workflow of 10 action(s) (" + ", ".join(["st.sendMessage"] * 10) + "): ")
     assert sentence.endswith("…")
     assert len(sentence.split("): ", 1)[1]) == 1501
+
+
+# -- smaller paths of the ledger and the guards -------------------------------------------------------
+
+
+async def test_a_status_the_server_does_not_know_keeps_the_workflow_in_flight_so_a_repeat_is_still_deduplicated(
+    tmp_path: Path,
+) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    first = await _claim(ledger, "go")
+    assert isinstance(first, Claim)
+    await ledger.record_start(first.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
+    row = await ledger.record_status(first.row.id, status="throttled", pending_reason=None, message=None)
+    assert row.state == "running"
+    again = await _claim(ledger, "go")
+    assert isinstance(again, Claim)
+    assert again.existing
+
+
+async def test_the_ledger_reports_budget_use_failures_and_recent_workflows_per_operation(tmp_path: Path) -> None:
+    clock = Clock()
+    ledger = Ledger(tmp_path / "l.db", clock=clock)
+    cap = Cap("stMessages", "day", 5)
+    sent = await ledger.claim(
+        account="acct",
+        operation="sendMessage",
+        arguments=MESSAGE,
+        effect="write",
+        reuse_finished_within=600,
+        stale_claim_after=60,
+        units={"stMessages": 2},
+        caps=(cap,),
+    )
+    assert isinstance(sent, Claim)
+    end = 1_036_800.0  # the next 00:00 UTC after the clock's 1,000,000 s
+    assert cap.window(clock.now) == (950_400.0, end)
+    assert Cap("stMessages", "hour", 5).window(clock.now) == (997_200.0, 1_000_800.0)
+    assert await ledger.budget_usage("acct", (cap,)) == [(cap, 2, end)]
+    assert await ledger.budget_usage("someone-else", (cap,)) == [(cap, 0, end)]
+    failed = await ledger.record_failed(sent.row.id, error_type="personNotFound", message="No such person.")
+    assert failed.error == {"type": "personNotFound", "message": "No such person."}
+    search = await ledger.claim(
+        account="acct",
+        operation="searchPeople",
+        arguments={"term": "cto"},
+        effect="read",
+        reuse_finished_within=None,
+        stale_claim_after=60,
+    )
+    assert isinstance(search, Claim)
+    assert [r.operation for r in await ledger.recent("acct", operation="sendMessage")] == ["sendMessage"]
+    assert [r.operation for r in await ledger.recent("acct")] == ["searchPeople", "sendMessage"]
+
+
+def test_a_negative_budget_is_refused_and_the_caps_in_force_are_summarised() -> None:
+    with pytest.raises(ConfigError, match=r"^Budget 'stMessages=-1/day': the cap cannot be negative\.$"):
+        parse_budgets("stMessages=-1/day")
+    caps = parse_budgets("off")
+    assert cap_summary(caps) == ""
+    assert cap_summary((Cap("stMessages", "day", 30), Cap("stMessages", "hour", 10))) == (
+        "stMessages=30/day, stMessages=10/hour"
+    )
+
+
+def test_operations_without_a_workflow_definition_cost_no_budget() -> None:
+    op = CATALOG["get_inbox"]
+    assert op.build is None
+    assert units_for(op, op.parse({})) == {}
