@@ -5,7 +5,7 @@ the result as soon as the poller does."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -13,8 +13,9 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
+from pydantic import SecretStr
 
-from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.server.app import ServerState, build
 from linkedapi_mcp.settings import Settings
 
@@ -29,14 +30,33 @@ def database_url(both_stores: str | None) -> str | None:
     return both_stores
 
 
+@pytest.fixture
+def live(sandbox: Sandbox) -> Iterator[ServerThread]:
+    """The (frozen) sandbox served over HTTP, as Linked API is to every replica."""
+    with ServerThread(sandbox) as running:
+        yield running
+
+
+Replica = tuple[Client, ServerState]
+
+
 @asynccontextmanager
-async def replicas(settings: Settings, sandbox: Sandbox, count: int) -> AsyncIterator[list[tuple[Client, ServerState]]]:
+async def replicas(
+    settings: Settings, live: ServerThread, count: int
+) -> AsyncIterator[list[tuple[Client, ServerState]]]:
     """``count`` servers on one store and one Linked API account (separate ledgers and pools: on
     PostgreSQL they only meet in the database, as replicas do)."""
+    account = settings.model_copy(
+        update={
+            "base_url": live.base_url,
+            "linked_api_token": SecretStr("lat-team-123456"),
+            "identification_token": SecretStr("idt-team-123456"),
+        }
+    )
     async with AsyncExitStack() as stack:
         out = []
         for _ in range(count):
-            server, state = build(settings, sandbox=sandbox)
+            server, state = build(account)
             out.append((await stack.enter_async_context(Client(server)), state))
         yield out
 
@@ -75,13 +95,13 @@ async def wait_all(
 
 
 async def test_fifty_waits_on_one_workflow_cost_the_gets_of_one(
-    settings: Settings, sandbox: Sandbox, upstream: Any
+    settings: Settings, sandbox: Sandbox, upstream: Any, live: ServerThread
 ) -> None:
     # A slow schedule: after its first look the poller waits seconds before the next one, far
     # longer than it takes the other waiters to join (the bound below does not depend on timing
     # otherwise: followers never GET).
     real_speed = settings.model_copy(update={"sandbox_speed": 3.0})
-    async with replicas(real_speed, sandbox, 2) as servers:
+    async with replicas(real_speed, live, 2) as servers:
         clients = [c for c, _ in servers]
         started = await clients[0].call_tool("search_people", {"term": "nurse", "limit": 2, "waitSeconds": 0})
         assert started.structured_content is not None
@@ -94,9 +114,9 @@ async def test_fifty_waits_on_one_workflow_cost_the_gets_of_one(
 
 
 async def test_the_lease_of_a_replica_that_died_mid_wait_is_taken_over(
-    settings: Settings, sandbox: Sandbox, upstream: Any
+    settings: Settings, sandbox: Sandbox, upstream: Any, live: ServerThread
 ) -> None:
-    async with replicas(settings, sandbox, 2) as servers:
+    async with replicas(settings, live, 2) as servers:
         (a, state_a), (b, _) = servers
         started = await a.call_tool("search_people", {"term": "chef", "limit": 2, "waitSeconds": 0})
         assert started.structured_content is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.types import CallToolResult
 from pydantic import SecretStr
 
-from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.server.app import build
 from linkedapi_mcp.server.http import http_app
 from linkedapi_mcp.server.webhooks import PATH, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
@@ -36,16 +36,31 @@ def database_url(both_stores: str | None) -> str | None:
 
 
 @pytest.fixture
-def push_settings(settings: Settings) -> Settings:
-    # A real-speed schedule: after its first look the poller sleeps for seconds, so whatever
-    # arrives in the meantime arrived by push.
-    return settings.model_copy(update={"sandbox_speed": 1.0, "webhook_secret": SecretStr(SECRET)})
+def live(sandbox: Sandbox) -> Iterator[ServerThread]:
+    """The (frozen) sandbox served over HTTP, as Linked API is to every replica."""
+    with ServerThread(sandbox) as running:
+        yield running
+
+
+@pytest.fixture
+def push_settings(settings: Settings, live: ServerThread) -> Settings:
+    # Replicas of one account on Linked API (the sandbox over HTTP). A slow schedule: after its
+    # first look the poller sleeps for seconds, so whatever arrives in the meantime came by push.
+    return settings.model_copy(
+        update={
+            "sandbox_speed": 1.0,
+            "webhook_secret": SecretStr(SECRET),
+            "base_url": live.base_url,
+            "linked_api_token": SecretStr("lat-team-123456"),
+            "identification_token": SecretStr("idt-team-123456"),
+        }
+    )
 
 
 @asynccontextmanager
 async def receiver(settings: Settings, sandbox: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
     """Another replica's HTTP endpoint, where Linked API delivers."""
-    server, _ = build(settings, http=True, sandbox=sandbox, host="127.0.0.1")
+    server, _ = build(settings, http=True, host="127.0.0.1")
     app = http_app(server, host="127.0.0.1")
     async with (
         server.session_manager.run(),
@@ -100,7 +115,7 @@ async def waiting_call(client: Client, tg: Any, workflow_id: str, out: list[Call
 async def test_a_fat_completion_delivered_to_another_replica_ends_the_wait_with_zero_gets(
     push_settings: Settings, sandbox: Sandbox, upstream: Any
 ) -> None:
-    server, _ = build(push_settings, sandbox=sandbox)
+    server, _ = build(push_settings)
     results: list[CallToolResult] = []
     async with Client(server) as client, receiver(push_settings, sandbox) as hook:
         started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
@@ -138,7 +153,7 @@ async def test_a_fat_completion_delivered_to_another_replica_ends_the_wait_with_
 async def test_a_thin_completion_makes_the_poller_look_now(
     push_settings: Settings, sandbox: Sandbox, upstream: Any
 ) -> None:
-    server, _ = build(push_settings, sandbox=sandbox)
+    server, _ = build(push_settings)
     results: list[CallToolResult] = []
     async with Client(server) as client, receiver(push_settings, sandbox) as hook:
         started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
@@ -166,7 +181,7 @@ async def test_a_thin_completion_makes_the_poller_look_now(
 
 
 async def test_forged_stale_and_replayed_deliveries_change_nothing(push_settings: Settings, sandbox: Sandbox) -> None:
-    server, state = build(push_settings, sandbox=sandbox)
+    server, state = build(push_settings)
     async with Client(server) as client, receiver(push_settings, sandbox) as hook:
         started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
         assert started.structured_content is not None
