@@ -118,3 +118,11 @@ async def test_a_standard_tool_still_takes_a_standard_url(client: Client, sandbo
     result = await client.call_tool("fetch_person", {"personUrl": sandbox.samples()["personUrls"][0], "waitSeconds": 0})
     assert not result.is_error, text(result)
     assert upstream.posts == 1
+
+
+async def test_null_for_an_argument_with_a_default_means_not_given(client: Client, upstream: Any) -> None:
+    # Found by the property tests: the params model took null as "not given", the SDK's own
+    # argument model refused it with pydantic's full text.
+    result = await client.call_tool("search_people", {"term": "engineer", "limit": None, "waitSeconds": 0})
+    assert not result.is_error, text(result)
+    assert upstream.posts == 1

@@ -92,6 +92,11 @@ class ValidateArguments:
                 problem = self._check(spec, arguments)
                 if problem is not None:
                     return _error(problem)
+                if isinstance(arguments, Mapping) and any(v is None for v in arguments.values()):
+                    # null means "not given" to the params models; the SDK's own argument model
+                    # would refuse it where a default exists (limit: null) with pydantic's full text.
+                    given = {k: v for k, v in arguments.items() if v is not None}
+                    ctx = dataclasses.replace(ctx, params={**dict(ctx.params or {}), "arguments": given})
         return await call_next(ctx)
 
     def _check(self, spec: ToolSpec, arguments: Any) -> str | None:
