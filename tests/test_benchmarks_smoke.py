@@ -22,7 +22,7 @@ EXPECTED_GOALS = {
     "lag": {"mean result lag, ours / peer emulation", "workflows with more GETs than the peer emulation"},
     "overhead": {"tools/call over stdio minus the raw HTTP call, ours, p50"},
     "coldstart": {"cold start ratio ours / floor", "spawn to first tool result, ours / floor"},
-    "http_load": {"quick-call p99 under load", "server peak RSS"},
+    "http_load": {"quick-call p99 under load", "quick calls that failed", "server peak RSS"},
 }
 
 
