@@ -521,3 +521,26 @@ def test_operations_without_a_workflow_definition_cost_no_budget() -> None:
     op = CATALOG["get_inbox"]
     assert op.build is None
     assert units_for(op, op.parse({})) == {}
+
+
+async def test_in_read_only_mode_run_operation_refuses_a_write_by_name_and_sends_nothing(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, read_only=True)
+    server, _ = build(settings, sandbox=sandbox)
+    person = sandbox.world.samples()["connectionUrls"][0]
+    async with _client(server) as client:
+        result = await client.call_tool(
+            "run_operation", {"name": "send_message", "arguments": {"personUrl": person, "text": "Hi"}}
+        )
+    assert result.is_error
+    assert text(result) == (
+        "[toolNotEnabled] send_message is not enabled: read-only mode is on (only tools that read are enabled). "
+        "Nothing was sent."
+    )
+    assert upstream.posts == 0
+
+
+def test_a_budget_with_a_stray_equals_sign_names_the_value_it_cannot_read() -> None:
+    with pytest.raises(ConfigError, match=r"^Budget 'stMessages=3=0/day': '3=0' is not a whole number\.$"):
+        parse_budgets("stMessages=3=0/day")
