@@ -258,3 +258,9 @@ def test_a_post_given_neither_by_url_nor_by_urn_is_refused_in_exactly_these_word
     with pytest.raises(InvalidParamsError) as refused:
         CATALOG["react_to_post"].parse({"type": "like"})
     assert str(refused.value) == "Invalid arguments for react_to_post: give 'postUrl' or 'postUrn' to say which post"
+
+
+def test_a_message_of_only_whitespace_is_refused_in_exactly_these_words() -> None:
+    with pytest.raises(InvalidParamsError) as refused:
+        CATALOG["send_message"].parse({"personUrl": P, "text": "   "})
+    assert str(refused.value) == "Invalid arguments for send_message: 'text' must contain text, not only whitespace"
