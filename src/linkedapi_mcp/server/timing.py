@@ -1,7 +1,11 @@
-"""Pure timing decisions: how long a tool call may wait, and when to poll next.
+"""Timing decisions: how long a tool call may wait, and when to poll next.
 
-Both are plain functions of their inputs so they can be table-tested; the waiting loop in
-:mod:`linkedapi_mcp.server.runner` only applies them.
+Plain functions of their inputs so they can be table-tested; the waiting loop in
+:mod:`linkedapi_mcp.server.runner` only applies them. The runner polls through
+:func:`next_look`, which never sends more status GETs than the official server's policy (a GET at
+once, then one every 5 s) and keeps the one piece of state, the GETs already sent per workflow,
+in a :class:`GetBook`; :func:`next_poll_delay` without ``since_call`` is the schedule without
+that credit.
 """
 
 from __future__ import annotations
