@@ -533,8 +533,19 @@ class Runner:
                     workflow=row.workflow_id,
                     since_created=now - row.created_at,
                 )
-                if look is None:  # no GET left in this call's credit: wait out the budget
-                    await self._sleep(remaining, op, row, progress)
+                if look is None:  # no GET left in this call's credit: wait out the budget,
+                    # still awake to what costs no GET: a webhook push, or another waiter's news
+                    pushed = await self._sleep_watching(remaining, op, row, progress, always=True)
+                    if pushed is not None and not pushed.in_flight:
+                        return await self._settle(
+                            backend,
+                            op,
+                            pushed,
+                            budget=0.0,
+                            progress=progress,
+                            deduplicated=deduplicated,
+                            look_now=False,
+                        )
                     break
                 delay = look
             followed = await self._follow(row, me, until=deadline, progress=progress, op=op)
@@ -626,10 +637,12 @@ class Runner:
             )
         return prediction
 
-    async def _sleep_watching(self, delay: float, op: Operation, row: Row, progress: Progress) -> Row | None:
-        """The poller's sleep until its next look; with webhooks on (``push``), cut short when a
-        delivery changes the row (returned), so the result reaches the caller at once."""
-        if not self.push:
+    async def _sleep_watching(
+        self, delay: float, op: Operation, row: Row, progress: Progress, *, always: bool = False
+    ) -> Row | None:
+        """The poller's sleep until its next look; with webhooks on (``push``, or ``always``), cut
+        short when the row changes in the store (returned), so the result reaches the caller at once."""
+        if not (self.push or always):
             await self._sleep(delay, op, row, progress)
             return None
         changed: Row | None = None
