@@ -12,27 +12,19 @@ from typing import TYPE_CHECKING, Any
 from .adminstate import RATE_LIMIT_MESSAGE
 from .clock import format_time
 from .errors import SandboxRequestError
+from .webhooks import (
+    EVENT_TYPES,
+    PAYLOAD_MODES,
+    check_events,
+    check_headers,
+    check_url,
+    payload_error,
+)
 
 if TYPE_CHECKING:
     from .state import SandboxState as Sandbox
 
 __all__ = ["RATE_LIMIT_MESSAGE", "handle"]
-
-# Contract §2.10 event types in the order the docs list them (webhook.test excluded).
-EVENT_TYPES = [
-    "workflow.created",
-    "workflow.started",
-    "workflow.completed",
-    "account.active",
-    "account.reconnectionRequired",
-    "account.frozen",
-    "account.deleted",
-    "inbox.messageReceived",
-    "inbox.messageSent",
-    "network.connectionAccepted",
-    "network.connectionAdded",
-    "network.connectionRequestReceived",
-]
 
 # Contract §2.9. [INFERRED] limits.set/delete with another category answer invalidRequestPayload.
 LIMIT_CATEGORIES = (
@@ -206,13 +198,124 @@ def _limits_reset(sandbox: Sandbox, body: dict[str, Any]) -> Any:
     return None
 
 
+def _flag(body: dict[str, Any], name: str, default: bool | None = None) -> bool:
+    value = body.get(name)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, bool):
+        raise payload_error(f"'{name}' must be true or false.")
+    return value
+
+
+def _payload_mode(body: dict[str, Any], default: str | None = None) -> str:
+    mode = body.get("payloadMode")
+    if mode is None and default is not None:
+        return default
+    if mode not in PAYLOAD_MODES:
+        raise payload_error("'payloadMode' must be fat or thin.")
+    return str(mode)
+
+
+def _explicit(body: dict[str, Any], name: str) -> Any:
+    # Contract §2.9: setHeaders/setEvents need the key, even as an explicit null.
+    if name not in body:
+        raise payload_error(f"'{name}' is required (null {'clears' if name == 'headers' else 'selects all'}).")
+    return body[name]
+
+
+def _hook(sub: Any, *, with_secret: bool = False) -> dict[str, Any]:
+    return {"webhook": sub.to_json(with_secret=with_secret)}
+
+
+def _webhook_set(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    url = check_url(body.get("url"))
+    mode = _payload_mode(body, "fat")  # contract §2.10: fat is the default
+    signing = _flag(body, "signingEnabled", False)  # [INFERRED] off unless asked for
+    sub = sandbox.webhooks.create(
+        url=url,
+        payload_mode=mode,
+        signing_enabled=signing,
+        headers=check_headers(body.get("headers")),
+        events=check_events(body.get("events")),
+    )
+    return _hook(sub, with_secret=signing)
+
+
 def _webhook_get(sandbox: Sandbox, body: dict[str, Any]) -> Any:
-    # [INFERRED] the sandbox delivers no webhooks; it reports none configured.
-    return {"webhooks": []}
+    sub = sandbox.webhooks.subscription
+    return {"webhooks": [sub.to_json()] if sub is not None else []}
+
+
+def _webhook_set_payload_mode(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    sub.payload_mode = _payload_mode(body)
+    return _hook(sub)
+
+
+def _webhook_delete(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sandbox.webhooks.delete(body.get("id"))
+    return None
 
 
 def _webhook_deliveries(sandbox: Sandbox, body: dict[str, Any]) -> Any:
-    return {"deliveries": []}
+    return {"deliveries": sandbox.webhooks.deliveries()}
+
+
+def _webhook_replay(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sandbox.webhooks.replay(body.get("deliveryId"))
+    return None
+
+
+def _webhook_send_test(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sandbox.webhooks.send_test()
+    return None
+
+
+def _webhook_set_signing(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    sub.signing_enabled = _flag(body, "signingEnabled")
+    return _hook(sub, with_secret=sub.signing_enabled)  # SDK 1.4.7: enabling returns the secret
+
+
+def _webhook_set_headers(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    sub.headers = check_headers(_explicit(body, "headers"))
+    return _hook(sub)
+
+
+def _header_name(body: dict[str, Any]) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        raise payload_error("'name' is required.")
+    return name
+
+
+def _webhook_set_header(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    sub.headers = check_headers({**sub.headers, **{_header_name(body): body.get("value")}})
+    return _hook(sub)
+
+
+def _webhook_delete_header(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    name = _header_name(body).lower()
+    # [INFERRED] deleting a header that is not set is not an error.
+    sub.headers = {k: v for k, v in sub.headers.items() if k.lower() != name}
+    return _hook(sub)
+
+
+def _webhook_reveal_secret(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    return _hook(sandbox.webhooks.get(body.get("id")), with_secret=True)
+
+
+def _webhook_rotate_secret(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    return _hook(sandbox.webhooks.rotate_secret(body.get("id")), with_secret=True)
+
+
+def _webhook_set_events(sandbox: Sandbox, body: dict[str, Any]) -> Any:
+    sub = sandbox.webhooks.get(body.get("id"))
+    sub.events = check_events(_explicit(body, "events"))
+    return _hook(sub)
 
 
 def _webhook_event_types(sandbox: Sandbox, body: dict[str, Any]) -> Any:
@@ -237,7 +340,19 @@ _HANDLERS: dict[str, Callable[[Sandbox, dict[str, Any]], Any]] = {
     "limits.set": _limits_set,
     "limits.delete": _limits_delete,
     "limits.resetToDefaults": _limits_reset,
+    "webhook.set": _webhook_set,
     "webhook.get": _webhook_get,
+    "webhook.setPayloadMode": _webhook_set_payload_mode,
+    "webhook.delete": _webhook_delete,
     "webhook.deliveries": _webhook_deliveries,
+    "webhook.replayDelivery": _webhook_replay,
+    "webhook.sendTest": _webhook_send_test,
+    "webhook.setSigning": _webhook_set_signing,
+    "webhook.setHeaders": _webhook_set_headers,
+    "webhook.setHeader": _webhook_set_header,
+    "webhook.deleteHeader": _webhook_delete_header,
+    "webhook.revealSecret": _webhook_reveal_secret,
+    "webhook.rotateSecret": _webhook_rotate_secret,
+    "webhook.setEvents": _webhook_set_events,
     "webhook.eventTypes": _webhook_event_types,
 }

@@ -188,4 +188,14 @@ class SandboxConfig:
     start_delay_seconds: float = 2.0
     admin_rate_limit: int = 100
     admin_rate_window_seconds: float = 60.0
+    # Webhook deliveries (webhooks.py). Contract §2.10: up to 8 attempts with exponential backoff.
+    # [INFERRED] the backoff runs in *real* seconds (a delivery goes to a real server) and starts
+    # small (0.2 s, doubling, capped at 5 s) so that a test sees a full retry cycle in seconds.
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 0.2
+    webhook_retry_max_seconds: float = 5.0
+    webhook_timeout_seconds: float = 10.0
+    # [INFERRED] while a webhook is set and the clock runs, the state is synced this often (real
+    # seconds), so that completions are announced without a request to the sandbox.
+    webhook_sync_seconds: float = 0.2
     extra: dict[str, Any] = field(default_factory=dict)

@@ -82,6 +82,7 @@ class ServerThread:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+        self.sandbox.close()  # the webhook delivery thread
 
     def __enter__(self) -> ServerThread:
         return self.start()

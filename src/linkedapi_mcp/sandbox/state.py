@@ -26,6 +26,7 @@ from .errors import SandboxRequestError
 from .faults import FaultQueue
 from .persist import Saved, load, save
 from .scheduler import Scheduler
+from .webhooks import Webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class SandboxState:
     world: Any
     scheduler: Scheduler
     admin: AdminState
+    webhooks: Webhooks
 
     def __init__(
         self,
@@ -239,6 +241,8 @@ class SandboxState:
         )
         self.admin = AdminState(config.seed)
         self.admin_limiter = AdminRateLimiter(config.admin_rate_limit, config.admin_rate_window_seconds)
+        # The webhook subscription and its delivery thread (started when a webhook is set).
+        self.webhooks = Webhooks(config, now=self.clock.now, tick=self._webhook_tick)
 
     # -- Python control API (the /_sandbox routes call these) -------------------------------------
     @property
@@ -252,6 +256,7 @@ class SandboxState:
             self.config = self._initial_config
             if seed is not None:
                 self.config = replace(self.config, seed=seed)
+            self.webhooks.close()  # the old thread stops; the webhook is gone with the rest
             self._build(self.config)
             self.faults.clear()
             self.requests.clear()
@@ -271,7 +276,18 @@ class SandboxState:
             deliver = getattr(self.world, "deliver_due", None)
             if deliver is not None:
                 deliver(now)
+            drain = getattr(self.world, "drain_events", None)
+            self.webhooks.observe(self.scheduler.all(), drain() if drain is not None else [], self.admin.account_id)
             return now
+
+    def _webhook_tick(self) -> None:
+        """The delivery thread's periodic look: a running clock may have finished workflows."""
+        if self.clock.speed > 0:
+            self.sync()
+
+    def close(self) -> None:
+        """Stop background work (the webhook delivery thread). Call without holding the lock."""
+        self.webhooks.close(wait=5.0)
 
     def advance(self, seconds: float) -> datetime:
         """Move virtual time forward and let workflows progress accordingly."""
@@ -319,11 +335,13 @@ class SandboxState:
     def inject_message(self, person_url: str, text: str) -> dict[str, Any]:
         with self._lock:
             result: dict[str, Any] = self.world.inject_incoming_message(person_url, text, self.sync())
+            self.sync()  # announce it (webhooks) now, not at the next request
             return result
 
     def inject_invitation(self, person_url: str, note: str | None = None) -> dict[str, Any]:
         with self._lock:
             result: dict[str, Any] = self.world.inject_invitation(person_url, self.sync(), note)
+            self.sync()
             return result
 
     def samples(self) -> dict[str, Any]:
