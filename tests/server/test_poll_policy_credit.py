@@ -51,6 +51,9 @@ def wait(
                 remaining=remaining,
                 polls=polls,
                 since_call=now - call_start,
+                workflow="wf-1" if booked else None,
+                since_created=now if booked else None,
+                book=book,
             )
         if delay is None:  # the call ends with a handle; the agent asks again at once
             now = max(now, call_start + budget)

@@ -270,18 +270,18 @@ def next_look(
     a call that follows another spends what that one saved; each returned delay is booked as one
     GET. Without them, each call has its own credit from its start."""
     anchor, spent = since_call, polls
+    call: tuple[GetBook, str, float] | None = None
     if workflow is not None and since_created is not None:
-        book = GETS if book is None else book
-        call_start = since_created - since_call
-        anchor, spent = since_created, book.before(workflow, call_start, policy.interval) + polls
+        call = (GETS if book is None else book, workflow, since_created - since_call)
+        anchor, spent = since_created, call[0].before(workflow, call[2], policy.interval) + polls
     earliest = credit_delay(policy, since_call=anchor, remaining=remaining, polls=spent)
+    if call is not None:  # what this call has sent, and the GET it is about to send (if any)
+        call[0].spend(call[1], call[2], policy.interval, polls + (earliest is not None))
     if earliest is None:
         return None
     delay = next_poll_delay(
         policy, elapsed=elapsed, prediction=prediction, remaining=remaining, polls=spent, since_call=anchor
     )
-    if workflow is not None and since_created is not None and book is not None:
-        book.spend(workflow, since_created - since_call, policy.interval, polls + 1)
     return max(delay, earliest)
 
 
