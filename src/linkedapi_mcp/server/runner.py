@@ -530,13 +530,17 @@ class Runner:
                     remaining=remaining,
                     polls=polls,
                     since_call=now - opened,
-                    workflow=row.workflow_id,
+                    # The credit book's key: this ledger row (account, id and creation), as ids
+                    # alone repeat (a sandbox reset starts its ids over; tests run many sandboxes).
+                    workflow=f"{row.account}/{row.workflow_id}/{row.created_at}",
                     since_created=now - row.created_at,
                 )
                 if look is None:  # no GET left in this call's credit: wait out the budget,
                     # still awake to what costs no GET: a webhook push, or another waiter's news
                     pushed = await self._sleep_watching(remaining, op, row, progress, always=True)
-                    if pushed is not None and not pushed.in_flight:
+                    if pushed is None:
+                        break
+                    if not pushed.in_flight:
                         return await self._settle(
                             backend,
                             op,
@@ -546,7 +550,8 @@ class Runner:
                             deduplicated=deduplicated,
                             look_now=False,
                         )
-                    break
+                    # A thin delivery says it is done: that one look is worth its GET.
+                    row, look = pushed, 0.0
                 delay = look
             followed = await self._follow(row, me, until=deadline, progress=progress, op=op)
             if followed is not None:  # another call polls: take its news from the store
