@@ -368,20 +368,25 @@ class Webhooks:
         """
         events: list[tuple[datetime, int, dict[str, Any]]] = []
         ranks = self._announced.ranks
+        listening = self.subscription is not None
         for record in records:
             old = ranks.get(record.id, -1)
             new = _RANK[record.status]
             if new <= old:
                 continue
             ranks[record.id] = new
+            if not listening:
+                continue  # nobody to tell: no event is built (a fat result costs a copy)
             for rank in range(old + 1, new + 1):
                 step = _workflow_event(record, rank, account_id)
                 if step is not None:
                     events.append((step[0], len(events), step[1]))
+        if not listening:
+            return
         for item in world_events:
             event = {**item, "data": {**item.get("data", {}), "accountId": account_id}}
             events.append((_parse_created(event), len(events), event))
-        if not events or self.subscription is None:
+        if not events:
             return
         events.sort(key=lambda entry: (entry[0], entry[1]))  # best-effort order: by when it happened
         with self._cond:
