@@ -149,6 +149,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     hook_setup.add_argument("--public-url", help="the URL this server is reached at (env LINKEDAPI_MCP_PUBLIC_URL)")
     hook_setup.add_argument("--payload-mode", choices=["fat", "thin"], default="fat")
+    hook_setup.add_argument(
+        "--replace", action="store_true", help="replace a subscription that delivers to another URL"
+    )
     sandbox = commands.add_parser("sandbox", help="run a standalone Linked API sandbox over HTTP")
     if command in (None, "sandbox"):
         from linkedapi_mcp.sandbox.cli import add_arguments

@@ -46,15 +46,36 @@ def _admin(client: httpx.Client, action: str, body: dict[str, Any]) -> dict[str,
     return result if isinstance(result, dict) else {}
 
 
-def setup(base_url: str, linked_api_token: str, public_url: str, *, payload_mode: str = "fat") -> str:
-    """Subscribe; returns the signing secret."""
+def setup(
+    base_url: str, linked_api_token: str, public_url: str, *, payload_mode: str = "fat", replace: bool = False
+) -> str:
+    """Subscribe; returns the signing secret. Running it again is harmless: the existing
+    subscription for this URL is brought to the same settings and keeps its secret. One for
+    another URL (Linked API allows one per client) is replaced only with ``replace``."""
     url = public_url.rstrip("/") + PATH
     with httpx.Client(base_url=base_url, headers={"linked-api-token": linked_api_token}, timeout=30.0) as client:
-        hook = _admin(
-            client,
-            "webhook.set",
-            {"url": url, "payloadMode": payload_mode, "signingEnabled": True, "events": EVENTS},
-        ).get("webhook", {})
+        existing = [h for h in _admin(client, "webhook.get", {}).get("webhooks", []) if isinstance(h, dict)]
+        hook: dict[str, Any] = existing[0] if existing else {}
+        if hook and hook.get("url") != url:
+            if not replace:
+                raise SetupError(
+                    f"The account already delivers webhooks to {hook.get('url')}; pass --replace to point it here "
+                    "(that stops the deliveries there)."
+                )
+            _admin(client, "webhook.delete", {"id": hook["id"]})
+            hook = {}
+        if not hook:
+            hook = _admin(
+                client,
+                "webhook.set",
+                {"url": url, "payloadMode": payload_mode, "signingEnabled": True, "events": EVENTS},
+            ).get("webhook", {})
+        else:
+            hook_id = hook["id"]
+            _admin(client, "webhook.setPayloadMode", {"id": hook_id, "payloadMode": payload_mode})
+            _admin(client, "webhook.setEvents", {"id": hook_id, "events": EVENTS})
+            if not hook.get("signingEnabled"):
+                hook = _admin(client, "webhook.setSigning", {"id": hook_id, "signingEnabled": True}).get("webhook", {})
         secret = hook.get("secret")
         if not secret and hook.get("id"):
             secret = _admin(client, "webhook.revealSecret", {"id": hook["id"]}).get("webhook", {}).get("secret")
@@ -76,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     base_url = os.environ.get("LINKED_API_BASE_URL", DEFAULT_BASE_URL)
     try:
-        secret = setup(base_url, token, public_url, payload_mode=args.payload_mode)
+        secret = setup(base_url, token, public_url, payload_mode=args.payload_mode, replace=args.replace)
     except (SetupError, httpx.HTTPError) as exc:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 1
