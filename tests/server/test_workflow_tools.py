@@ -247,7 +247,9 @@ async def test_a_long_wait_between_polls_still_sends_a_heartbeat(
     async with Client(server) as c:
         out = data(await c.call_tool("search_people", {"term": "x", "waitSeconds": 0.2}, progress_callback=progress))
     assert out["status"] == "pending"
-    assert upstream.gets == 1  # the one poll at the end of the budget
+    # No GET in a 0.2 s call: Linked API's own pace (one GET per 5 s of the workflow's life,
+    # server/timing.py) keeps that look for the agent's next get_workflow_result, which looks at once.
+    assert upstream.gets == 0
     assert len(progress.messages) >= 5
     assert all("queued" in message for message in progress.messages)
 
