@@ -544,3 +544,38 @@ async def test_in_read_only_mode_run_operation_refuses_a_write_by_name_and_sends
 def test_a_budget_with_a_stray_equals_sign_names_the_value_it_cannot_read() -> None:
     with pytest.raises(ConfigError, match=r"^Budget 'stMessages=3=0/day': '3=0' is not a whole number\.$"):
         parse_budgets("stMessages=3=0/day")
+
+
+# -- survivors of the 2026-12-01 full mutation run (validation._check, parse_budgets) -------------
+
+
+def test_switching_one_budget_off_keeps_the_caps_listed_after_it() -> None:
+    # A user turning searches off must not silently lose the message cap written after it.
+    caps = parse_budgets("stSearchQueries=off,stMessages=7/day")
+    assert Cap("stMessages", "day", 7) in caps
+    assert all(cap.category != "stSearchQueries" for cap in caps)
+
+
+async def test_run_operation_checks_arguments_sent_as_a_json_string_like_an_object(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    # Some clients send nested objects JSON-encoded: an out-of-range limit inside must be refused
+    # before anything is sent, exactly as in an object; a string that is not JSON is refused cleanly.
+    settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, wait_seconds=0.0)
+    server, _ = build(settings, sandbox=sandbox)
+    async with _client(server) as client:
+        encoded = await client.call_tool(
+            "run_operation", {"name": "search_jobs", "arguments": '{"term": "nurse", "limit": 5000}'}
+        )
+        broken = await client.call_tool("run_operation", {"name": "search_jobs", "arguments": "{not json"})
+        without = await client.call_tool(
+            "run_operation", {"name": "retrieve_ssi"}
+        )  # an operation with no arguments of its own
+        described = await client.call_tool("describe_operation", {"name": "create_post"})
+    assert encoded.is_error
+    assert text(encoded) == "Invalid arguments for search_jobs:\n- 'limit' must be ≤ 1000 (got 5000)"
+    assert broken.is_error
+    assert "Error executing tool" not in text(broken)
+    assert not without.is_error, text(without)
+    assert not described.is_error, text(described)  # describing needs no arguments of the operation
+    assert upstream.posts == 1  # only the valid run_operation
