@@ -579,3 +579,21 @@ async def test_run_operation_checks_arguments_sent_as_a_json_string_like_an_obje
     assert not without.is_error, text(without)
     assert not described.is_error, text(described)  # describing needs no arguments of the operation
     assert upstream.posts == 1  # only the valid run_operation
+
+
+def test_elicit_or_allow_goes_ahead_unasked_only_when_the_client_cannot_be_asked() -> None:
+    # elicit-or-allow: no question possible (or none was put) → the write goes ahead; a resolver
+    # that did not ask for another reason (deduplicated, over budget) leaves the preview step on.
+    from mcp.server.elicitation import AcceptedElicitation
+
+    from linkedapi_mcp.server.guards import GuardConfig, GuardInput, NotAsked, gate
+
+    config = GuardConfig(confirm="elicit-or-allow")
+    op = CATALOG["send_message"]
+    assert gate(config, op, None) == "go"
+    # As the SDK hands a resolver's plain value to the tool (mcp/server/mcpserver/resolve.py).
+    unasked = AcceptedElicitation[Any].model_construct(data=NotAsked("no-elicitation"))
+    assert gate(config, op, GuardInput(answer=unasked)) == "go"
+    for reason in ("deduplicated", "over-budget", "not-needed"):
+        answer = AcceptedElicitation[Any].model_construct(data=NotAsked(reason))  # type: ignore[arg-type]
+        assert gate(config, op, GuardInput(answer=answer)) == "issue", reason
