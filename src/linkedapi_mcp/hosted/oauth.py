@@ -55,6 +55,23 @@ class HostedRefreshToken(RefreshToken):
     family: str
 
 
+async def api_key_access(vault: Vault, token: str, *, resource: str, issuer: str) -> HostedAccessToken | None:
+    """The access an API key from ``linkedapi-mcp keys create`` grants (None: unknown or revoked):
+    the same in every auth mode, bound to its principal and account."""
+    key = await vault.run(lambda: vault.api_key(token))
+    if key is None:
+        return None
+    return HostedAccessToken(
+        token=token,
+        client_id=f"api-key:{key.id}",
+        scopes=[SCOPE],
+        resource=resource,
+        subject=key.principal,
+        claims={"iss": issuer},
+        account=key.account,
+    )
+
+
 def same_resource(a: str | None, b: str) -> bool:
     return a is not None and a.rstrip("/") == b.rstrip("/")
 
@@ -199,18 +216,7 @@ class VaultAuthProvider:
 
     async def load_access_token(self, token: str) -> HostedAccessToken | None:
         if token.startswith(API_KEY_PREFIX):
-            key = await self.vault.run(lambda: self.vault.api_key(token))
-            if key is None:
-                return None
-            return HostedAccessToken(
-                token=token,
-                client_id=f"api-key:{key.id}",
-                scopes=[SCOPE],
-                resource=self.resource_url,
-                subject=key.principal,
-                claims={"iss": self.issuer_url},
-                account=key.account,
-            )
+            return await api_key_access(self.vault, token, resource=self.resource_url, issuer=self.issuer_url)
         record = await self.vault.run(lambda: self.vault.token(token, "access"))
         if record is None:
             return None

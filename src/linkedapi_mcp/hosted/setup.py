@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from linkedapi_mcp.hosted.accounts import VaultAccounts
 from linkedapi_mcp.hosted.crypto import SecretBox, SecretKeyError
-from linkedapi_mcp.hosted.oauth import SCOPE, HostedAccessToken, VaultAuthProvider
+from linkedapi_mcp.hosted.oauth import SCOPE, HostedAccessToken, VaultAuthProvider, api_key_access
 from linkedapi_mcp.hosted.pages import ConnectPage, VerifyTokens
 from linkedapi_mcp.hosted.vault import API_KEY_PREFIX, Vault
 from linkedapi_mcp.server.db import Database
@@ -83,18 +83,7 @@ class _ApiKeysThen:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         if token.startswith(API_KEY_PREFIX):
-            key = await self.vault.run(lambda: self.vault.api_key(token))
-            if key is None:
-                return None
-            return HostedAccessToken(
-                token=token,
-                client_id=f"api-key:{key.id}",
-                scopes=[SCOPE],
-                resource=self.jwt.audience,
-                subject=key.principal,
-                claims={"iss": "api-key"},
-                account=key.account,
-            )
+            return await api_key_access(self.vault, token, resource=self.jwt.audience, issuer="api-key")
         verified: AccessToken | None = await self.jwt.verify_token(token)
         if verified is None or verified.subject is None:
             return None
