@@ -93,10 +93,13 @@ def gets(sandbox: Sandbox) -> int:
     return sum(1 for r in sandbox.requests if r.method == "GET" and r.path.startswith("/workflows/"))
 
 
-async def waiting_call(client: Client, tg: Any, workflow_id: str, out: list[CallToolResult]) -> anyio.Event:
-    """Starts a long get_workflow_result; the event is set once it has made its immediate look
-    (so whatever it learns later, it learns by push or by its next scheduled look)."""
+async def waiting_call(
+    client: Client, tg: Any, workflow_id: str, out: list[CallToolResult], sandbox: Sandbox, upstream: Any
+) -> None:
+    """Starts a long get_workflow_result and returns once it has made its immediate look (so
+    whatever it learns later, it learns by push or by its next scheduled look)."""
     waiting = anyio.Event()
+    looked = gets(sandbox) + 1
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         waiting.set()
@@ -109,7 +112,8 @@ async def waiting_call(client: Client, tg: Any, workflow_id: str, out: list[Call
         )
 
     tg.start_soon(call)
-    return waiting
+    await waiting.wait()
+    await upstream.until(lambda: gets(sandbox) >= looked)  # its immediate look was answered
 
 
 async def test_a_fat_completion_delivered_to_another_replica_ends_the_wait_with_zero_gets(
@@ -123,10 +127,7 @@ async def test_a_fat_completion_delivered_to_another_replica_ends_the_wait_with_
         workflow_id = started.structured_content["workflowId"]
         with anyio.fail_after(60):  # a safety net: the push ends the wait long before
             async with anyio.create_task_group() as tg:
-                looked = gets(sandbox) + 1
-                waiting = await waiting_call(client, tg, workflow_id, results)
-                await waiting.wait()
-                await upstream.until(lambda: gets(sandbox) >= looked)  # its immediate look was answered
+                await waiting_call(client, tg, workflow_id, results, sandbox, upstream)
                 sandbox.advance(HOUR)
                 event = {
                     "id": f"workflow.completed:{workflow_id}",
@@ -161,10 +162,7 @@ async def test_a_thin_completion_makes_the_poller_look_now(
         workflow_id = started.structured_content["workflowId"]
         with anyio.fail_after(60):
             async with anyio.create_task_group() as tg:
-                looked = gets(sandbox) + 1
-                waiting = await waiting_call(client, tg, workflow_id, results)
-                await waiting.wait()
-                await upstream.until(lambda: gets(sandbox) >= looked)  # its immediate look was answered
+                await waiting_call(client, tg, workflow_id, results, sandbox, upstream)
                 sandbox.advance(HOUR)
                 before = gets(sandbox)
                 body, headers = signed(
