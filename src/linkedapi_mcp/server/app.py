@@ -281,14 +281,17 @@ class ServerState:
         return headers.get("client") or headers.get("user-agent")
 
     def budget(self, ctx: Context, requested: float | None) -> float:
+        from linkedapi_mcp.server.tasks import task_wait_cap
         from linkedapi_mcp.server.timing import wait_budget
 
-        return wait_budget(
+        budget = wait_budget(
             client_name=self.client_name(ctx),
             requested=requested,
             configured=self.settings.wait_seconds,
             maximum=self.settings.max_wait_seconds,
         )
+        cap = task_wait_cap.get()  # a tasks client's call (server/tasks.py) becomes a task soon
+        return budget if cap is None else min(budget, cap)
 
     # -- tool implementations -------------------------------------------------------------------
 
@@ -633,6 +636,7 @@ def build(
     Over HTTP (``http``) the settings' ``auth`` mode applies to a server bound to ``host`` /
     ``port`` (default: the settings'): OAuth or JWT bearer tokens, each principal on its own
     accounts from the vault (hosted/); ``none`` only on loopback."""
+    from linkedapi_mcp.server.tasks import WorkflowTasks
     from linkedapi_mcp.server.validation import ValidateArguments
 
     settings = settings or Settings()
@@ -678,6 +682,7 @@ def build(
             if state.connections == 0:
                 await state.aclose()
 
+    tasks = WorkflowTasks()  # the tasks extension over workflow handles, for clients declaring it
     server = LinkedApiServer(
         SERVER_NAME,
         title="Linked API",
@@ -690,6 +695,7 @@ def build(
             disclosure=bool(exposure.disclosed(listing.operations())),
         ),
         middleware=[ValidateArguments(_LazySpecs(tools), exposure, accounts=state.accounts)],
+        extensions=[tasks],
         lifespan=lifespan,
         log_level=settings.log_level,
         server_tools=tools,
@@ -699,6 +705,7 @@ def build(
         **(hosted.server_kwargs() if hosted is not None else {}),
         **_shared_request_state(settings),
     )
+    tasks.attach(server)
     if http:
         from linkedapi_mcp.server.health import health_routes
 
