@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from linkedapi_mcp.actions import WorkflowDefinitionError, iter_actions, validate_definition
 
 from . import admin
+from .account_api import MALFORMED_LINK_FAULT, AccountApi
 from .clock import parse_epoch
 from .errors import ConnectionDropped, RateLimited, SandboxRequestError
 from .faults import FaultRule
@@ -70,7 +71,13 @@ class Sandbox(SandboxState):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.app: ASGIApp = _FaultLayer(self, _build_router(self))
+        # The Account API generation (origin 000/002) over the same world and scheduler.
+        self.account_api = AccountApi(self)
+        self.app: ASGIApp = _FaultLayer(self, _build_router(self, self.account_api.routes()))
+
+    def close(self) -> None:
+        self.account_api.close(wait=5.0)
+        super().close()
 
     def transport(self) -> SandboxTransport:
         """An ``httpx.AsyncBaseTransport`` into this app that behaves like a real socket."""
@@ -157,6 +164,9 @@ class _FaultLayer:
             sandbox.requests.record(entry)
             for message in held:
                 await send(message)
+        elif kind == MALFORMED_LINK_FAULT:
+            # A route-level fault: the Account API route reads it from the scope and answers it.
+            await self.inner({**scope, "sandbox.fault": kind}, receive, rec)
         elif kind == "dropAfterAccept":
             await _collect(self.inner, scope, receive, entry)
             entry.status = None
@@ -234,7 +244,7 @@ def _parse_instant(value: str | None, name: str) -> datetime:
         ) from exc
 
 
-def _build_router(sandbox: SandboxState) -> Starlette:
+def _build_router(sandbox: SandboxState, extra_routes: list[Route] | None = None) -> Starlette:
     def api(admin_api: bool = False) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
         """Wrap a handler: tokens first, then the simulation catch-up, then the envelope."""
 
@@ -279,7 +289,7 @@ def _build_router(sandbox: SandboxState) -> Starlette:
             if hours is not None and hours.policy == "reject" and not hours.is_open(now):
                 # [INFERRED] 409 for outsideWorkingHours on start (status undocumented).
                 raise SandboxRequestError("outsideWorkingHours", OUTSIDE_HOURS_MESSAGE, 409)
-            record = sandbox.scheduler.submit(definition, now)
+            record = sandbox.submit(definition, now)
             # The ack always says pending: the start itself never waits for the browser.
             return {
                 "workflowId": record.id,
@@ -387,6 +397,7 @@ def _build_router(sandbox: SandboxState) -> Starlette:
         Route("/account", account, methods=["GET"]),
         Route("/stats/actions", stats, methods=["GET"]),
         Route("/admin/{name}", admin_call, methods=["POST"]),
+        *(extra_routes or []),
         *introspection_routes(sandbox),
     ]
     app = Starlette(routes=routes)

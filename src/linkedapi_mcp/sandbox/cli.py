@@ -58,6 +58,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seat", choices=["core", "plus"], default="plus", help="the account's seat (default: plus)")
     parser.add_argument(
+        "--account-api",
+        choices=["000", "002"],
+        default="000",
+        help="vocabulary of the Account API served at /account/workflow: 000 (completed/running/failed, the "
+        "later one; default) or 002 (complete/processing/error)",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=None,
@@ -75,6 +82,7 @@ def serve(
     sales_navigator: bool = True,
     seat: str = "plus",
     working_hours: WorkingHours | None = None,
+    account_api: str = "000",
 ) -> None:
     """Run a standalone sandbox until interrupted; prints its base URL first."""
     from .app import Sandbox
@@ -89,6 +97,7 @@ def serve(
         sales_navigator=sales_navigator,
         seat="core" if seat == "core" else "plus",
         working_hours=working_hours,
+        account_api=account_api,
     )
     serve_forever(sandbox, host, port)
 
@@ -124,5 +133,6 @@ def run(args: argparse.Namespace) -> int:
             sales_navigator=args.sales_navigator,
             seat=args.seat,
             working_hours=args.working_hours,
+            account_api=getattr(args, "account_api", "000"),
         )
     return 0

@@ -198,4 +198,7 @@ class SandboxConfig:
     # [INFERRED] while a webhook is set and the clock runs, the state is synced this often (real
     # seconds), so that completions are announced without a request to the sandbox.
     webhook_sync_seconds: float = 0.2
+    # The Account API generation served at /account/* (account_api.py): the vocabulary of origin
+    # document 000 (later: completed/running/failed) or 002 (earlier: complete/processing/error).
+    account_api: str = "000"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -16,6 +16,8 @@ Kinds (what a client sees):
 * ``signedOut`` — POST /workflows answers ``linkedinAccountSignedOut`` (nothing created); any other
   matching request first fails every pending/running workflow with that reason.
 * ``invalidToken`` — 401 envelope ``invalidLinkedApiToken``.
+* ``malformedResultLink`` — the Account API (account_api.py) accepts the next ``reslink`` start
+  (the workflow is created) but answers a result link that is no link.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ FaultKind = Literal[
     "malformedJson",
     "signedOut",
     "invalidToken",
+    "malformedResultLink",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
@@ -40,6 +43,7 @@ FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 _DEFAULT_SCOPE: dict[str, tuple[str | None, str]] = {
     "dropAfterAccept": ("POST", "/workflows"),
     "signedOut": (None, "/workflows"),
+    "malformedResultLink": ("POST", "/account/workflow"),
 }
 
 

@@ -129,6 +129,7 @@ class SandboxState:
         linked_api_token: str | None = None,
         identification_token: str | None = None,
         working_hours: WorkingHours | None = None,
+        account_api: str = "000",
         config: SandboxConfig | None = None,
         world_factory: Callable[..., Any] | None = None,
         persist_to: Path | None = None,
@@ -146,6 +147,7 @@ class SandboxState:
             linked_api_token=linked_api_token,
             identification_token=identification_token,
             working_hours=working_hours,
+            account_api=account_api,
         )
         self._initial_config = self.config
         self._world_factory = world_factory or _world_factory_default()
