@@ -39,6 +39,8 @@ class Migration:
 
     version: int
     sql: str
+    # A data step run after ``sql`` in the same transaction (e.g. a backfill that needs Python).
+    then: Callable[[Conn, Dialect], None] | None = None
 
 
 class Cursor(Protocol):
@@ -132,6 +134,8 @@ class SqliteDatabase:
                         if step.version > version:
                             for statement in _statements(step.sql):
                                 c.execute(statement)
+                            if step.then is not None:
+                                step.then(c, self.dialect)
                             _set_version(c, component, step.version)
                     if after is not None:
                         after(c)
@@ -165,6 +169,12 @@ class SqliteDatabase:
     def listen(self, channel: str, on_payload: Callable[[str], None]) -> Callable[[], None] | None:
         return None
 
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Hand every statement run from now on (parameters filled in) to ``callback``; None stops.
+        (What tests/server/test_ledger_scale.py checks the query plans of.)"""
+        with self._lock:
+            self._connect().set_trace_callback(callback)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -182,9 +192,10 @@ _PLACEHOLDER = re.compile(r"\?")
 
 
 def to_postgres(sql: str) -> str:
-    """The few spellings that differ: placeholders, auto-increment keys, floating point."""
+    """The few spellings that differ: placeholders, auto-increment keys, floating point, bytes."""
     sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
     sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    sql = re.sub(r"\bBLOB\b", "BYTEA", sql)
     return _PLACEHOLDER.sub("%s", sql)
 
 
@@ -249,6 +260,8 @@ class PostgresDatabase:
                         if step.version > version:
                             for statement in _statements(step.sql):
                                 conn.execute(statement)
+                            if step.then is not None:
+                                step.then(conn, self.dialect)
                             _set_version(conn, component, step.version)
                     if after is not None:
                         after(conn)

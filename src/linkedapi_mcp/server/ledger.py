@@ -25,6 +25,7 @@ import secrets
 import statistics
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ from typing import Any, Literal, TypeVar
 
 import anyio.to_thread
 
-from linkedapi_mcp.server.db import Conn, Database, Migration, SqliteDatabase
+from linkedapi_mcp.server.db import Conn, Database, Dialect, Migration, SqliteDatabase
+from linkedapi_mcp.server.durations import SAMPLE
 
 RowState = Literal["claimed", "pending", "running", "completed", "failed", "cancelled", "outcome_unknown"]
 IN_FLIGHT: tuple[RowState, ...] = ("claimed", "pending", "running")
@@ -97,7 +99,34 @@ _MIGRATIONS = (
         "account_id TEXT, data_json TEXT, received_at REAL NOT NULL); "
         "CREATE INDEX IF NOT EXISTS webhook_events_by_time ON webhook_events (received_at)",
     ),
+    # A ledger that costs the same at 100,000 rows as at 10 (issue 14): an index for every query on
+    # the hot path (tests/server/test_ledger_scale.py checks each plan), results stored compressed
+    # (result_z; result_json stays readable for rows written before), and the duration model's
+    # bounded sample window (see record_completed), filled from the history once.
+    Migration(
+        4,
+        "CREATE INDEX IF NOT EXISTS workflows_by_account ON workflows (account, id); "
+        "CREATE INDEX IF NOT EXISTS workflows_by_account_operation ON workflows (account, operation, id); "
+        "CREATE INDEX IF NOT EXISTS workflows_by_finish ON workflows (finished_at); "
+        "CREATE INDEX IF NOT EXISTS budget_usage_by_time ON budget_usage (at); "
+        "CREATE INDEX IF NOT EXISTS budget_usage_by_workflow ON budget_usage (workflow_row); "
+        "CREATE INDEX IF NOT EXISTS confirmations_by_expiry ON confirmations (expires_at); "
+        "ALTER TABLE workflows ADD COLUMN result_z BLOB; "
+        "CREATE TABLE IF NOT EXISTS duration_samples (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "account TEXT NOT NULL, operation TEXT NOT NULL, args_json TEXT NOT NULL, duration REAL NOT NULL, "
+        "at REAL NOT NULL); "
+        "CREATE INDEX IF NOT EXISTS duration_samples_by_account ON duration_samples (account, id); "
+        "CREATE INDEX IF NOT EXISTS duration_samples_by_time ON duration_samples (at)",
+        then=lambda conn, dialect: _fill_duration_samples(conn, dialect),
+    ),
 )
+# The duration model learns from this many of an account's latest timed completions (newest first);
+# duration_samples keeps no more than that per account.
+DURATION_SAMPLES = SAMPLE
+# Retention deletes expired rows this many at a time, each batch its own short transaction, by index.
+PRUNE_BATCH = 500
+# A long-running process prunes again this often (seconds).
+PRUNE_EVERY = 3600.0
 # Where row changes are announced to every process on a PostgreSQL store.
 CHANGES_CHANNEL = "linkedapi_mcp_workflows"
 # Waiters re-read a row this often even without a notification (SQLite across processes has none;
@@ -159,6 +188,28 @@ def _add_missing_columns(conn: Conn) -> None:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
 
+def _fill_duration_samples(conn: Conn, dialect: Dialect) -> None:
+    """Migration 4's data step: each account's latest timed completions, oldest first (so that ids
+    keep their order), into the bounded sample window the duration model now reads."""
+    if dialect == "sqlite":
+        _add_missing_columns(conn)  # a file from before `duration` existed: add it before reading it
+    conn.execute(
+        "INSERT INTO duration_samples (account, operation, args_json, duration, at) "
+        "SELECT account, operation, args_json, duration, COALESCE(finished_at, updated_at) FROM ("
+        "SELECT id, account, operation, args_json, duration, finished_at, updated_at, "
+        "ROW_NUMBER() OVER (PARTITION BY account ORDER BY id DESC) AS newest FROM workflows "
+        "WHERE state='completed' AND duration IS NOT NULL AND duration >= 0) AS timed "
+        "WHERE newest <= ? ORDER BY id",
+        (DURATION_SAMPLES,),
+    )
+
+
+def encode_result(result: Any) -> bytes:
+    """A result as the ledger stores it: compact JSON, zlib-compressed (results are JSON of LinkedIn
+    data, which compresses several times over; zlib is in the standard library)."""
+    return zlib.compress(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+
+
 def account_key(*parts: str) -> str:
     """A stable, non-reversible key for an account: a salted SHA-256 of its tokens (and base URL).
 
@@ -195,6 +246,7 @@ class Row:
     error_json: str | None
     poller: str | None = None  # the waiting call that polls Linked API for this workflow (its lease)
     lease_until: float | None = None
+    result_z: bytes | None = None  # the result, compressed (encode_result); rows from before: result_json
 
     @property
     def in_flight(self) -> bool:
@@ -202,6 +254,8 @@ class Row:
 
     @property
     def result(self) -> Any:
+        if self.result_z is not None:
+            return json.loads(zlib.decompress(bytes(self.result_z)))
         return None if self.result_json is None else json.loads(self.result_json)
 
     @property
@@ -223,12 +277,28 @@ class Ledger:
     """Async façade over the workflow store (server/db.py: SQLite or PostgreSQL); every query runs
     in a worker thread."""
 
-    def __init__(self, db: Path | Database, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Path | Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        prune_batch: int = PRUNE_BATCH,
+        prune_in_background: bool = True,
+    ) -> None:
         self.db: Database = SqliteDatabase(db) if isinstance(db, Path) else db
         self.path = db if isinstance(db, Path) else None
         self._clock = clock
         self._ready = False
         self._ready_lock = threading.Lock()
+        # Retention (see _prune_batch): one batch at open, the rest in a background thread, again
+        # every PRUNE_EVERY seconds; ``prune_in_background=False`` leaves the rest to prune().
+        self.prune_batch = prune_batch
+        self.prune_in_background = prune_in_background
+        self._prune_more = False
+        self._next_prune = 0.0
+        self._pruner: threading.Thread | None = None
+        self._prune_lock = threading.Lock()
+        self._stop_pruning = threading.Event()
         # Waiting calls of this process, by row id: woken when the row changes (here, or on
         # another replica through the store's notifications).
         self._waiters: dict[int, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
@@ -242,20 +312,76 @@ class Ledger:
         if not self._ready:
             with self._ready_lock:
                 if not self._ready:
+                    self._stop_pruning.clear()
                     self.db.migrate("ledger", _MIGRATIONS, after=self._on_open)
                     self._ready = True
+        if self._prune_more or self._clock() >= self._next_prune:
+            self._start_pruning()
         return self.db
 
     def _on_open(self, conn: Conn) -> None:
         if self.db.dialect == "sqlite":
             _add_missing_columns(conn)  # a file written before schema versions existed
-        # Budget windows are at most a day and confirmations live minutes: keep two days.
+        # Retention at open is one bounded batch (start is not held up by a large backlog).
         now = self._clock()
-        conn.execute("DELETE FROM budget_usage WHERE at < ?", (now - 2 * 86400.0,))
-        conn.execute("DELETE FROM confirmations WHERE expires_at < ?", (now - 2 * 86400.0,))
-        conn.execute(
-            "DELETE FROM workflows WHERE finished_at IS NOT NULL AND finished_at < ?", (now - RETENTION_SECONDS,)
-        )
+        self._prune_more = self._prune_batch(conn, now)
+        self._next_prune = now + PRUNE_EVERY
+
+    def _prune_batch(self, conn: Conn, now: float) -> bool:
+        """One batch of retention: at most ``prune_batch`` expired rows of each table, found by an
+        index on their time (no table scan); True if a table may have more.
+
+        Finished workflows (and the duration samples taken from them) are kept RETENTION_SECONDS;
+        budget windows are at most a day and confirmations live minutes: those keep two days.
+        """
+        more = False
+        for table, column, keep in (
+            ("workflows", "finished_at", RETENTION_SECONDS),
+            ("duration_samples", "at", RETENTION_SECONDS),
+            ("budget_usage", "at", 2 * 86400.0),
+            ("confirmations", "expires_at", 2 * 86400.0),
+        ):
+            deleted = conn.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} < ? "
+                f"ORDER BY {column} LIMIT ?)",
+                (now - keep, self.prune_batch),
+            ).rowcount
+            more = more or deleted >= self.prune_batch
+        return more
+
+    def _prune_once(self) -> bool:
+        with self._tx() as conn:
+            return self._prune_batch(conn, self._clock())
+
+    def _start_pruning(self) -> None:
+        with self._prune_lock:
+            self._prune_more = False
+            self._next_prune = self._clock() + PRUNE_EVERY
+            if not self.prune_in_background or (self._pruner is not None and self._pruner.is_alive()):
+                return
+            self._pruner = threading.Thread(target=self._prune_loop, name="ledger-retention", daemon=True)
+            self._pruner.start()
+
+    def _prune_loop(self) -> None:
+        while not self._stop_pruning.is_set() and self._prune_once():
+            self._stop_pruning.wait(0.01)  # between batches, other writers go first
+
+    async def prune(self) -> int:
+        """Run retention to the end now, batch after batch; the number of batches."""
+
+        def work() -> int:
+            batches = 1
+            while self._prune_once():
+                batches += 1
+            return batches
+
+        return await self._run(work)
+
+    def wait_pruned(self, timeout: float = 30.0) -> None:
+        """Wait for the background retention thread, if one runs, to finish."""
+        pruner = self._pruner
+        if pruner is not None:
+            pruner.join(timeout)
 
     @contextmanager
     def _tx(self, lock: str | None = None) -> Iterator[Conn]:
@@ -278,6 +404,8 @@ class Ledger:
         return [Row(**dict(r)) for r in rows]
 
     def close(self) -> None:
+        self._stop_pruning.set()
+        self.wait_pruned()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
@@ -451,11 +579,19 @@ class Ledger:
         )
 
     async def record_completed(self, row_id: int, result: Any, *, duration: float | None = None) -> Row:
-        """Cache the result. ``duration`` (estimated run time) feeds :meth:`typical_duration`."""
+        """Cache the result (compressed: :func:`encode_result`). ``duration`` (estimated run time)
+        feeds :meth:`typical_duration` and the duration model's samples (:meth:`completed_samples`)."""
+        now = self._clock()
+
+        def sample(conn: Conn) -> None:
+            if duration is not None and duration >= 0:
+                _add_duration_sample(conn, row_id, duration, now)
+
         return await self._update(
             row_id,
-            "state='completed', pending_reason=NULL, result_json=?, finished_at=?, duration=?",
-            (json.dumps(result, ensure_ascii=False, separators=(",", ":")), self._clock(), duration),
+            "state='completed', pending_reason=NULL, result_json=NULL, result_z=?, finished_at=?, duration=?",
+            (encode_result(result), now, duration),
+            before=sample,
         )
 
     async def record_failed(self, row_id: int, *, error_type: str, message: str) -> Row:
@@ -486,12 +622,20 @@ class Ledger:
         return await self._run(work)
 
     async def _update(
-        self, row_id: int, assignments: str, params: tuple[Any, ...], *, only_in_flight: bool = False
+        self,
+        row_id: int,
+        assignments: str,
+        params: tuple[Any, ...],
+        *,
+        only_in_flight: bool = False,
+        before: Callable[[Conn], None] | None = None,
     ) -> Row:
         guard = " AND state IN ('claimed','pending','running')" if only_in_flight else ""
 
         def work() -> Row:
             with self._tx() as conn:
+                if before is not None:  # in the same transaction, seeing the row as it was
+                    before(conn)
                 conn.execute(
                     f"UPDATE workflows SET {assignments}, updated_at=? WHERE id=?{guard}",
                     (*params, self._clock(), row_id),
@@ -663,16 +807,15 @@ class Ledger:
         """
 
         def work() -> list[tuple[str, str, float]]:
+            # From the bounded sample window (at most DURATION_SAMPLES rows per account, kept as
+            # workflows complete), not from the history: the same cost at 10 rows as at 100,000.
             with self._reading() as conn:
-                rows = (
-                    conn.execute(
-                        "SELECT operation, args_json, duration FROM workflows WHERE account=? AND state='completed' "
-                        "AND duration IS NOT NULL ORDER BY id DESC LIMIT ?",
-                        (account, limit),
-                    )
-                    .fetchall()
-                )
-            return [(str(r[0]), str(r[1]), float(r[2])) for r in rows if r[2] >= 0]
+                rows = conn.execute(
+                    "SELECT operation, args_json, duration FROM duration_samples WHERE account=? "
+                    "ORDER BY id DESC LIMIT ?",
+                    (account, min(limit, DURATION_SAMPLES)),
+                ).fetchall()
+            return [(str(r[0]), str(r[1]), float(r[2])) for r in rows]
 
         return await self._run(work)
 
@@ -746,6 +889,28 @@ def _check_budget(
 _STALE_CLAIM_MESSAGE = (
     "A server process stopped while starting this workflow, so whether Linked API accepted it is unknown."
 )
+
+
+def _add_duration_sample(conn: Conn, row_id: int, duration: float, now: float) -> None:
+    """Keep a timed completion in its account's sample window, dropping the window's oldest beyond
+    DURATION_SAMPLES (by index: one or two rows). Once per workflow: not if it was timed before."""
+    found = conn.execute(
+        "SELECT account, operation, args_json FROM workflows WHERE id=? "
+        "AND NOT (state='completed' AND duration IS NOT NULL)",
+        (row_id,),
+    ).fetchone()
+    if found is None:
+        return
+    account = str(found[0])
+    conn.execute(
+        "INSERT INTO duration_samples (account, operation, args_json, duration, at) VALUES (?,?,?,?,?)",
+        (account, found[1], found[2], duration, now),
+    )
+    conn.execute(
+        "DELETE FROM duration_samples WHERE account=? AND id <= (SELECT id FROM duration_samples WHERE account=? "
+        "ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        (account, account, DURATION_SAMPLES),
+    )
 
 
 def _state(status: str) -> RowState:

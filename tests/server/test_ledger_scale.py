@@ -1,0 +1,303 @@
+"""A ledger that costs the same at 100,000 rows as at 10 (issue 14): every query the server runs on
+its hot path uses an index and no sort, retention deletes in batches, results are stored
+compressed yet come back whole, and the duration model reads a bounded sample window.
+
+(The figures themselves are in the benchmark, tools/bench/ledger_scale.py; no timing here.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server import ledger as ledger_module
+from linkedapi_mcp.server.app import ServerState
+from linkedapi_mcp.server.db import PostgresDatabase, SqliteDatabase
+from linkedapi_mcp.server.ledger import _MIGRATIONS, Ledger, Row
+
+pytestmark = pytest.mark.anyio
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+# The tables whose reads and writes must never scan or sort (the vault and the schema table aside).
+LEDGER_TABLES = ("workflows", "duration_samples", "budget_usage", "confirmations")
+
+
+def data(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    out: dict[str, Any] = result.structured_content or {}
+    return out
+
+
+def _fill(path: Path, account: str, rows: int, now: float) -> None:
+    """``rows`` finished workflows of the account over the last 30 days (and some of another), as
+    plain rows: enough that a scan would show, and the planner has both tables to choose from."""
+    conn = sqlite3.connect(path)
+    with conn:
+        for i in range(rows):
+            at = now - (i % 29) * DAY - i
+            conn.execute(
+                "INSERT INTO workflows (account, operation, args_hash, args_json, effect, workflow_id, state, "
+                "created_at, updated_at, finished_at, duration) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    account if i % 5 else "another-account",
+                    ("searchPeople", "fetchPerson", "fetchCompany")[i % 3],
+                    f"hash-{i}",
+                    json.dumps({"term": f"t{i}", "limit": 5}),
+                    "read",
+                    f"filled-{i}",
+                    "completed",
+                    at - 60,
+                    at,
+                    at,
+                    30.0 + i % 7,
+                ),
+            )
+    conn.close()
+
+
+async def test_every_statement_of_the_hot_path_uses_an_index_and_no_sort(
+    client: Client, state: ServerState, sandbox: Sandbox
+) -> None:
+    # One real call creates the account's row (and the schema); then history is added under it.
+    people = sandbox.samples()["personUrls"]
+    first = data(await client.call_tool("fetch_person", {"personUrl": people[0], "waitSeconds": 0}))
+    ledger = state.ledger
+    db = ledger.db
+    assert isinstance(db, SqliteDatabase)
+    path = db.path
+    with db.read() as conn:
+        account = str(conn.execute("SELECT account FROM workflows").fetchone()[0])
+    _fill(path, account, 3000, time.time())
+
+    statements: list[str] = []
+    db.trace(statements.append)
+    try:
+        # list_workflows, plain and by operation
+        data(await client.call_tool("list_workflows", {}))
+        data(await client.call_tool("list_workflows", {"operationName": "searchPeople", "limit": 5}))
+        # a new call that returns its handle at once, and the same call again (the dedupe lookup)
+        args = {"term": "scale", "limit": 3, "waitSeconds": 0}
+        new = data(await client.call_tool("search_people", args))
+        again = data(await client.call_tool("search_people", args))
+        assert again["workflowId"] == new["workflowId"]
+        # a waiting call: the duration prediction, one look, then the result read back by handle
+        sandbox.advance(HOUR)
+        done = data(await client.call_tool("get_workflow_result", {"workflowId": new["workflowId"]}))
+        assert done["status"] == "completed"
+        data(await client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+        data(await client.call_tool("get_workflow_result", {"workflowId": new["workflowId"]}))
+        # a timed completion, as the poller records it: kept in the bounded sample window
+        adopted = await ledger.adopt(account=account, operation="searchPeople", workflow_id="wf-timed", effect="read")
+        await ledger.record_completed(adopted.id, {"data": []}, duration=12.0)
+        # retention
+        await ledger.prune()
+    finally:
+        db.trace(None)
+
+    checked = [s for s in statements if _touches_ledger(s)]
+    assert any("FROM workflows WHERE account=" in s and "ORDER BY id DESC" in s for s in checked)  # list
+    assert any("args_hash=" in s for s in checked)  # the dedupe / in-flight lookup
+    assert any("FROM duration_samples" in s for s in checked)  # the prediction's inputs
+    assert any("workflow_id=" in s for s in checked)  # get by handle
+    assert any(s.startswith("DELETE FROM workflows") and "finished_at" in s for s in checked)  # retention
+    assert any(s.startswith("DELETE FROM duration_samples WHERE account=") for s in checked)  # window trim
+    reader = sqlite3.connect(path)
+    try:
+        bad = {}
+        for statement in checked:
+            plan = [str(r[3]) for r in reader.execute("EXPLAIN QUERY PLAN " + statement).fetchall()]
+            if any(_full_scan(step) or "TEMP B-TREE" in step for step in plan):
+                bad[statement] = plan
+    finally:
+        reader.close()
+    assert bad == {}
+
+
+def _touches_ledger(statement: str) -> bool:
+    head = statement.lstrip().split(" ", 1)[0].upper()
+    return head in ("SELECT", "UPDATE", "DELETE", "INSERT") and any(
+        f" {table} " in f" {statement} " or f" {table}(" in statement for table in LEDGER_TABLES
+    )
+
+
+def _full_scan(step: str) -> bool:
+    """``SCAN t`` reads the whole table (``SCAN t USING ... INDEX`` the whole index): either grows
+    with the ledger. (A ``SEARCH`` is a range of an index.)"""
+    return step.startswith("SCAN ") and not step.startswith("SCAN CONSTANT")
+
+
+def test_postgresql_gets_the_same_indexes(postgres_url: str) -> None:
+    import psycopg
+
+    ledger = Ledger(PostgresDatabase(postgres_url, max_size=2))
+    try:
+        ledger._ensure()
+        with psycopg.connect(postgres_url) as conn:
+            found = {
+                str(name): str(definition)
+                for name, definition in conn.execute("SELECT indexname, indexdef FROM pg_indexes").fetchall()
+            }
+    finally:
+        ledger.close()
+    expected = {
+        "workflows_by_account": "(account, id)",
+        "workflows_by_account_operation": "(account, operation, id)",
+        "workflows_by_key": "(account, operation, args_hash, id)",
+        "workflows_by_handle": "(workflow_id)",
+        "workflows_by_finish": "(finished_at)",
+        "duration_samples_by_account": "(account, id)",
+        "duration_samples_by_time": "(at)",
+        "budget_usage_by_account": "(account, category, at)",
+        "budget_usage_by_time": "(at)",
+        "budget_usage_by_workflow": "(workflow_row)",
+        "confirmations_by_expiry": "(expires_at)",
+    }
+    assert {name: found.get(name, "missing").split(" USING btree ")[-1] for name in expected} == expected
+
+
+# -- both stores ---------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def open_ledger(both_stores: str | None, tmp_path: Path) -> Iterator[Callable[..., Ledger]]:
+    """Opens the test's ledger (again: a restart) on SQLite or on a real PostgreSQL database."""
+    opened: list[Ledger] = []
+
+    def open_one(**options: Any) -> Ledger:
+        db = SqliteDatabase(tmp_path / "l.db") if both_stores is None else PostgresDatabase(both_stores, max_size=2)
+        ledger = Ledger(db, **options)
+        opened.append(ledger)
+        return ledger
+
+    yield open_one
+    for ledger in opened:
+        ledger.close()
+
+
+async def _finished(ledger: Ledger, n: int, *, duration: float | None = None, result: Any = None) -> list[Row]:
+    rows = []
+    for i in range(n):
+        row = await ledger.adopt(account="acct", operation="searchPeople", workflow_id=f"wf-{i}", effect="read")
+        rows.append(
+            await ledger.record_completed(row.id, result if result is not None else {"i": i}, duration=duration)
+        )
+    return rows
+
+
+async def test_retention_deletes_a_batch_at_open_and_the_rest_in_batches(open_ledger: Callable[..., Ledger]) -> None:
+    clock = Clock()
+    ledger = open_ledger(clock=clock)
+    await _finished(ledger, 8, duration=20.0)
+    await ledger.adopt(account="acct", operation="searchPeople", workflow_id="wf-running", effect="read")
+    ledger.close()
+    clock.now += 31 * DAY
+
+    reopened = open_ledger(clock=clock, prune_batch=3, prune_in_background=False)
+    after_open = await reopened.recent("acct", limit=100)
+    assert len(after_open) == 9 - 3  # one batch at open, not the whole backlog
+    assert await reopened.prune() == 2  # 3, then 2 (< a batch: done)
+    assert [r.workflow_id for r in await reopened.recent("acct", limit=100)] == ["wf-running"]
+    assert await reopened.completed_samples("acct") == []  # expired samples go too
+
+
+async def test_a_backlog_is_pruned_in_the_background(open_ledger: Callable[..., Ledger]) -> None:
+    clock = Clock()
+    ledger = open_ledger(clock=clock)
+    await _finished(ledger, 7)
+    ledger.close()
+    clock.now += 31 * DAY
+
+    reopened = open_ledger(clock=clock, prune_batch=2)
+    await reopened.recent("acct")
+    reopened.wait_pruned()
+    assert await reopened.recent("acct", limit=100) == []
+
+
+async def test_results_are_stored_compressed_and_come_back_whole(open_ledger: Callable[..., Ledger]) -> None:
+    ledger = open_ledger()
+    people = [{"name": f"Person {i}", "headline": "Engineer at Example", "location": "Berlin"} for i in range(200)]
+    result = {"data": people, "errors": []}
+    (row,) = await _finished(ledger, 1, result=result)
+
+    assert row.result == result
+    assert [r.result for r in await ledger.find("wf-0")] == [result]
+    assert row.result_json is None
+    assert row.result_z is not None
+    assert len(row.result_z) < len(json.dumps(result)) / 5
+
+
+async def test_a_ledger_from_before_keeps_its_results_and_its_timed_history(
+    both_stores: str | None, tmp_path: Path
+) -> None:
+    # A store at schema version 3, with a completed row as version 3 wrote it (result in clear).
+    db = SqliteDatabase(tmp_path / "l.db") if both_stores is None else PostgresDatabase(both_stores, max_size=2)
+    db.migrate("ledger", _MIGRATIONS[:3], after=None)
+    with db.tx() as conn:
+        for i, duration in enumerate((12.0, None, 30.0)):
+            conn.execute(
+                "INSERT INTO workflows (account, operation, args_hash, args_json, effect, workflow_id, state, "
+                "created_at, updated_at, finished_at, duration, result_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    "acct",
+                    "searchPeople",
+                    f"h{i}",
+                    '{"limit":5,"term":"x"}',
+                    "read",
+                    f"old-{i}",
+                    "completed",
+                    time.time(),
+                    time.time(),
+                    time.time(),
+                    duration,
+                    json.dumps({"old": i}),
+                ),
+            )
+    db.close()
+
+    ledger = Ledger(SqliteDatabase(tmp_path / "l.db") if both_stores is None else PostgresDatabase(both_stores))
+    try:
+        assert [r.result for r in await ledger.find("old-2")] == [{"old": 2}]
+        samples = await ledger.completed_samples("acct")
+        assert samples == [
+            ("searchPeople", '{"limit":5,"term":"x"}', 30.0),
+            ("searchPeople", '{"limit":5,"term":"x"}', 12.0),
+        ]
+    finally:
+        ledger.close()
+
+
+async def test_the_duration_model_reads_a_bounded_window_of_the_latest_timed_runs(
+    open_ledger: Callable[..., Ledger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_module, "DURATION_SAMPLES", 4)
+    ledger = open_ledger()
+    rows = []
+    for i in range(7):
+        row = await ledger.adopt(account="acct", operation="searchPeople", workflow_id=f"wf-{i}", effect="read")
+        rows.append(await ledger.record_completed(row.id, {}, duration=10.0 + i))
+    untimed = await ledger.adopt(account="acct", operation="searchPeople", workflow_id="wf-untimed", effect="read")
+    await ledger.record_completed(untimed.id, {})  # no duration: teaches nothing
+    await ledger.record_completed(rows[-1].id, {}, duration=99.0)  # the same completion again: once only
+
+    samples = await ledger.completed_samples("acct")
+    assert [d for _, _, d in samples] == [16.0, 15.0, 14.0, 13.0]
+    assert await ledger.completed_samples("another-account") == []
+    with ledger.db.read() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM duration_samples").fetchone()[0] == 4
