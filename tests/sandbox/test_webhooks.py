@@ -410,3 +410,20 @@ def test_a_running_clock_is_noticed_without_any_request(receiver: Receiver) -> N
         [event] = until(receiver.events)
         assert event["id"] == f"workflow.completed:{workflow_id}"
         assert len(running.sandbox.requests) == requests
+
+
+def test_a_completion_is_announced_when_it_happens_not_at_the_next_periodic_sync(receiver: Receiver) -> None:
+    """The delivery thread syncs at the moment the scheduler says the running workflow finishes:
+    with the periodic sync an hour apart, the completion still goes out (a push that waited for the
+    periodic sync would add up to its interval to every result's lag)."""
+    config = SandboxConfig(seed=42, speed=50, webhook_sync_seconds=HOUR)
+    with ServerThread(Sandbox(config=config)) as running:
+        client = httpx.Client(base_url=running.base_url, headers=TOKENS)
+        client.post("/admin/webhook.set", json={"url": receiver.url, "events": ["workflow.completed"]})
+        workflow_id = client.post("/workflows", json=SEARCH).json()["result"]["workflowId"]
+        client.close()
+        # a search of 2 takes tens of virtual seconds: well under a real second at speed 50
+        [event] = until(receiver.events)
+        assert event["id"] == f"workflow.completed:{workflow_id}"
+        record = running.sandbox.scheduler.get(workflow_id)
+        assert record is not None and record.finished_at is not None

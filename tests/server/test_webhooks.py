@@ -222,3 +222,52 @@ async def test_forged_stale_and_replayed_deliveries_change_nothing(push_settings
     assert replay.json()["duplicate"] is True
     assert result.structured_content is not None
     assert result.structured_content["status"] == "completed"
+
+
+async def test_while_deliveries_arrive_polling_waits_and_a_completion_found_by_polling_resumes_it(
+    push_settings: Settings, sandbox: Sandbox, upstream: Any
+) -> None:
+    """Webhooks on: once a delivery has reached the server, a waiting call trusts the push and
+    sends no status GET within its budget (polling is only the safety net for a lost delivery,
+    PUSH_FALLBACK_SECONDS apart). A completion that a GET finds before any delivery ends that trust:
+    the next wait polls at its normal pace again."""
+    server, _ = build(push_settings)
+    wait = 11  # seconds: the normal schedule looks twice in it (a GET at most every 5 s)
+    async with Client(server) as client, receiver(push_settings, sandbox) as hook:
+
+        async def start() -> str:
+            started = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0})
+            assert started.structured_content is not None
+            workflow_id: str = started.structured_content["workflowId"]
+            return workflow_id
+
+        async def waited_gets(workflow_id: str) -> int:
+            before = gets(sandbox)
+            result = await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": wait})
+            assert result.structured_content is not None
+            assert result.structured_content["workflowId"] == workflow_id  # the same workflow (dedupe)
+            assert result.structured_content["status"] != "completed"
+            return gets(sandbox) - before
+
+        # a first workflow, completed by a delivery: the webhook reaches this server
+        first = await start()
+        sandbox.advance(HOUR)
+        body, headers = signed(
+            {
+                "id": f"workflow.completed:{first}",
+                "type": "workflow.completed",
+                "data": {"workflowId": first, "status": "completed", "result": await upstream_state(sandbox, first)},
+            }
+        )
+        assert (await hook.post(PATH, content=body, headers=headers)).status_code == 200
+        # trusted: a whole wait without a GET
+        second = await start()
+        assert await waited_gets(second) == 0
+        # it ends, and no delivery comes: the handle's own look finds it done
+        sandbox.advance(HOUR)
+        collected = await client.call_tool("get_workflow_result", {"workflowId": second, "waitSeconds": 0})
+        assert collected.structured_content is not None
+        assert collected.structured_content["status"] == "completed"
+        # trust is gone: the next wait polls at the normal pace
+        third = await start()
+        assert await waited_gets(third) >= 1

@@ -159,6 +159,19 @@ class Scheduler:
             if not self._advance(record, now):
                 return  # this one still holds the account: everything after it stays queued
 
+    def next_change(self) -> datetime | None:
+        """When the head-of-line workflow next changes on its own (starts or finishes), if known
+        without drawing its duration: lets the webhook thread announce it on time."""
+        for record in self._workflows.values():
+            if record.terminal:
+                continue
+            if record.status == "running":
+                return record.finish_at
+            if self.working_hours is None:
+                return max(record.created_at + self._start_delay, self._free_at)
+            return None  # its start depends on the working hours: the periodic sync covers it
+        return None
+
     # -- internals -------------------------------------------------------------------------------
     def _advance(self, record: WorkflowRecord, now: datetime) -> bool:
         """Move the head-of-line workflow forward; True when it no longer blocks the account."""

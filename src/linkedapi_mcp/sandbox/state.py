@@ -279,8 +279,28 @@ class SandboxState:
             if deliver is not None:
                 deliver(now)
             drain = getattr(self.world, "drain_events", None)
-            self.webhooks.observe(self.scheduler.all(), drain() if drain is not None else [], self.admin.account_id)
+            self.webhooks.observe(
+                self.scheduler.all(),
+                drain() if drain is not None else [],
+                self.admin.account_id,
+                next_change=self._real_seconds_until(self.scheduler.next_change(), now),
+            )
             return now
+
+    def submit(self, definition: Any, now: datetime) -> Any:
+        """Queue a workflow and sync at once, so that its ``workflow.created`` event and the moment
+        it will next change are known to the webhook thread without waiting for another request."""
+        with self._lock:
+            record = self.scheduler.submit(definition, now)
+            self.sync()
+            return record
+
+    def _real_seconds_until(self, moment: datetime | None, now: datetime) -> float | None:
+        """Real seconds until the virtual ``moment`` on the running clock (None: frozen or unknown)."""
+        speed = self.clock.speed
+        if moment is None or speed <= 0:
+            return None
+        return max((moment - now).total_seconds() / speed, 0.0)
 
     def _webhook_tick(self) -> None:
         """The delivery thread's periodic look: a running clock may have finished workflows."""

@@ -13,8 +13,9 @@ events and delivers them from a background thread:
   backoff up to ``webhook_max_attempts`` (8) attempts in all, then the delivery is ``failed``.
   No network I/O ever happens under a lock, so deliveries never hold up the API.
 * **Ticks.** While a webhook is set, the thread also syncs the state every
-  ``webhook_sync_seconds`` (the callback does nothing on a frozen clock), so a completion is
-  announced without anyone asking the sandbox.
+  ``webhook_sync_seconds`` (the callback does nothing on a frozen clock), and at the moment the
+  state says the head-of-line workflow next starts or finishes, so a completion is announced
+  when it happens, without anyone asking the sandbox.
 
 Lock order: the state's lock, then this object's; the thread never holds this object's lock
 while it calls back into the state or talks to the network.
@@ -266,6 +267,7 @@ class Webhooks:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._last_tick = 0.0
+        self._next_change: float | None = None  # monotonic time of the state's next known change
 
     # -- the subscription (Admin API) ---------------------------------------------------------------
     def create(
@@ -359,13 +361,27 @@ class Webhooks:
             self._enqueue(event)
 
     # -- events -----------------------------------------------------------------------------------
-    def observe(self, records: Iterable[Any], world_events: list[dict[str, Any]], account_id: str) -> None:
+    def observe(
+        self,
+        records: Iterable[Any],
+        world_events: list[dict[str, Any]],
+        account_id: str,
+        *,
+        next_change: float | None = None,
+    ) -> None:
         """Called under the state's lock after every sync: announce what changed since last time.
 
         ``records`` are the scheduler's workflow records, ``world_events`` the world's drained
         inbox/network events (without ``accountId``). Statuses are tracked even without a webhook,
-        so that a webhook set later hears only of what happens after it.
+        so that a webhook set later hears only of what happens after it. ``next_change``: real
+        seconds until the head-of-line workflow next starts or finishes, when known; the thread
+        syncs at that moment, so a completion is announced when it happens.
         """
+        if self.subscription is not None:
+            with self._cond:
+                # a millisecond past the change, so that the sync then sees it done
+                self._next_change = None if next_change is None else self._monotonic() + next_change + 0.001
+                self._cond.notify_all()
         events: list[tuple[datetime, int, dict[str, Any]]] = []
         ranks = self._announced.ranks
         listening = self.subscription is not None
@@ -448,9 +464,11 @@ class Webhooks:
         if self.subscription is None or self._closed:
             return
         now = self._monotonic()
-        if now - self._last_tick < self._config.webhook_sync_seconds:
+        due = self._next_change is not None and now >= self._next_change
+        if not due and now - self._last_tick < self._config.webhook_sync_seconds:
             return
         self._last_tick = now
+        self._next_change = None  # the sync below tells the next one (observe)
         try:
             self._tick()
         except Exception:  # a sandbox bug must not end the deliveries
@@ -461,6 +479,8 @@ class Webhooks:
         waits = [max(d.due - now, 0.0) for d in self._queue]
         if self.subscription is not None:
             waits.append(max(self._last_tick + self._config.webhook_sync_seconds - now, 0.0))
+            if self._next_change is not None:
+                waits.append(max(self._next_change - now, 0.0))
         return min(waits) if waits else None
 
     def _take_due(self) -> _Attempt | None:

@@ -68,6 +68,12 @@ STALE_CLAIM_SECONDS = 60.0
 # A poller's lease lasts until its next planned look plus this: a replica that died mid-wait is
 # replaced by another waiter at most this long after it should have looked.
 LEASE_GRACE_SECONDS = 3.0
+# With webhooks on and deliveries arriving, polling is only the safety net for a lost delivery:
+# a poller looks at most this often while it trusts the push (a completion found by a GET instead
+# ends the trust until the next delivery, and the normal schedule resumes).
+PUSH_FALLBACK_SECONDS = 60.0
+# A delivery older than this no longer vouches for the webhook (deliveries may have stopped).
+PUSH_TRUST_SECONDS = 15 * 60.0
 # How long a call waits for another *process* that is starting the identical workflow.
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 
@@ -154,6 +160,9 @@ class Runner:
         # Webhook deliveries arrive (server/webhooks.py): pollers also wake when a push changes
         # their row. Off, a poller just sleeps (and a simulation's virtual clock stays exact).
         self.push = False
+        # When a GET of this process last found a workflow ended that no delivery had reported:
+        # only a delivery received after it restores the trust in the push.
+        self._distrusted_at = 0.0
         # Hosted HTTP (many principals): a handle is only ever one this server started for the
         # caller's account. Another principal's id, and an id that never existed, get the same
         # answer, and neither is looked up (or cancelled) upstream.
@@ -535,7 +544,12 @@ class Runner:
                     workflow=f"{row.account}/{row.workflow_id}/{row.created_at}",
                     since_created=now - row.created_at,
                 )
-                if look is None:  # no GET left in this call's credit: wait out the budget,
+                if look is not None and await self._trusting_push():
+                    # deliveries arrive: a GET now only guards against a lost one
+                    look = max(look, PUSH_FALLBACK_SECONDS)
+                    if look >= remaining:
+                        look = None
+                if look is None:  # no GET left in this call's credit (or push trusted): wait out the budget,
                     # still awake to what costs no GET: a webhook push, or another waiter's news
                     pushed = await self._sleep_watching(remaining, op, row, progress, always=True)
                     if pushed is None:
@@ -594,6 +608,10 @@ class Runner:
                 ) from None
             polls += 1
             status = snapshot.workflowStatus
+            if status in ("completed", "failed") and self.push:
+                # a GET found the end before any delivery did: deliveries may have stopped
+                logger.info("workflow %s ended without a webhook delivery: polling at its normal pace", workflow_id)
+                self._distrusted_at = self._wall()
             if status == "completed":
                 mapped = snapshot.result if snapshot.result is not None else Mapped[Any](data=None)
                 data = _dump_mapped(mapped)
@@ -664,6 +682,18 @@ class Runner:
             await self._sleep(delay, op, row, progress)
             tg.cancel_scope.cancel()
         return changed
+
+    async def _trusting_push(self) -> bool:
+        """Webhooks are on and a ``workflow.completed`` delivery reached the deployment (any replica:
+        the store's record) recently, and none of this process's GETs has found an end since that no
+        delivery had reported: polling can slow down to a safety net.
+
+        [INFERRED] One webhook subscription serves the deployment's accounts (``webhooks setup``
+        subscribes each), so a delivery for one account vouches for the others."""
+        if not self.push:
+            return False
+        since = max(self._wall() - PUSH_TRUST_SECONDS, self._distrusted_at)
+        return bool(await self.ledger.events(types=("workflow.completed",), since=since, limit=1))
 
     async def deliver(self, event: dict[str, Any], resolve: Callable[[str], Operation]) -> str:
         """A webhook event (already authenticated): record it once; a ``workflow.completed`` one
