@@ -426,4 +426,5 @@ def test_a_completion_is_announced_when_it_happens_not_at_the_next_periodic_sync
         [event] = until(receiver.events)
         assert event["id"] == f"workflow.completed:{workflow_id}"
         record = running.sandbox.scheduler.get(workflow_id)
-        assert record is not None and record.finished_at is not None
+        assert record is not None
+        assert record.finished_at is not None
