@@ -636,6 +636,9 @@ def build(
     Over HTTP (``http``) the settings' ``auth`` mode applies to a server bound to ``host`` /
     ``port`` (default: the settings'): OAuth or JWT bearer tokens, each principal on its own
     accounts from the vault (hosted/); ``none`` only on loopback."""
+    from mcp.server.subscriptions import InMemorySubscriptionBus
+
+    from linkedapi_mcp.server.protocol import install_protocol
     from linkedapi_mcp.server.tasks import WorkflowTasks
     from linkedapi_mcp.server.validation import ValidateArguments
 
@@ -683,6 +686,8 @@ def build(
                 await state.aclose()
 
     tasks = WorkflowTasks()  # the tasks extension over workflow handles, for clients declaring it
+    bus = InMemorySubscriptionBus()  # subscriptions/listen: workflow resources announce their end
+    specs = _LazySpecs(tools)
     server = LinkedApiServer(
         SERVER_NAME,
         title="Linked API",
@@ -694,8 +699,9 @@ def build(
             exposure=exposure,
             disclosure=bool(exposure.disclosed(listing.operations())),
         ),
-        middleware=[ValidateArguments(_LazySpecs(tools), exposure, accounts=state.accounts)],
+        middleware=[ValidateArguments(specs, exposure, accounts=state.accounts)],
         extensions=[tasks],
+        subscriptions=bus,
         lifespan=lifespan,
         log_level=settings.log_level,
         server_tools=tools,
@@ -706,6 +712,7 @@ def build(
         **_shared_request_state(settings),
     )
     tasks.attach(server)
+    install_protocol(server, known_tool=specs.__contains__, bus=bus)  # resources, logging, completions
     if http:
         from linkedapi_mcp.server.health import health_routes
 

@@ -1,0 +1,89 @@
+"""Protocol details through a real MCP client: unknown tools, logging, completions, capabilities."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp.types import Implementation, LoggingMessageNotificationParams, ResourceTemplateReference
+
+from linkedapi_mcp.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_an_unknown_tool_is_a_json_rpc_error_not_a_tool_result(any_era_client: Client, upstream: Any) -> None:
+    with pytest.raises(MCPError) as caught:
+        await any_era_client.call_tool("no_such_tool", {})
+    assert caught.value.error.code == -32602
+    assert "Unknown tool: no_such_tool" in caught.value.error.message
+    assert upstream.total == 0
+
+
+async def test_only_capabilities_that_do_something_are_declared(client: Client) -> None:
+    caps = client.server_capabilities
+    assert caps.prompts is None  # no prompts are shipped
+    assert caps.resources is not None
+    assert caps.completions is not None
+    with pytest.raises(MCPError) as caught:
+        await client.session.get_prompt("anything")
+    assert caught.value.error.code == -32601
+
+
+async def test_an_unknown_prompt_leaves_no_traceback_in_the_log(
+    any_era_client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG), pytest.raises(MCPError):
+        await any_era_client.session.get_prompt("prospect_research")
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.fixture
+async def legacy_logged(built: tuple[Any, Any]) -> AsyncIterator[tuple[Client, list[LoggingMessageNotificationParams]]]:
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
+    async with Client(
+        built[0], mode="legacy", logging_callback=on_log, client_info=Implementation(name="pytest", version="1")
+    ) as c:
+        yield c, received
+
+
+async def test_logging_set_level_sends_the_servers_log_lines_at_that_level(
+    legacy_logged: tuple[Client, list[LoggingMessageNotificationParams]], sandbox: Sandbox
+) -> None:
+    client, received = legacy_logged
+    assert client.server_capabilities.logging is not None
+    await client.call_tool("search_people", {"term": "engineer", "waitSeconds": 0})
+    assert received == []  # nothing until the client asks
+    with pytest.warns(MCPDeprecationWarning):  # deprecated by 2026-07-28, still the 2025-11-25 method
+        await client.set_logging_level("info")
+    out = await client.call_tool("search_people", {"term": "designer", "waitSeconds": 0})
+    workflow_id = (out.structured_content or {})["workflowId"]
+    started = [m for m in received if m.level == "info" and workflow_id in str(m.data)]
+    assert started, received
+    assert all(m.logger and m.logger.startswith("linkedapi_mcp") for m in received)
+    assert not any("Traceback" in str(m.data) for m in received)
+    with pytest.warns(MCPDeprecationWarning):
+        await client.set_logging_level("error")
+    before = len(received)
+    await client.call_tool("search_people", {"term": "baker", "waitSeconds": 0})
+    assert len(received) == before  # info lines are below "error"
+
+
+async def test_completions_offer_recent_workflow_ids_and_operation_names(client: Client) -> None:
+    out = await client.call_tool("search_people", {"term": "engineer", "waitSeconds": 0})
+    workflow_id = (out.structured_content or {})["workflowId"]
+    ref = ResourceTemplateReference(type="ref/resource", uri="linkedapi://workflows/{workflowId}")
+    ids = await client.complete(ref, {"name": "workflowId", "value": workflow_id[:4]})
+    assert ids.completion.values == [workflow_id]
+    names = await client.complete(ref, {"name": "operationName", "value": "fetchPe"})
+    assert names.completion.values == ["fetchPerson"]
+    nothing = await client.complete(ref, {"name": "somethingElse", "value": "x"})
+    assert nothing.completion.values == []
