@@ -19,18 +19,149 @@ would double the server's import time for it.)
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sqlite3
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
+
+# How long a statement waits for another process's lock (SQLite's busy time-out) or for a
+# connection (PostgreSQL's pool) before the store counts as unusable. [INFERRED] 10 s: longer
+# than any transaction of ours holds the lock, short enough for a tool call to explain itself.
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+# -- storage faults --------------------------------------------------------------------------------
+
+FaultKind = Literal["corrupt", "locked", "read_only", "full", "io_error", "cannot_open", "unreachable"]
+
+
+class StorageFault(Exception):
+    """The store cannot be used: which kind of fault, where, and the store's own words.
+
+    Raised by every :class:`Database` in place of the driver's error when the cause is the
+    storage itself (a damaged or locked file, a read-only or full disk, an unreachable server),
+    so callers can tell it from a bug and explain it (server/storage_faults.py). Programming
+    errors (a constraint, bad SQL) keep the driver's exception.
+    """
+
+    def __init__(self, kind: FaultKind, *, dialect: Dialect, where: str, cause: str, path: Path | None = None) -> None:
+        super().__init__(f"{kind}: {where}: {cause}")
+        self.kind: FaultKind = kind
+        self.dialect: Dialect = dialect
+        self.where = where  # the data directory, or the PostgreSQL server and database (no secrets)
+        self.cause = cause
+        self.path = path  # the SQLite file
+        self.timeout = DEFAULT_TIMEOUT_SECONDS
+
+
+_SQLITE_KINDS: tuple[tuple[str, FaultKind], ...] = (
+    ("SQLITE_NOTADB", "corrupt"),
+    ("SQLITE_CORRUPT", "corrupt"),
+    ("SQLITE_BUSY", "locked"),
+    ("SQLITE_LOCKED", "locked"),
+    ("SQLITE_READONLY", "read_only"),
+    ("SQLITE_PERM", "read_only"),
+    ("SQLITE_FULL", "full"),
+    ("SQLITE_IOERR", "io_error"),
+    ("SQLITE_CANTOPEN", "cannot_open"),
+)
+
+
+def sqlite_fault(exc: BaseException, path: Path, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> StorageFault | None:
+    """The storage fault behind an error of the SQLite file at ``path``; None for any other error."""
+    kind: FaultKind | None = None
+    if isinstance(exc, sqlite3.Error):
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        kind = next((k for prefix, k in _SQLITE_KINDS if name.startswith(prefix)), None)
+        cause = f"{exc} [{name}]" if name else str(exc)
+    elif isinstance(exc, OSError):  # creating the data directory
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            kind = "read_only"
+        elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            kind = "full"
+        else:
+            kind = "cannot_open"
+        cause = f"{exc.strerror or exc} [{errno.errorcode.get(exc.errno or 0, 'OSError')}]"
+    if kind is None:
+        return None
+    if kind == "cannot_open" and path.parent.is_dir() and not os.access(path.parent, os.W_OK, effective_ids=True):
+        kind = "read_only"  # a file that cannot be created in a directory that cannot be written
+    fault = StorageFault(kind, dialect="sqlite", where=str(path.parent), cause=cause, path=path)
+    fault.timeout = timeout
+    return fault
+
+
+# PostgreSQL SQLSTATE classes and codes that are the storage's fault, not ours.
+_PG_KINDS: tuple[tuple[str, FaultKind], ...] = (
+    ("53100", "full"),  # disk_full
+    ("53", "full"),  # insufficient resources (out of memory, too many connections): the server's capacity
+    ("25006", "read_only"),  # read_only_sql_transaction (a standby, or default_transaction_read_only)
+    ("55P03", "locked"),  # lock_not_available
+    ("57014", "locked"),  # query_canceled (statement/lock time-out)
+    ("XX001", "corrupt"),  # data_corrupted
+    ("XX002", "corrupt"),  # index_corrupted
+    ("58", "io_error"),  # system error (I/O)
+    ("08", "unreachable"),  # connection exception
+    ("57P", "unreachable"),  # admin/crash shutdown, cannot connect now
+)
+
+
+def postgres_where(url: str) -> str:
+    """``host:port/dbname`` of a PostgreSQL URL: enough to find it, never the user or password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "the PostgreSQL database of LINKEDAPI_MCP_DATABASE_URL"
+    host, port, db = info.get("host") or "localhost", info.get("port") or "5432", info.get("dbname") or ""
+    return f"PostgreSQL {host}:{port}/{db}"
+
+
+def postgres_fault(exc: BaseException, url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> StorageFault | None:
+    """The storage fault behind a psycopg (or pool) error; None for any other error."""
+    try:
+        import psycopg
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # pragma: no cover - psycopg is installed whenever a URL is used
+        return None
+    if not isinstance(exc, psycopg.Error):
+        return None
+    sqlstate = str(getattr(exc, "sqlstate", None) or "")
+    kind: FaultKind | None
+    if isinstance(exc, PoolTimeout) or (not sqlstate and isinstance(exc, psycopg.OperationalError)):
+        kind = "unreachable"  # no connection within the pool's wait, or the connection failed
+    else:
+        kind = next((k for prefix, k in _PG_KINDS if sqlstate.startswith(prefix)), None)
+    if kind is None:
+        return None
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    password = _password(url)
+    if password:
+        first = first.replace(password, "***")
+    cause = f"{first} [{sqlstate or type(exc).__name__}]"
+    fault = StorageFault(kind, dialect="postgresql", where=postgres_where(url), cause=cause)
+    fault.timeout = timeout
+    return fault
+
+
+def _password(url: str) -> str | None:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        password = conninfo_to_dict(url).get("password")
+        return str(password) if password else None
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True)
@@ -105,26 +236,46 @@ def _set_version(conn: Conn, component: str, version: int) -> None:
 class SqliteDatabase:
     dialect: Dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.path = path
+        self.timeout = timeout  # SQLite's busy time-out: how long a write waits for another's lock
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
             self._conn = conn
         return self._conn
 
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Driver errors that are the storage's fault become :class:`StorageFault` (held lock)."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            fault = sqlite_fault(exc, self.path, self.timeout)
+            if fault is None:
+                raise
+            if fault.kind in ("corrupt", "cannot_open", "read_only", "io_error") and self._conn is not None:
+                # Reopened by the next call: once the file is moved aside (or the directory made
+                # writable) the server goes on without a restart.
+                self._conn.close()
+                self._conn = None
+            raise fault from exc
+
     def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
         # Switching to WAL and creating the schema can meet another process doing the same at
-        # that moment; SQLite does not always wait on its busy handler there, so retry.
-        for attempt in range(100):
+        # that moment; SQLite does not always wait on its busy handler there, so retry — a lock,
+        # for at most the busy time-out; any other fault (a damaged file, a read-only directory)
+        # at once, as a StorageFault.
+        give_up = time.monotonic() + self.timeout
+        while True:
             try:
-                with self._lock:
+                with self._lock, self._faults():
                     conn = self._connect()
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
@@ -140,27 +291,31 @@ class SqliteDatabase:
                     if after is not None:
                         after(c)
                 return
-            except sqlite3.OperationalError:
-                if attempt == 99:
+            except StorageFault as fault:
+                if fault.kind != "locked" or time.monotonic() >= give_up:
                     raise
                 time.sleep(0.02)
 
     @contextmanager
     def tx(self, lock: str | None = None) -> Iterator[Conn]:
         """One write transaction holding the database lock from its first statement."""
-        with self._lock:
+        with self._lock, self._faults():
             conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn  # type: ignore[misc]
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some faults (a full disk, I/O): a second
+                # ROLLBACK would then replace the real error with "no transaction is active".
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[Conn]:
-        with self._lock:
+        with self._lock, self._faults():
             yield self._connect()  # type: ignore[misc]
 
     def notify(self, conn: Conn, channel: str, payload: str) -> None:
@@ -168,6 +323,12 @@ class SqliteDatabase:
 
     def listen(self, channel: str, on_payload: Callable[[str], None]) -> Callable[[], None] | None:
         return None
+
+    def trace(self, callback: Callable[[str], None] | None) -> None:
+        """Hand every statement run from now on (parameters filled in) to ``callback``; None stops.
+        (What tests/server/test_ledger_scale.py checks the query plans of.)"""
+        with self._lock:
+            self._connect().set_trace_callback(callback)
 
     def trace(self, callback: Callable[[str], None] | None) -> None:
         """Hand every statement run from now on (parameters filled in) to ``callback``; None stops.
@@ -235,10 +396,13 @@ class _PgConn:
 class PostgresDatabase:
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
         from psycopg_pool import ConnectionPool
 
         self.url = url
+        self.timeout = timeout  # how long a call waits for a connection before the store counts as unreachable
         self._pool = ConnectionPool(
             url,
             min_size=min_size,
@@ -246,10 +410,22 @@ class PostgresDatabase:
             kwargs={"autocommit": True, "row_factory": _row_factory},
             open=True,
             name="linkedapi-mcp",
+            timeout=timeout,
         )
 
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """psycopg errors that are the storage's fault become :class:`StorageFault`."""
+        try:
+            yield
+        except Exception as exc:
+            fault = postgres_fault(exc, self.url, self.timeout)
+            if fault is None:
+                raise
+            raise fault from exc
+
     def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
-        with self._pool.connection() as raw:
+        with self._faults(), self._pool.connection() as raw:
             conn = _PgConn(raw)
             # Session-level advisory lock: replicas starting together migrate one after the other.
             raw.execute("SELECT pg_advisory_lock(%s)", (lock_key("linkedapi-mcp/migrations"),))
@@ -270,14 +446,14 @@ class PostgresDatabase:
 
     @contextmanager
     def tx(self, lock: str | None = None) -> Iterator[Conn]:
-        with self._pool.connection() as raw, raw.transaction():
+        with self._faults(), self._pool.connection() as raw, raw.transaction():
             if lock is not None:
                 raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(lock),))
             yield _PgConn(raw)
 
     @contextmanager
     def read(self) -> Iterator[Conn]:
-        with self._pool.connection() as raw:
+        with self._faults(), self._pool.connection() as raw:
             yield _PgConn(raw)
 
     def notify(self, conn: Conn, channel: str, payload: str) -> None:
@@ -307,13 +483,16 @@ class PostgresDatabase:
         self._pool.close()
 
 
-def open_database(url: str | None, sqlite_path: Path) -> SqliteDatabase | PostgresDatabase:
-    """PostgreSQL for a ``postgresql://`` URL, else the SQLite file."""
+def open_database(
+    url: str | None, sqlite_path: Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> SqliteDatabase | PostgresDatabase:
+    """PostgreSQL for a ``postgresql://`` URL, else the SQLite file. ``timeout``: how long a call
+    waits for another process's lock (SQLite) or for a connection (PostgreSQL)."""
     if url:
         if not url.startswith(("postgresql://", "postgres://")):
             raise ValueError("LINKEDAPI_MCP_DATABASE_URL must be a postgresql:// URL")
-        return PostgresDatabase(url)
-    return SqliteDatabase(sqlite_path)
+        return PostgresDatabase(url, timeout=timeout)
+    return SqliteDatabase(sqlite_path, timeout=timeout)
 
 
 __all__ = [
@@ -322,7 +501,10 @@ __all__ = [
     "Migration",
     "PostgresDatabase",
     "SqliteDatabase",
+    "StorageFault",
     "lock_key",
     "open_database",
+    "postgres_fault",
+    "sqlite_fault",
     "to_postgres",
 ]
