@@ -330,12 +330,6 @@ class SqliteDatabase:
         with self._lock:
             self._connect().set_trace_callback(callback)
 
-    def trace(self, callback: Callable[[str], None] | None) -> None:
-        """Hand every statement run from now on (parameters filled in) to ``callback``; None stops.
-        (What tests/server/test_ledger_scale.py checks the query plans of.)"""
-        with self._lock:
-            self._connect().set_trace_callback(callback)
-
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
