@@ -54,6 +54,18 @@ class Settings(BaseSettings):
         600.0, ge=0, validation_alias=_env("LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS", "dedupe_window_seconds")
     )
 
+    # Which generation of the Linked API to speak (docs/account-api.md): today's /workflows, or the
+    # Account API of the origin documents (POST /account/workflow) in its later (000) or earlier
+    # (002) vocabulary. With the Account API, reslink is used for every start; "long-reads" lets
+    # workflows that only read hold the start answer until they end (client/account_api.py says why
+    # account-changing ones never do).
+    api: Literal["workflows", "account", "account-002"] = Field(
+        "workflows", validation_alias=_env("LINKEDAPI_MCP_API", "api")
+    )
+    account_result_handling: Literal["reslink", "long-reads"] = Field(
+        "reslink", validation_alias=_env("LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING", "account_result_handling")
+    )
+
     # The embedded sandbox (used when no token is configured).
     sandbox_seed: int = Field(42, validation_alias=_env("LINKEDAPI_MCP_SANDBOX_SEED", "sandbox_seed"))
     # [INFERRED] 10× makes a plain fetch (~30 s of simulated time) finish in about 3 s of wall time.

@@ -154,13 +154,15 @@ class ServerState:
         cache_key = f"{key}/{token_key}"  # tokens replaced under the same name: a new client
         if cache and cache_key in self._by_account:
             return self._by_account[cache_key]
-        from linkedapi_mcp.client import LinkedApiClient
+        from linkedapi_mcp.client.account_api import client_for
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.server.runner import Backend
         from linkedapi_mcp.server.timing import PollPolicy
 
         on_sandbox = self.sandbox is not None and self.settings.uses_sandbox
-        client = LinkedApiClient(
+        client = client_for(
+            self.settings.api,  # the API generation (docs/account-api.md)
+            long_reads=self.settings.account_result_handling == "long-reads",
             linked_api_token=api_token,
             identification_token=id_token,
             base_url=self.sandbox.base_url if on_sandbox and self.sandbox else self.settings.base_url,
@@ -219,7 +221,7 @@ class ServerState:
     def _sandbox_backend(self) -> Backend:
         import secrets
 
-        from linkedapi_mcp.client import LinkedApiClient
+        from linkedapi_mcp.client.account_api import client_for
         from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.sandbox import Sandbox
         from linkedapi_mcp.server.ledger import account_key
@@ -237,8 +239,11 @@ class ServerState:
                 speed=self.settings.sandbox_speed,
                 epoch="now",
                 persist_to=account_file(self.settings.resolved_data_dir()),
+                account_api="002" if self.settings.api == "account-002" else "000",
             )
-        client = LinkedApiClient(
+        client = client_for(
+            self.settings.api,
+            long_reads=self.settings.account_result_handling == "long-reads",
             linked_api_token=_SANDBOX_TOKEN,
             identification_token=_SANDBOX_TOKEN,
             base_url=self.sandbox.base_url,

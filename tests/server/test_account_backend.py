@@ -1,0 +1,241 @@
+"""The MCP server on the Account API generation (issue 16): ``LINKEDAPI_MCP_API=account`` (origin 000)
+and ``account-002`` (origin 002), driven through a real in-memory MCP client against the sandbox
+serving that vocabulary. The same calls give the same results as on ``/workflows``; faults of the
+start follow the retry rules (outcome unknown, never re-sent) as the sandbox's request log shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult, Implementation
+
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.settings import Settings
+
+POLL_SPEED = 1000.0  # as tests/server/conftest.py: the server polls as if the sandbox ran 1000x faster
+pytestmark = pytest.mark.anyio
+
+HOUR = 3600.0
+VERSIONS = {"account": "000", "account-002": "002"}
+
+
+def data(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+class Server:
+    """One MCP server on one sandbox, on the given API generation."""
+
+    def __init__(self, tmp: Path, api: str, *, speed: float = 0, **settings: Any) -> None:
+        self.sandbox = Sandbox(seed=42, speed=speed, account_api=VERSIONS.get(api, "000"))
+        self.settings = Settings(data_dir=tmp / api, sandbox_speed=POLL_SPEED, api=api, **settings)
+        self.built = build(self.settings, sandbox=self.sandbox)
+
+    def count(self, method: str, prefix: str) -> int:
+        return sum(1 for r in self.sandbox.requests if r.method == method and r.path.startswith(prefix))
+
+
+async def session(server: Server) -> AsyncIterator[Client]:
+    async with Client(server.built[0], client_info=Implementation(name="pytest", version="1")) as c:
+        yield c
+
+
+def calls(samples: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A representative set of catalog operations: reads of each kind, Sales Navigator, and writes."""
+    return [
+        ("fetch_person", {"personUrl": samples["personUrls"][0], "retrieveSkills": True, "retrieveExperience": True}),
+        ("search_people", {"term": "engineer", "limit": 3}),
+        ("fetch_company", {"companyUrl": samples["companyUrls"][0], "retrieveEmployees": True}),
+        ("search_companies", {"term": "analytics", "limit": 2}),
+        ("fetch_post", {"postUrl": samples["postUrls"][0]}),
+        ("check_connection_status", {"personUrl": samples["pendingUrls"][0]}),
+        ("retrieve_ssi", {}),
+        ("nv_fetch_person", {"personHashedUrl": samples["hashedPersonUrls"][0]}),
+        ("send_message", {"personUrl": samples["connectionUrls"][0], "text": "Coffee next week?"}),
+        ("send_connection_request", {"personUrl": samples["personUrls"][1]}),
+        ("react_to_post", {"postUrl": samples["postUrls"][1], "type": "like"}),
+        ("fetch_person", {"personUrl": "https://www.linkedin.com/in/nobody-here-xyz"}),  # an action error
+    ]
+
+
+async def outcomes(tmp: Path, api: str) -> list[Any]:
+    """Each call started with no wait (a handle), the clock moved on, then get_workflow_result."""
+    server = Server(tmp, api)
+    seen: list[Any] = []
+    async for client in session(server):
+        for tool, args in calls(server.sandbox.samples()):
+            started = await client.call_tool(tool, {**args, "waitSeconds": 0})
+            if started.is_error:
+                seen.append(("error", text_of(started)))
+                continue
+            handle = data(started)["workflowId"]
+            assert data(started)["status"] in ("pending", "running")
+            server.sandbox.advance(HOUR)
+            result = await client.call_tool("get_workflow_result", {"workflowId": handle})
+            if result.is_error:
+                seen.append(("error", text_of(result)))
+            else:
+                out = data(result)
+                seen.append((out["status"], out.get("result"), out.get("errors")))
+    if api != "workflows":
+        assert server.count("POST", "/workflows") == server.count("GET", "/workflows") == 0
+    starts = server.count("POST", "/workflows" if api == "workflows" else "/account/workflow")
+    seen.append(("starts", starts))
+    return seen
+
+
+@pytest.mark.parametrize("api", ["account", "account-002"])
+async def test_catalog_operations_give_the_same_results_as_on_workflows(tmp_path: Path, api: str) -> None:
+    expected = await outcomes(tmp_path, "workflows")
+    got = await outcomes(tmp_path, api)
+    assert [status for status, *_ in got] == [status for status, *_ in expected]
+    assert got == expected
+    assert expected[-2][0] == "error"  # the set covers action errors
+    assert "[personNotFound]" in expected[-2][1]
+    assert expected[-1] == ("starts", len(calls(Sandbox(seed=42, speed=0).samples())))
+
+
+@pytest.fixture(params=["account", "account-002"])
+async def account(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Server, Client]]:
+    server = Server(tmp_path, str(request.param))
+    async for client in session(server):
+        yield server, client
+
+
+async def test_the_handle_is_the_result_link_and_any_server_can_poll_it(
+    account: tuple[Server, Client], tmp_path: Path
+) -> None:
+    server, client = account
+    started = data(await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0}))
+    handle = started["workflowId"]
+    (workflow,) = server.sandbox.workflows()
+    assert workflow["workflowId"].removeprefix("wf-").replace("-", "").startswith(handle)
+    server.sandbox.advance(HOUR)
+    # A second server process with an empty ledger: the handle alone (plus the operation) suffices.
+    other = Server(tmp_path / "other", server.settings.api)
+    other.sandbox = server.sandbox
+    other.built = build(other.settings, sandbox=server.sandbox)
+    async for second in session(other):
+        out = data(
+            await second.call_tool("get_workflow_result", {"workflowId": handle, "operationName": "searchPeople"})
+        )
+    assert out["status"] == "completed"
+    assert len(out["result"]) == 2
+
+
+async def test_a_failed_workflow_is_the_same_error_as_on_workflows(account: tuple[Server, Client]) -> None:
+    server, client = account
+    started = data(await client.call_tool("search_people", {"term": "pilot", "waitSeconds": 0}))
+    server.sandbox.sign_out()
+    result = await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]})
+    assert result.is_error
+    assert "[linkedinAccountSignedOut]" in text_of(result)
+    assert "reconnect" in text_of(result)
+
+
+async def test_cancel_says_plainly_that_this_generation_has_none(account: tuple[Server, Client]) -> None:
+    server, client = account
+    started = data(await client.call_tool("search_people", {"term": "chef", "waitSeconds": 0}))
+    result = await client.call_tool("cancel_workflow", {"workflowId": started["workflowId"]})
+    assert result.is_error
+    assert "[cancelNotSupported]" in text_of(result)
+    assert "has no cancel" in text_of(result)
+    server.sandbox.advance(HOUR)
+    out = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert out["status"] == "completed"  # it ran to its end
+
+
+async def test_an_html_5xx_on_the_start_is_outcome_unknown_and_never_resent(account: tuple[Server, Client]) -> None:
+    server, client = account
+    server.sandbox.faults.add("serverError", method="POST", path="/account/workflow")
+    args = {"personUrl": server.sandbox.samples()["connectionUrls"][1], "text": "Did this arrive?"}
+    first = data(await client.call_tool("send_message", args))
+    assert first["status"] == "outcome_unknown"
+    assert first.get("workflowId") is None
+    again = data(await client.call_tool("send_message", args))
+    assert again["status"] == "outcome_unknown"
+    assert again["deduplicated"]
+    assert server.count("POST", "/account/workflow") == 1
+
+
+async def test_a_malformed_result_link_is_outcome_unknown_and_nothing_is_followed(
+    account: tuple[Server, Client],
+) -> None:
+    server, client = account
+    server.sandbox.faults.add("malformedResultLink")
+    args = {"personUrl": server.sandbox.samples()["connectionUrls"][1], "text": "Garbled link"}
+    first = data(await client.call_tool("send_message", args))
+    assert first["status"] == "outcome_unknown"
+    assert len(server.sandbox.workflows()) == 1  # it was created: exactly why it is not sent again
+    again = data(await client.call_tool("send_message", args))
+    assert again["deduplicated"]
+    assert server.count("POST", "/account/workflow") == 1
+    assert server.count("GET", "/account/results/") == 0
+
+
+async def test_html_5xx_on_the_result_link_are_ridden_out(account: tuple[Server, Client]) -> None:
+    server, client = account
+    started = data(await client.call_tool("search_companies", {"term": "freight", "waitSeconds": 0}))
+    server.sandbox.advance(HOUR)
+    server.sandbox.faults.add("serverError", method="GET", path="/account/results/", count=2)
+    out = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert out["status"] == "completed"
+    assert server.count("GET", "/account/results/") == 3
+    assert server.count("POST", "/account/workflow") == 1
+
+
+# -- long for reads (LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=long-reads) ----------------------------------
+
+
+@pytest.mark.parametrize("api", ["account", "account-002"])
+async def test_long_reads_answer_in_the_start_with_no_poll_and_writes_still_get_a_link(
+    tmp_path: Path, api: str
+) -> None:
+    server = Server(tmp_path, api, speed=100_000, account_result_handling="long-reads")
+    samples = server.sandbox.samples()
+    async for client in session(server):
+        read = data(await client.call_tool("fetch_person", {"personUrl": samples["personUrls"][0], "waitSeconds": 30}))
+        assert read["status"] == "completed"
+        assert read["result"]["publicUrl"] == samples["personUrls"][0]
+        assert server.count("GET", "/account/results/") == 0  # the long answer carried the result
+        write = data(
+            await client.call_tool(
+                "send_message", {"personUrl": samples["connectionUrls"][0], "text": "Hi", "waitSeconds": 30}
+            )
+        )
+        assert write["status"] == "completed"
+        assert server.count("GET", "/account/results/") >= 1  # reslink: polled through its handle
+    assert server.count("POST", "/account/workflow") == 2
+
+
+async def test_a_cut_long_read_is_outcome_unknown_and_not_resent(tmp_path: Path) -> None:
+    server = Server(tmp_path, "account", speed=100_000, account_result_handling="long-reads")
+    server.sandbox.faults.add("dropAfterAccept", method="POST", path="/account/workflow")
+    async for client in session(server):
+        out = data(await client.call_tool("search_people", {"term": "designer", "waitSeconds": 30}))
+    assert out["status"] == "outcome_unknown"
+    assert out.get("workflowId") is None
+    assert server.count("POST", "/account/workflow") == 1
+    assert [w["workflowStatus"] for w in server.sandbox.workflows()] == ["completed"]
+
+
+def test_the_api_generation_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().api == "workflows"
+    monkeypatch.setenv("LINKEDAPI_MCP_API", "account-002")
+    monkeypatch.setenv("LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING", "long-reads")
+    assert (Settings().api, Settings().account_result_handling) == ("account-002", "long-reads")
+    monkeypatch.setenv("LINKEDAPI_MCP_API", "account-001")
+    with pytest.raises(ValueError, match="api"):
+        Settings()
