@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     data_dir: Path | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_DATA_DIR", "data_dir"))
     # PostgreSQL for replicas (server/db.py); unset = SQLite files in the data directory.
     database_url: SecretStr | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_DATABASE_URL", "database_url"))
+    # How long a ledger call waits for another process's lock (SQLite) or a connection (PostgreSQL)
+    # before the tool call explains the fault (server/storage_faults.py).
+    ledger_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias=_env("LINKEDAPI_MCP_LEDGER_TIMEOUT_SECONDS", "ledger_timeout_seconds")
+    )
 
     # Waiting inside a workflow tool call. `wait_seconds` replaces the per-client default budget
     # (client time-out − margin); `max_wait_seconds` caps every budget, including `waitSeconds`.

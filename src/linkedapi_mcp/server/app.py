@@ -98,7 +98,9 @@ class ServerState:
 
             url = self.settings.database_url
             self._database = open_database(
-                url.get_secret_value() if url is not None else None, self.settings.resolved_data_dir() / LEDGER_FILE
+                url.get_secret_value() if url is not None else None,
+                self.settings.resolved_data_dir() / LEDGER_FILE,
+                timeout=self.settings.ledger_timeout_seconds,
             )
         return self._database
 
@@ -155,8 +157,8 @@ class ServerState:
         if cache and cache_key in self._by_account:
             return self._by_account[cache_key]
         from linkedapi_mcp.client.account_api import client_for
-        from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.server.runner import Backend
+        from linkedapi_mcp.server.storage_faults import NotedApi
         from linkedapi_mcp.server.timing import PollPolicy
 
         on_sandbox = self.sandbox is not None and self.settings.uses_sandbox
@@ -171,7 +173,7 @@ class ServerState:
         self._clients.append(client)
         policy = PollPolicy().scaled(self.settings.sandbox_speed) if on_sandbox else PollPolicy()
         backend = Backend(
-            kind="sandbox" if on_sandbox else "linkedapi", account=key, api=LinkedApi(client), policy=policy
+            kind="sandbox" if on_sandbox else "linkedapi", account=key, api=NotedApi(client), policy=policy
         )
         if cache:
             if len(self._by_account) >= _MAX_CACHED_ACCOUNTS:
@@ -222,10 +224,10 @@ class ServerState:
         import secrets
 
         from linkedapi_mcp.client.account_api import client_for
-        from linkedapi_mcp.facade import LinkedApi
         from linkedapi_mcp.sandbox import Sandbox
         from linkedapi_mcp.server.ledger import account_key
         from linkedapi_mcp.server.runner import Backend
+        from linkedapi_mcp.server.storage_faults import NotedApi
         from linkedapi_mcp.server.timing import PollPolicy
 
         if self.sandbox is None:
@@ -260,7 +262,7 @@ class ServerState:
             self._sandbox_account = account_key(
                 "embedded-sandbox", self.sandbox.account_id if persistent else secrets.token_hex(16)
             )
-        return Backend(kind="sandbox", account=self._sandbox_account, api=LinkedApi(client), policy=policy)
+        return Backend(kind="sandbox", account=self._sandbox_account, api=NotedApi(client), policy=policy)
 
     async def aclose(self) -> None:
         clients, self._clients = self._clients, []
@@ -303,7 +305,23 @@ class ServerState:
     async def run_operation(
         self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None, guard: GuardInput | None = None
     ) -> Any:
-        """Run one catalog operation. ``guard`` (server/guards.py) carries a write call's confirmation."""
+        """Run one catalog operation. ``guard`` (server/guards.py) carries a write call's confirmation.
+        A storage fault is explained and contained (server/storage_faults.py)."""
+        from linkedapi_mcp.server.storage_faults import contain_run
+
+        return await contain_run(
+            self.runner,
+            self.backend(ctx),
+            op,
+            params,
+            budget=self.budget(ctx, wait),
+            report=_reporter(ctx),
+            run=lambda: self._run_operation(ctx, op, params, wait=wait, guard=guard),
+        )
+
+    async def _run_operation(
+        self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None, guard: GuardInput | None = None
+    ) -> Any:
         from linkedapi_mcp.catalog import CATALOG
         from linkedapi_mcp.server.tools import SYNC_BEFORE_READ
 
@@ -324,6 +342,22 @@ class ServerState:
     async def workflow_result(
         self, ctx: Context, workflow_id: str, *, operation_name: str | None, wait: float | None
     ) -> Any:
+        from linkedapi_mcp.server.storage_faults import contain_result
+
+        return await contain_result(
+            self.runner,
+            self.backend(ctx),
+            workflow_id,
+            resolve=_resolve,
+            operation_name=operation_name,
+            budget=self.budget(ctx, wait),
+            report=_reporter(ctx),
+            run=lambda: self._workflow_result(ctx, workflow_id, operation_name=operation_name, wait=wait),
+        )
+
+    async def _workflow_result(
+        self, ctx: Context, workflow_id: str, *, operation_name: str | None, wait: float | None
+    ) -> Any:
         return await self.runner.workflow_result(
             self.backend(ctx),
             workflow_id,
@@ -334,17 +368,22 @@ class ServerState:
         )
 
     async def cancel(self, ctx: Context, workflow_id: str) -> CancelOutcome:
+        from linkedapi_mcp.server.storage_faults import contain_cancel
         from linkedapi_mcp.server.tools import CancelOutcome
 
         backend = self.backend(ctx)
-        cancelled, message = await self.runner.cancel(backend, workflow_id)
+        cancelled, message = await contain_cancel(
+            self.runner, backend, workflow_id, lambda: self.runner.cancel(backend, workflow_id)
+        )
         return CancelOutcome(workflowId=workflow_id, cancelled=cancelled, message=message, backend=backend.kind)
 
     async def list_workflows(self, ctx: Context, *, limit: int, operation: str | None) -> WorkflowList:
         from linkedapi_mcp.server.envelope import WorkflowList
 
         backend = self.backend(ctx)
-        rows = await self.runner.recent(backend, limit=limit, operation=operation)
+        from linkedapi_mcp.server.storage_faults import contain_list
+
+        rows = await contain_list(lambda: self.runner.recent(backend, limit=limit, operation=operation))
         return WorkflowList(workflows=rows, backend=backend.kind)
 
 

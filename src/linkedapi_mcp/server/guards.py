@@ -311,7 +311,15 @@ async def ask(ctx: Context, op: Operation, params: BaseModel) -> Elicit[ConfirmA
     if not _supports_elicitation(ctx):
         return NotAsked("no-elicitation")
     backend = state.backend(ctx)
-    verdict = await state.runner.preflight(backend, op, params)
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from linkedapi_mcp.server.db import StorageFault
+    from linkedapi_mcp.server.storage_faults import refusal
+
+    try:
+        verdict = await state.runner.preflight(backend, op, params)
+    except StorageFault as fault:  # nothing asked, nothing sent (server/storage_faults.py)
+        raise ToolError(refusal(fault, op.tool)) from None
     if verdict is not None:
         return NotAsked(verdict)
     where = " [sandbox: synthetic, nothing reaches LinkedIn]" if backend.kind == "sandbox" else ""

@@ -263,7 +263,17 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
         resolved = {name: kwargs.pop(name, None) for name in spec.resolved}  # --- guards
         model, extras = spec.parse(kwargs)
         extras.update(resolved)
-        return render(await spec.impl(state, ctx, model, extras))
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        from linkedapi_mcp.server.db import StorageFault
+        from linkedapi_mcp.server.storage_faults import escaped, noting
+
+        with noting() as sent:  # what this call sends, for a storage fault's message
+            try:
+                outcome = await spec.impl(state, ctx, model, extras)
+            except StorageFault as fault:  # the safety net: never a bare "Error executing tool"
+                raise ToolError(escaped(fault, spec.name, sent)) from None
+        return render(outcome)
 
     tool.__name__ = spec.name
     tool.__doc__ = spec.description
