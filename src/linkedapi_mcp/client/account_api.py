@@ -79,6 +79,8 @@ _HASH = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # [INFERRED] a long answer with no caller deadline is awaited this long at most.
 LONG_WAIT_CAP = 600.0
 NO_CANCEL_TYPE = "cancelNotSupported"
+# [INFERRED] long-start results kept in memory for the caller's first look; the oldest go first.
+LONG_RESULTS_KEPT = 1000
 
 _DONE = {"completed", "complete"}
 _RUNNING = {"running", "processing"}
@@ -219,6 +221,8 @@ class AccountApiClient(LinkedApiClient):
                 return Outcome(Fault.MALFORMED, status=status, detail="a long start answered no result")
             handle = LONG_PREFIX + secrets.token_hex(12)
             self._long_results[handle] = WorkflowState(workflowStatus="completed", completion=answer.completion)
+            while len(self._long_results) > LONG_RESULTS_KEPT:  # the runner reads each within seconds
+                self._long_results.pop(next(iter(self._long_results)))
             return WorkflowStart(workflowId=handle, workflowStatus="running")
 
         return await self._account_call(
