@@ -24,7 +24,7 @@ from linkedapi_mcp.jsonvalues import drop_none
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
-_COMMANDS = ("serve", "tools", "call", "sandbox", "secret-key", "accounts", "keys", "webhooks")
+_COMMANDS = ("serve", "tools", "call", "sandbox", "secret-key", "accounts", "keys", "webhooks", "ledger")
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +99,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(
-        dest="command", metavar="{serve,tools,call,sandbox,secret-key,accounts,keys,webhooks}"
+        dest="command", metavar="{serve,tools,call,sandbox,secret-key,accounts,keys,webhooks,ledger}"
     )
 
     serve = commands.add_parser("serve", help="run the MCP server (the default command)")
@@ -141,6 +141,9 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     from linkedapi_mcp.hosted.cli import add_parsers
 
     add_parsers(commands, _add_data_flags)
+    from linkedapi_mcp.ledger_cli import add_parser as add_ledger_parser
+
+    add_ledger_parser(commands, _add_data_flags)
     # Defined here, not imported: the stdio server must not pay for the setup module's imports.
     hooks = commands.add_parser("webhooks", help="Linked API webhook push to this server")
     hook_actions = hooks.add_subparsers(dest="action", required=True, metavar="{setup}")
@@ -436,6 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from linkedapi_mcp.server.webhook_setup import run as run_webhooks
 
         return run_webhooks(args)
+    if args.command == "ledger":
+        from linkedapi_mcp.ledger_cli import run as run_ledger
+
+        return run_ledger(args, _settings(args))
     if args.command in ("secret-key", "accounts", "keys"):
         from linkedapi_mcp.hosted.cli import run as run_hosted
 

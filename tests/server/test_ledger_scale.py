@@ -162,6 +162,7 @@ def test_postgresql_gets_the_same_indexes(postgres_url: str) -> None:
         "confirmations_by_expiry": "(expires_at)",
     }
     assert {name: found.get(name, "missing").split(" USING btree ")[-1] for name in expected} == expected
+    assert "workflows_by_operation" not in found  # covered by workflows_by_account_operation
 
 
 # -- both stores ---------------------------------------------------------------------------------
@@ -301,3 +302,15 @@ async def test_the_duration_model_reads_a_bounded_window_of_the_latest_timed_run
     assert await ledger.completed_samples("another-account") == []
     with ledger.db.read() as conn:
         assert conn.execute("SELECT COUNT(*) FROM duration_samples").fetchone()[0] == 4
+
+
+async def test_a_sample_window_read_before_is_read_again_once_another_process_changes_it(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    here, there = open_ledger(), open_ledger()  # two processes (replicas) on one store
+    await _finished(here, 1, duration=10.0)
+    assert [d for _, _, d in await here.completed_samples("acct")] == [10.0]
+    row = await there.adopt(account="acct", operation="fetchPerson", workflow_id="wf-there", effect="read")
+    await there.record_completed(row.id, {}, duration=20.0)
+    assert [d for _, _, d in await here.completed_samples("acct")] == [20.0, 10.0]
+    assert [d for _, _, d in await here.completed_samples("acct", limit=1)] == [20.0]
