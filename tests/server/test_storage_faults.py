@@ -1,0 +1,408 @@
+"""Storage faults are explained and contained (issue 12, point 4), through a real MCP client.
+
+A damaged, locked, read-only or full ledger (and an unreachable PostgreSQL server) must not turn
+every tool into a bare "Error executing tool X": account-changing tools are refused with an
+actionable message naming the data directory (or database), the cause and that nothing was sent
+— zero requests reach the sandbox — while read-only tools keep working without the ledger (one
+start reaches the sandbox). A damaged ledger is never deleted or replaced: ``linkedapi-mcp ledger
+move-aside`` keeps it under a timestamped name, and the next call starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import pytest
+from mcp import Client
+from mcp.types import CallToolResult, Implementation
+
+from linkedapi_mcp.cli import main as cli_main
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import LEDGER_FILE, ServerState, build
+from linkedapi_mcp.server.db import StorageFault
+from linkedapi_mcp.settings import Settings
+
+from .conftest import POLL_SPEED, Upstream
+
+pytestmark = pytest.mark.anyio
+
+Text = Callable[[CallToolResult], str]
+
+
+def _send(sandbox: Sandbox, i: int = 0) -> dict[str, Any]:
+    return {"personUrl": sandbox.samples()["connectionUrls"][i], "text": f"Hello {i}", "waitSeconds": 0}
+
+
+def _fetch(sandbox: Sandbox, i: int = 0) -> dict[str, Any]:
+    return {"personUrl": sandbox.samples()["personUrls"][i], "waitSeconds": 0}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+def _settings(data_dir: Path, **extra: Any) -> Settings:
+    return Settings(data_dir=data_dir, sandbox_speed=POLL_SPEED, ledger_timeout_seconds=0.3, **extra)
+
+
+@pytest.fixture
+async def served(data_dir: Path, sandbox: Sandbox) -> AsyncIterator[tuple[Client, ServerState]]:
+    server, state = build(_settings(data_dir), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        yield client, state
+
+
+def _structured(result: CallToolResult) -> dict[str, Any]:
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+def _kept(data_dir: Path) -> list[Path]:
+    return [p for p in data_dir.iterdir() if p.name.startswith(f"{LEDGER_FILE}.damaged-")]
+
+
+def _refused_write(result: CallToolResult, text_of: Text, *, where: str, cause: str) -> str:
+    """An account-changing call refused for a storage fault: isError, actionable, nothing sent."""
+    text = text_of(result)
+    assert result.is_error, text
+    assert "[ledgerUnavailable]" in text
+    assert where in text
+    assert cause in text
+    assert "Nothing was sent to Linked API" in text
+    assert "refused" in text
+    return text
+
+
+# -- a damaged ledger --------------------------------------------------------------------------------
+
+
+async def test_a_damaged_ledger_refuses_writes_serves_reads_and_is_never_replaced(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    ledger = data_dir / LEDGER_FILE
+    garbage = os.urandom(3000) + b"not a ledger at all" * 50
+    ledger.write_bytes(garbage)
+    server, _state = build(_settings(data_dir), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        # The server starts and lists its tools although the ledger cannot be opened.
+        assert {t.name for t in (await client.list_tools()).tools} >= {"send_message", "fetch_person"}
+
+        refused = await client.call_tool("send_message", _send(sandbox))
+        text = _refused_write(refused, text_of, where=str(data_dir), cause="damaged")
+        assert "file is not a database" in text  # the store's own words
+        assert f"linkedapi-mcp ledger move-aside --data-dir {data_dir}" in text
+        assert upstream.posts == 0
+
+        # A read runs without the ledger: one start, and its handle with a word that it is not recorded.
+        read = await client.call_tool("fetch_person", _fetch(sandbox))
+        assert not read.is_error, text_of(read)
+        outcome = _structured(read)
+        assert outcome["status"] in ("pending", "running")
+        workflow_id = outcome["workflowId"]
+        assert workflow_id
+        assert "not recorded in the ledger" in outcome["message"]
+        assert str(data_dir) in outcome["message"]
+        assert f"operationName {outcome['operationName']}" in outcome["message"]
+        assert upstream.posts == 1
+
+        # get_workflow_result: without operationName it cannot tell the operation, and says how;
+        # with it, the handle is looked up on Linked API directly (a GET, no new start).
+        unnamed = await client.call_tool("get_workflow_result", {"workflowId": workflow_id, "waitSeconds": 0})
+        assert unnamed.is_error
+        assert "pass operationName" in text_of(unnamed)
+        assert str(data_dir) in text_of(unnamed)
+        sandbox.advance(3600)
+        gets = upstream.gets
+        looked = await client.call_tool(
+            "get_workflow_result",
+            {"workflowId": workflow_id, "operationName": outcome["operationName"], "waitSeconds": 0},
+        )
+        assert not looked.is_error, text_of(looked)
+        done = _structured(looked)
+        assert done["status"] == "completed"
+        assert done["workflowId"] == workflow_id
+        assert done["result"]
+        assert "looked up on Linked API directly" in done["message"]
+        assert upstream.gets == gets + 1
+        assert upstream.posts == 1
+
+        # list_workflows reads only the ledger: explained, not a bare error.
+        listed = await client.call_tool("list_workflows", {})
+        assert listed.is_error
+        assert "[ledgerUnavailable]" in text_of(listed)
+        assert str(data_dir) in text_of(listed)
+        assert "Nothing was sent" in text_of(listed)
+
+        # A direct read needs no ledger at all.
+        account = await client.call_tool("get_account_info", {})
+        assert not account.is_error, text_of(account)
+
+        # Never deleted or silently replaced.
+        assert ledger.read_bytes() == garbage
+
+        # The command from the message keeps the file and lets the next call start fresh.
+        assert cli_main(["ledger", "move-aside", "--data-dir", str(data_dir)]) == 0
+        kept = _kept(data_dir)
+        assert len(kept) == 1
+        assert kept[0].read_bytes() == garbage
+        assert not ledger.exists()
+
+        sent = await client.call_tool("send_message", _send(sandbox))
+        assert not sent.is_error, text_of(sent)
+        assert upstream.posts == 2
+        assert ledger.exists()
+        assert kept[0].read_bytes() == garbage
+
+
+async def test_move_aside_leaves_a_healthy_ledger_alone_unless_forced(
+    served: tuple[Client, ServerState], data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client, _state = served
+    assert not (await client.call_tool("list_workflows", {})).is_error  # the ledger exists and is fine
+    ledger = data_dir / LEDGER_FILE
+    assert cli_main(["ledger", "move-aside", "--data-dir", str(data_dir)]) == 1
+    assert "Nothing was moved" in capsys.readouterr().out
+    assert ledger.exists()
+    assert cli_main(["ledger", "move-aside", "--data-dir", str(data_dir), "--force"]) == 0
+    assert not ledger.exists()
+    assert _kept(data_dir)
+
+
+async def test_move_aside_without_a_ledger_moves_nothing(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["ledger", "move-aside", "--data-dir", str(data_dir)]) == 1
+    assert "nothing to move" in capsys.readouterr().out
+    assert not _kept(data_dir)
+    assert not (data_dir / LEDGER_FILE).exists()
+
+
+# -- a locked ledger ---------------------------------------------------------------------------------
+
+
+async def test_a_ledger_locked_by_another_process_refuses_writes_and_keeps_reads(
+    served: tuple[Client, ServerState], data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    client, _state = served
+    assert not (await client.call_tool("list_workflows", {})).is_error  # opened before the lock
+    other = sqlite3.connect(data_dir / LEDGER_FILE, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # held past the server's 0.3 s busy time-out
+    try:
+        refused = await client.call_tool("send_message", _send(sandbox))
+        text = _refused_write(refused, text_of, where=str(data_dir), cause="locked by another process")
+        assert "database is locked" in text
+        assert "fuser" in text
+        assert upstream.posts == 0
+
+        read = await client.call_tool("fetch_person", _fetch(sandbox))
+        assert not read.is_error, text_of(read)
+        assert "not recorded in the ledger" in _structured(read)["message"]
+        assert upstream.posts == 1
+
+        listed = await client.call_tool("list_workflows", {})  # WAL: reading goes on under the lock
+        assert not listed.is_error, text_of(listed)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    sent = await client.call_tool("send_message", _send(sandbox))  # the lock is gone: as usual
+    assert not sent.is_error, text_of(sent)
+    assert upstream.posts == 2
+
+
+# -- a full disk -------------------------------------------------------------------------------------
+
+
+def _fill(state: ServerState) -> None:
+    """Simulate a full disk on the server's own connection: no page beyond the current ones
+    (``max_page_count``), and the workflows table's pages filled with small rows of another account."""
+    db = state.database
+    with db.tx() as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages}")
+    columns = [r[1] for r in db_columns(state) if r[1] != "id"]
+    names = ",".join(columns)
+    values = ",".join("'filler'" if c == "account" else ("'{}'" if c == "args_json" else c) for c in columns)
+    fault: StorageFault | None = None
+    for _ in range(100_000):
+        try:
+            with db.tx() as conn:
+                conn.execute(f"INSERT INTO workflows ({names}) SELECT {values} FROM workflows ORDER BY id LIMIT 1")
+        except StorageFault as exc:
+            fault = exc
+            break
+    assert fault is not None
+    assert fault.kind == "full"
+
+
+def db_columns(state: ServerState) -> list[Any]:
+    with state.database.read() as conn:
+        return list(conn.execute("PRAGMA table_info(workflows)").fetchall())
+
+
+async def test_a_full_disk_refuses_writes_and_keeps_reads(
+    served: tuple[Client, ServerState], data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    client, state = served
+    first = await client.call_tool("fetch_person", _fetch(sandbox, 0))  # a row to copy, and the ledger open
+    assert not first.is_error, text_of(first)
+    assert upstream.posts == 1
+    _fill(state)
+
+    refused = await client.call_tool("send_message", _send(sandbox))
+    text = _refused_write(refused, text_of, where=str(data_dir), cause="is full")
+    assert "SQLITE_FULL" in text
+    assert upstream.posts == 1  # nothing more was sent
+
+    read = await client.call_tool("fetch_person", _fetch(sandbox, 1))
+    assert not read.is_error, text_of(read)
+    assert "not recorded in the ledger" in _structured(read)["message"]
+    assert upstream.posts == 2
+
+    listed = await client.call_tool("list_workflows", {})
+    assert not listed.is_error, text_of(listed)
+
+
+# -- a read-only data directory ------------------------------------------------------------------------
+
+_CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+
+    import anyio
+    from mcp import Client
+    from mcp.types import Implementation
+
+    from linkedapi_mcp.sandbox import Sandbox
+    from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.settings import Settings
+
+
+    async def main(data_dir: str) -> None:
+        sandbox = Sandbox(seed=42, speed=0)
+        settings = Settings(data_dir=Path(data_dir), sandbox_speed=1000.0, ledger_timeout_seconds=0.3)
+        server, _ = build(settings, sandbox=sandbox)
+        samples = sandbox.samples()
+        calls = [
+            ("send_message", {"personUrl": samples["connectionUrls"][0], "text": "Hello", "waitSeconds": 0}),
+            ("fetch_person", {"personUrl": samples["personUrls"][0], "waitSeconds": 0}),
+            ("list_workflows", {}),
+        ]
+        out = []
+        async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+            listed = len((await client.list_tools()).tools)
+            for name, arguments in calls:
+                posts = sum(1 for r in sandbox.requests if r.method == "POST" and r.path == "/workflows")
+                result = await client.call_tool(name, arguments)
+                after = sum(1 for r in sandbox.requests if r.method == "POST" and r.path == "/workflows")
+                text = "\\n".join(getattr(b, "text", "") for b in result.content)
+                out.append({"tool": name, "isError": result.is_error, "text": text,
+                            "structured": result.structured_content, "posts": after - posts})
+        print(json.dumps({"listed": listed, "calls": out}))
+
+
+    anyio.run(main, sys.argv[1])
+    """
+)
+
+
+def _unprivileged(argv: list[str]) -> list[str]:
+    """As root, permissions do not bind: run without the capabilities that bypass them."""
+    if os.geteuid() != 0:
+        return argv
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: a read-only directory cannot be enforced")
+    drop = "-dac_override,-dac_read_search,-fowner"
+    return [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", *argv]
+
+
+def _run_read_only(data_dir: Path) -> dict[str, Any]:
+    """The child server's report, run with ``data_dir`` read-only (and permissions binding)."""
+    argv = _unprivileged([sys.executable, "-c", _CHILD, str(data_dir)])
+    data_dir.chmod(0o555)
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+            check=False,
+        )
+    finally:
+        data_dir.chmod(0o755)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+@pytest.mark.parametrize("existing", [True, False], ids=["existing-ledger", "no-ledger-yet"])
+async def test_a_read_only_data_directory_refuses_writes_and_keeps_reads(
+    data_dir: Path, sandbox: Sandbox, existing: bool
+) -> None:
+    if existing:  # a ledger written earlier, then the directory made read-only
+        server, _state = build(_settings(data_dir), sandbox=sandbox)
+        async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+            assert not (await client.call_tool("list_workflows", {})).is_error
+        assert (data_dir / LEDGER_FILE).exists()
+    report = await anyio.to_thread.run_sync(_run_read_only, data_dir)
+    assert report["listed"] > 0  # the server starts and lists its tools
+    send, fetch, listed = report["calls"]
+
+    assert send["isError"], send["text"]
+    assert "[ledgerUnavailable]" in send["text"]
+    assert f"data directory {data_dir}" in send["text"]
+    assert "read-only" in send["text"] or "cannot be opened" in send["text"]
+    assert "Nothing was sent to Linked API" in send["text"]
+    assert send["posts"] == 0
+
+    assert not fetch["isError"], fetch["text"]
+    assert "not recorded in the ledger" in fetch["structured"]["message"]
+    assert fetch["posts"] == 1
+
+    assert listed["isError"]
+    assert str(data_dir) in listed["text"]
+    assert "Nothing was sent" in listed["text"]
+
+
+# -- PostgreSQL unreachable ----------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_an_unreachable_postgresql_refuses_writes_without_its_password_and_keeps_reads(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    port = _free_port()  # nothing listens there
+    settings = _settings(data_dir, database_url=f"postgresql://ledger:s3cr3t-pw@127.0.0.1:{port}/ledgerdb")
+    server, _state = build(settings, sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        refused = await client.call_tool("send_message", _send(sandbox))
+        text = _refused_write(
+            refused, text_of, where=f"PostgreSQL 127.0.0.1:{port}/ledgerdb", cause="cannot be reached"
+        )
+        assert "s3cr3t-pw" not in text
+        assert upstream.posts == 0
+
+        read = await client.call_tool("fetch_person", _fetch(sandbox))
+        assert not read.is_error, text_of(read)
+        assert "not recorded in the ledger" in _structured(read)["message"]
+        assert "s3cr3t-pw" not in text_of(read)
+        assert upstream.posts == 1
