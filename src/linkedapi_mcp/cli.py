@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from linkedapi_mcp.jsonvalues import drop_none
 
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
@@ -126,16 +123,32 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_config_flags(serve)
 
     tools = commands.add_parser("tools", help="list the tools a client would see: name, effect, what it does")
+    tools.add_argument("--json", action="store_true", help="the same rows as JSON, for machines")
     _add_config_flags(tools)  # --- toolsets: the same filter as the server
 
     call = commands.add_parser(
         "call",
         help="run one tool through an in-process MCP client and print the result",
-        description="Arguments are key=value; values that look like JSON (numbers, true, [..], {..}) are parsed.",
+        description="Arguments are key=value, typed by the tool's input schema: a text field keeps what you typed "
+        "(term=2024), numbers, booleans, lists and objects are JSON (limit=3, locations='[\"Berlin\"]'). "
+        "An account-changing call shows the server's preview and asks y/N first; the call then waits until "
+        "the workflow finishes (Ctrl-C stops waiting and prints the handle).",
     )
     call.add_argument("tool", help="tool name, e.g. search_people")
     call.add_argument("arguments", nargs="*", metavar="key=value")
     call.add_argument("--json", action="store_true", help="print the raw structured result as JSON")
+    call.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="confirm an account-changing call without asking (for scripts; without it a call whose stdin "
+        "is not a terminal is refused)",
+    )
+    call.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="print the handle of a workflow still running instead of waiting until it finishes",
+    )
     _add_config_flags(call)
 
     from linkedapi_mcp.hosted.cli import add_parsers
@@ -200,33 +213,17 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def parse_arguments(pairs: Sequence[str], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``key=value`` pairs → arguments (typed by ``schema``, a tool's input schema, when given)."""
+    from linkedapi_mcp.terminal import parse_arguments as parse
+
+    return parse(pairs, schema)
+
+
 def parse_value(text: str) -> Any:
-    """``3`` → 3, ``true`` → True, ``["a"]`` → list; anything that is not JSON stays a string."""
-    stripped = text.strip()
-    if stripped[:1] in '[{"' or stripped in ("true", "false", "null") or _is_number(stripped):
-        try:
-            return json.loads(stripped)
-        except ValueError:
-            return text
-    return text
+    from linkedapi_mcp.terminal import parse_value as parse
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def parse_arguments(pairs: Sequence[str]) -> dict[str, Any]:
-    arguments: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"linkedapi-mcp call: expected key=value, got {pair!r}")
-        arguments[key] = parse_value(value)
-    return arguments
+    return parse(text)
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -319,108 +316,40 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _tools(args: argparse.Namespace) -> int:
     """What ``tools/list`` shows with these settings, then what is reachable through run_operation."""
-    from linkedapi_mcp.catalog import CATALOG
-    from linkedapi_mcp.server.tools import WORKFLOW_TOOLS
-    from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure
+    from linkedapi_mcp.terminal import consoles, print_tools
 
     settings = _checked_settings(args)
     if settings is None:
         return 2
-    exposure = Exposure.from_settings(settings)
-    rows: list[tuple[str, str, str]] = [
-        (op.tool, op.effect, op.description) for op in CATALOG.values() if exposure.plain(op.tool)
-    ]
-    rows += [(spec.name, "handles", spec.description) for spec in WORKFLOW_TOOLS if exposure.plain(spec.name)]
-    hidden = exposure.disclosed(CATALOG)
-    if hidden:
-        rows += [
-            (DESCRIBE_TOOL, "read", "The input schema of an operation below"),
-            (RUN_TOOL, "any", "Run an operation below, typed and checked like a tool"),
-        ]
-        rows += [(f"  {name}", CATALOG[name].effect, "via run_operation") for name in hidden]
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{exposure.notice()} Tool mode: {exposure.mode}.")
-    for name, effect, description in rows:
-        first = description.split(". ")[0].rstrip(".")
-        print(f"{name:<{width}}  {effect:<9}  {first}")
-    return 0
+    return print_tools(settings, args.json, consoles()[0])
 
 
 def _call(args: argparse.Namespace) -> int:
     import anyio
 
-    arguments = parse_arguments(args.arguments)
+    from linkedapi_mcp.terminal import EXIT_INTERRUPTED, CallOptions, consoles, run_call
+
     settings = _checked_settings(args)
     if settings is None:
         return 2
-    return anyio.run(_call_async, settings, args.tool, arguments, args.json)
+    options = CallOptions(args.tool, list(args.arguments), raw=args.json, yes=args.yes, wait=not args.no_wait)
+    out, err = consoles()
+    try:
+        return anyio.run(run_call, settings, options, out, err)
+    except KeyboardInterrupt:  # Ctrl-C outside a wait (listing, the prompt's aftermath): nothing to report
+        err.print("Interrupted.")
+        return EXIT_INTERRUPTED
 
 
-async def _call_async(settings: Settings, tool: str, arguments: dict[str, Any], raw: bool) -> int:
-    from mcp import Client
+def _quiet_broken_pipe() -> int:
+    """``linkedapi-mcp tools | head``: the reader left; end quietly with status 1, as rich's console
+    does when it meets the closed pipe first (``Console.on_broken_pipe``)."""
+    import os
 
-    from linkedapi_mcp.server.app import build
-
-    server, _state = build(settings)
-
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        if message:
-            print(f"… {message}", file=sys.stderr, flush=True)
-
-    async with Client(server) as client:
-        # --- toolsets: an operation the tool mode leaves unlisted goes through run_operation, as a
-        # client would call it (the server accepts its own name too, but the client cannot check it).
-        listed = {t.name for t in (await client.list_tools()).tools}
-        if tool not in listed and "run_operation" in listed:
-            tool, arguments = "run_operation", {"name": tool, "arguments": arguments}
-        result = await client.call_tool(tool, arguments, progress_callback=on_progress)
-    if result.is_error:
-        text = "\n".join(getattr(block, "text", "") for block in result.content)
-        print(text, file=sys.stderr)
-        return 1
-    data = result.structured_content
-    if raw or not isinstance(data, dict):
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-        return 0
-    print(_readable(data))
-    return 0
-
-
-def _readable(data: dict[str, Any]) -> str:
-    """A short human summary of an Outcome envelope followed by its result as indented JSON."""
-    lines = []
-    head = [f"status: {data.get('status')}"]
-    for key in ("operationName", "workflowId", "backend", "pendingReason", "pollAfterSeconds"):
-        if data.get(key) not in (None, ""):
-            head.append(f"{key}: {data[key]}")
-    if data.get("deduplicated"):
-        head.append("deduplicated: yes")
-    lines.append("  ".join(head))
-    if data.get("message"):
-        lines.append(str(data["message"]))
-    for error in data.get("errors") or []:
-        lines.append(f"error [{error.get('type')}]: {error.get('message')}")
-    body = {
-        k: v
-        for k, v in data.items()
-        if k
-        not in {
-            "status",
-            "operationName",
-            "workflowId",
-            "backend",
-            "pendingReason",
-            "pollAfterSeconds",
-            "deduplicated",
-            "message",
-            "errors",
-        }
-    }
-    if "result" in body and set(body) == {"result"}:
-        body = body["result"]
-    if body not in (None, {}, []):
-        lines.append(json.dumps(drop_none(body), indent=2, ensure_ascii=False))
-    return "\n".join(lines)
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -429,6 +358,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0] not in _COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "serve")
     args = _parser(argv[0] if argv[0] in _COMMANDS else None).parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "tools":

@@ -14,6 +14,7 @@ import pytest
 
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.cli import main, parse_arguments, parse_value
+from linkedapi_mcp.terminal import ArgumentError
 
 
 @pytest.mark.parametrize(
@@ -37,15 +38,15 @@ def test_call_values_are_json_when_they_look_like_json(text: str, value: Any) ->
 
 def test_call_arguments_must_be_key_value_pairs() -> None:
     assert parse_arguments(["term=data engineer", "limit=3"]) == {"term": "data engineer", "limit": 3}
-    with pytest.raises(SystemExit, match="expected key=value"):
+    with pytest.raises(ArgumentError, match="expected key=value"):
         parse_arguments(["limit"])
 
 
 def test_tools_lists_every_tool_with_its_effect(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tools", "--toolsets", "all", "--tool-mode", "full"]) == 0
-    header, *lines = capsys.readouterr().out.splitlines()
+    header, _columns, _rule, *lines = capsys.readouterr().out.splitlines()
     assert header.startswith("Enabled toolsets: people, companies")
-    assert len(lines) == len(CATALOG) + 3
+    assert len(lines) == len(CATALOG) + 3  # every operation and the three workflow tools, one line each
     send = next(line for line in lines if line.startswith("send_message "))
     assert " write " in send
     assert any(line.startswith("get_workflow_result ") for line in lines)

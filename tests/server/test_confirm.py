@@ -288,8 +288,9 @@ def test_the_cli_previews_an_account_changing_call_unless_told_not_to_confirm(
     person = sandbox.world.samples()["connectionUrls"][0]
     args = ["call", "send_message", f"personUrl={person}", "text=From the CLI", "waitSeconds=0"]
     args += ["--data-dir", str(tmp_path)]
-    assert main([*args, "--confirm", "elicit-or-preview"]) == 0
-    assert "status: confirmation_required" in capsys.readouterr().out
+    # Not a terminal and no --yes: the preview, refused with the ways on (tests/test_cli_tty.py has the rest).
+    assert main([*args, "--confirm", "elicit-or-preview"]) == 2
+    assert "nobody can confirm it: nothing was sent" in capsys.readouterr().err
     assert main([*args, "--confirm", "never"]) == 0
     assert "status: pending" in capsys.readouterr().out
 
