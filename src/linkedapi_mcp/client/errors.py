@@ -170,6 +170,80 @@ def is_daily_limit(type: str) -> bool:
     return "daily" in type.lower()
 
 
+# -- action errors (contract §7.2, §7.3): what each kind means for the caller ----------------------
+
+# The limits Linked API documents as its defaults (contract §2.9: examples, not a full table). A
+# local budget must never be above these (server/guards.py); other categories have no documented
+# default, so the account's own setting is unknown to this client.
+DOCUMENTED_LIMITS: Mapping[tuple[str, str], int] = {
+    ("stMessages", "daily"): 50,
+    ("stConnectionRequests", "daily"): 10,
+}
+
+ActionErrorKind = str  # "limit" | "target" | "state" | "restricted" | "plan" | "sync" | "transient"
+
+# The one place where an action error type chooses its kind. Unknown types are "other".
+ACTION_ERROR_KINDS: Mapping[str, ActionErrorKind] = {
+    # Linked API's configured limit of the action's category (§7.3) and LinkedIn's note quota.
+    "limitExceeded": "limit",
+    "noteLimitExceeded": "limit",
+    # The target does not exist: retrying with the same argument fails the same way.
+    **dict.fromkeys(
+        [
+            "personNotFound",
+            "companyNotFound",
+            "postNotFound",
+            "jobNotFound",
+            "commentNotFound",
+            "threadNotFound",
+            "skillNotFound",
+            "connectionNotFound",
+            "mentionNotResolved",
+        ],
+        "target",
+    ),
+    # The target is already in the wanted (or another) state: nothing to do.
+    **dict.fromkeys(
+        [
+            "alreadyPending",
+            "alreadyConnected",
+            "alreadyReposted",
+            "notPending",
+            "duplicateComment",
+            "selfProfileNotAllowed",
+        ],
+        "state",
+    ),
+    # LinkedIn refuses this for this target or account: retrying will not help.
+    **dict.fromkeys(
+        [
+            "messagingNotAllowed",
+            "requestNotAllowed",
+            "retrievingNotAllowed",
+            "searchingNotAllowed",
+            "commentingNotAllowed",
+            "replyingNotAllowed",
+            "repostNotAllowed",
+            "noPostingPermission",
+            "endorsementUnavailable",
+            "emailRequired",
+            "noteTooLong",
+            "searchInterfaceMismatch",
+            "filterNotApplied",
+        ],
+        "restricted",
+    ),
+    "noSalesNavigator": "plan",
+    "conversationsNotSynced": "sync",
+    "unexpectedError": "transient",
+}
+
+
+def action_error_kind(type: str) -> ActionErrorKind:
+    """The kind of an action error type (contract §7.2/§7.3); ``"other"`` for types not listed."""
+    return ACTION_ERROR_KINDS.get(type, "other")
+
+
 def error_for(type: str, message: str, *, http_status: int | None = None) -> LinkedApiError:
     """Build the exception for a wire error ``type``; unknown types fall back on the HTTP status.
 
@@ -191,6 +265,8 @@ def error_for(type: str, message: str, *, http_status: int | None = None) -> Lin
 
 
 __all__ = [
+    "ACTION_ERROR_KINDS",
+    "DOCUMENTED_LIMITS",
     "ERROR_TYPES",
     "OUTCOME_UNKNOWN_TYPE",
     "UNKNOWN_STATUS_TYPE",
@@ -205,6 +281,7 @@ __all__ = [
     "UnknownStatusError",
     "UpstreamUnavailableError",
     "WorkflowFailedError",
+    "action_error_kind",
     "error_for",
     "is_daily_limit",
     "is_known_type",

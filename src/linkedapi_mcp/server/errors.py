@@ -8,11 +8,17 @@ anything else a tool raises is a crash and the SDK hides its details.
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from linkedapi_mcp.catalog.spec import ActionError
+
+if TYPE_CHECKING:
+    from linkedapi_mcp.catalog.spec import Operation
 from linkedapi_mcp.client.errors import (
+    DOCUMENTED_LIMITS,
     AccountStateError,
     AuthenticationError,
     InvalidRequestError,
@@ -23,6 +29,7 @@ from linkedapi_mcp.client.errors import (
     UnknownStatusError,
     UpstreamUnavailableError,
     WorkflowFailedError,
+    action_error_kind,
     is_daily_limit,
     is_known_type,
 )
@@ -116,23 +123,115 @@ def tool_error(exc: LinkedApiError) -> ToolError:
     return ToolError(describe(exc))
 
 
-_ACTION_ADVICE = {
-    # [INFERRED] Linked API's limits are daily, weekly or monthly (contract §2.9): never "a minute".
-    "limitExceeded": (
-        "The account's Linked API limit for this kind of action is used up; it resets with its period "
-        "(daily, weekly or monthly, see get_api_usage): retrying sooner will fail the same way."
-    ),
+# [INFERRED] Linked API does not say when a period starts (contract §2.9): calendar windows in UTC
+# (the day from 00:00, the ISO week from Monday, the month from the 1st), as the sandbox counts them.
+_PERIOD_WORDS = {"daily": "a day", "weekly": "a week", "monthly": "a month"}
+
+
+def next_reset(period: str, now: datetime) -> datetime:
+    """When a Linked API limit window of ``period`` (daily/weekly/monthly) opens next, UTC."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "weekly":
+        return day + timedelta(days=7 - day.weekday())
+    if period == "monthly":
+        return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return day + timedelta(days=1)
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _category(error: ActionError, op: Operation | None) -> str | None:
+    """The Linked API limit category of the failed action (contract §7.3), when it can be told."""
+    from linkedapi_mcp.actions import ACTIONS
+
+    action = error.actionType or (op.root_action if op is not None else None)
+    spec = ACTIONS.get(action) if action else None
+    return spec.limit_category if spec is not None else None
+
+
+def limit_advice(category: str | None, now: datetime) -> str:
+    """What a model can do about Linked API's ``limitExceeded``: whose limit, which, and when to retry."""
+    which = f"for {category}" if category else "for this kind of action"
+    known = sorted((period, n) for (c, period), n in DOCUMENTED_LIMITS.items() if c == category)
+    default = (
+        " (Linked API's documented default is "
+        + ", ".join(f"{n} {_PERIOD_WORDS.get(period, period)}" for period, n in known)
+        + "; the account's own setting may differ)"
+        if known
+        else ""
+    )
+    return (
+        f"This is Linked API's own limit {which} on this account{default}, not this server's local budget: "
+        "the action did not happen. Linked API limits are daily, weekly or monthly; a daily one reopens at the "
+        f"next 00:00 UTC ({_stamp(next_reset('daily', now))} by this server's clock). Do not retry sooner; tell "
+        "the user (get_api_usage shows what ran)."
+    )
+
+
+_KIND_ADVICE = {
+    "target": "It does not exist or is not reachable: check the argument; the same call fails the same way.",
+    "state": "It is already in that state: nothing to do, do not retry.",
+    "restricted": "LinkedIn does not allow this for this target or account: retrying will not help.",
+    "plan": "This account has no Sales Navigator: use the standard (non nv_) tools.",
+    "transient": "Something went wrong on LinkedIn while running it: check it did not happen, then try again "
+    "in a few minutes.",
 }
+_NOTE_QUOTA = (
+    "LinkedIn's own quota of personalised invitation notes is used up (not Linked API's limit, not this "
+    "server's budget): send the invitation without a note, or wait for LinkedIn's quota to renew (monthly)."
+)
 
 
-def action_errors_text(errors: list[ActionError]) -> str:
-    """Action errors of a workflow that produced no data at all: nothing else to show."""
+def action_errors_text(
+    errors: list[ActionError],
+    op: Operation | None = None,
+    *,
+    sync_tool: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Action errors of a workflow (or direct read) that produced no data at all: nothing else to show.
+
+    Each line: ``[type] message`` then what it means for the caller, from the one kind table
+    (:data:`~linkedapi_mcp.client.errors.ACTION_ERROR_KINDS`). ``sync_tool`` names the listed tool
+    that syncs a conversation (None when it is not available, e.g. read-only mode).
+    """
+    when = now or datetime.now(UTC)
     lines = []
     for e in errors:
-        line = f"[{e.type}] {_one_line(e.message)}".rstrip()
-        advice = _ACTION_ADVICE.get(e.type) or (_DAILY_ADVICE if is_daily_limit(e.type) else None)
+        kind = action_error_kind(e.type)
+        message = _one_line(e.message).rstrip()
+        if kind == "sync":
+            # Linked API's message names a raw action ("Run st.syncConversation first."): name a tool.
+            lines.append(
+                f"[{e.type}] This conversation was never synced, so Linked API has no copy of it. "
+                + _sync_advice(op, sync_tool)
+            )
+            continue
+        line = f"[{e.type}] {message}".rstrip()
+        if e.type == "limitExceeded":
+            advice: str | None = limit_advice(_category(e, op), when)
+        elif e.type == "noteLimitExceeded":
+            advice = _NOTE_QUOTA
+        else:
+            advice = _KIND_ADVICE.get(kind) or (_DAILY_ADVICE if is_daily_limit(e.type) else None)
         lines.append(f"{line} {advice}" if advice else line)
     return "\n".join(lines)
 
 
-__all__ = ["action_errors_text", "describe", "tool_error"]
+def _sync_advice(op: Operation | None, sync_tool: str | None) -> str:
+    read = op.tool if op is not None else "get_conversation"
+    if sync_tool is None:
+        return (
+            "Syncing it changes Linked API state (conversation monitoring), which this server does not allow "
+            "(read-only mode or its toolset is off); the user can run it elsewhere. get_inbox shows messages "
+            "captured by inbox monitoring."
+        )
+    return (
+        f"Call {sync_tool} with this personUrl (Linked API then copies the conversation for 30 days), "
+        f"then {read} again."
+    )
+
+
+__all__ = ["action_errors_text", "describe", "limit_advice", "next_reset", "tool_error"]

@@ -66,7 +66,7 @@ CONFIRM_TTL_SECONDS = 600.0
 DEFAULT_BUDGETS: Mapping[str, int] = {
     "stMessages": 50,
     "nvMessages": 50,
-    "stConnectionRequests": 15,
+    "stConnectionRequests": 10,  # never above Linked API's documented default (client/errors.DOCUMENTED_LIMITS)
     "stComments": 30,
     "stReactions": 50,
     "stPosts": 5,

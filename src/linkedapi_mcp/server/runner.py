@@ -805,7 +805,7 @@ class Runner:
             message = f"{message} {truncated['note']}" if message else str(truncated["note"])
         if data is None and errors:
             # Nothing usable came back: the agent must see this as a failure, not an empty success.
-            raise ToolError(action_errors_text([ActionError.model_validate(e) for e in errors]))
+            raise ToolError(action_errors_text([ActionError.model_validate(e) for e in errors], op))
         return self._envelope(
             backend,
             op,
