@@ -23,6 +23,13 @@ EXPECTED_GOALS = {
     "overhead": {"tools/call over stdio minus the raw HTTP call, ours, p50"},
     "coldstart": {"cold start ratio ours / floor", "spawn to first tool result, ours / floor"},
     "http_load": {"quick-call p99 under load", "quick calls that failed", "server peak RSS"},
+    "ledger_scale": {
+        "list_workflows, 2k rows / 2 rows",
+        "new call, waitSeconds 0, 2k rows / 2 rows",
+        "waiting call's duration prediction, 2k rows / 2 rows",
+        "get_workflow_result (finished), 2k rows / 2 rows",
+        "ledger file at 2k rows",
+    },
 }
 
 

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # `python tools/bench/run.py`: make `tools.bench`
     __package__ = "tools.bench"
 
 import anyio
-from tools.bench import coldstart, context, http_load, lag, overhead
+from tools.bench import coldstart, context, http_load, lag, ledger_scale, overhead
 from tools.bench.common import BenchResult, render_table
 
 Options = dict[str, Any]  # --peer-cmd and friends, for the benchmarks that use them
@@ -38,8 +38,13 @@ BENCHMARKS: dict[str, Callable[[bool, Options], Awaitable[BenchResult]]] = {
     "overhead": lambda quick, o: overhead.run(quick, peer_cmd=o.get("peer_cmd")),
     "coldstart": lambda quick, o: coldstart.run(quick, peer_cmd=o.get("peer_cmd")),
     "http": lambda quick, o: http_load.run(quick, waits=o.get("http_waits")),
+    "ledger": lambda quick, _o: ledger_scale.run(quick),
 }
-DESCRIBE: dict[str, Callable[[BenchResult], str]] = {"context": context.describe, "lag": lag.describe}
+DESCRIBE: dict[str, Callable[[BenchResult], str]] = {
+    "context": context.describe,
+    "lag": lag.describe,
+    "ledger": ledger_scale.describe,
+}
 
 
 def machine() -> dict[str, Any]:
