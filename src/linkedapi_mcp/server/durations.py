@@ -24,6 +24,12 @@ The model (Bayesian linear regression, small enough to solve in pure Python):
 
 Per account: the embedded sandbox and a real account never teach each other (the ledger's
 account key differs), and accounts differ in speed.
+
+History: the account's latest ``SAMPLE`` timed completions, which the ledger keeps as a bounded
+window (its ``duration_samples`` table, one row added as a timed workflow completes, the oldest
+dropped) rather than finding them in the whole workflow history; an unchanged window is not read
+again, and the fit for it is cached (:func:`predict_row`), so a prediction costs the same at 10
+ledger rows as at 100,000 (``tools/bench/ledger_scale.py``).
 """
 
 from __future__ import annotations
