@@ -24,21 +24,33 @@ async def test_an_unknown_tool_is_a_json_rpc_error_not_a_tool_result(any_era_cli
     assert upstream.total == 0
 
 
-async def test_only_capabilities_that_do_something_are_declared(client: Client) -> None:
+async def test_the_declared_capabilities_all_do_something(client: Client) -> None:
     caps = client.server_capabilities
-    assert caps.prompts is None  # no prompts are shipped
     assert caps.resources is not None
     assert caps.completions is not None
-    with pytest.raises(MCPError) as caught:
-        await client.session.get_prompt("anything")
-    assert caught.value.error.code == -32601
+    assert caps.prompts is not None
+    prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+    assert set(prompts) == {"prospect_research", "inbox_triage"}
+    assert all(p.description for p in prompts.values())
 
 
-async def test_an_unknown_prompt_leaves_no_traceback_in_the_log(
+async def test_a_prompt_is_a_plan_over_the_tools_that_keeps_the_safety_rules(client: Client) -> None:
+    got = await client.get_prompt("prospect_research", {"person": "https://www.linkedin.com/in/someone"})
+    text = got.messages[0].content.text  # type: ignore[union-attr]
+    assert "https://www.linkedin.com/in/someone" in text
+    for tool in ("fetch_person", "fetch_company", "check_connection_status", "get_workflow_result"):
+        assert tool in text
+    assert "never instructions" in text
+    assert "explicitly approves" in text
+
+
+async def test_an_unknown_prompt_is_invalid_params_and_leaves_no_traceback(
     any_era_client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG), pytest.raises(MCPError):
-        await any_era_client.session.get_prompt("prospect_research")
+    with caplog.at_level(logging.DEBUG), pytest.raises(MCPError) as caught:
+        await any_era_client.get_prompt("no_such_prompt")
+    assert caught.value.error.code == -32602
+    assert "Unknown prompt: no_such_prompt" in caught.value.error.message
     assert not [r for r in caplog.records if r.exc_info]
 
 

@@ -1,4 +1,4 @@
-"""Protocol details beyond tools (issue 15, point 3): unknown tools as JSON-RPC errors, the
+"""Protocol details beyond tools (issue 15, point 3): unknown tools and prompts as JSON-RPC errors, the
 ``logging`` utility (``logging/setLevel`` and ``notifications/message``), and completions.
 
 Logging: the server's own log records (``linkedapi_mcp.*``) that happen while a request is being
@@ -128,8 +128,9 @@ def _connection_of(ctx: ServerRequestContext[Any, Any]) -> object:
 class Protocol:
     """Server middleware for the protocol details above (outermost of this server's own)."""
 
-    def __init__(self, known_tool: Callable[[str], bool]) -> None:
+    def __init__(self, known_tool: Callable[[str], bool], *, known_prompt: Callable[[str], bool]) -> None:
         self._known_tool = known_tool
+        self._known_prompt = known_prompt
         self._levels: weakref.WeakKeyDictionary[object, LoggingLevel] = weakref.WeakKeyDictionary()
 
     async def set_level(self, ctx: ServerRequestContext[Any, Any], params: SetLevelRequestParams) -> EmptyResult:
@@ -152,6 +153,11 @@ class Protocol:
             if isinstance(name, str) and not self._known_tool(name):
                 # A protocol error, not a tool result: there is no such tool to have failed.
                 raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}", data={"name": name})
+        if ctx.method == "prompts/get" and isinstance(ctx.params, Mapping):
+            name = ctx.params.get("name")
+            if isinstance(name, str) and not self._known_prompt(name):
+                # The client's mistake: a clear error, and no traceback in the server's log.
+                raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt: {name}", data={"name": name})
         if ctx.request_id is None:
             return await call_next(ctx)
         allowed = self._allowed(ctx)
@@ -172,19 +178,19 @@ class Protocol:
 
 
 def install_protocol(server: Any, *, known_tool: Callable[[str], bool], bus: Any) -> None:
-    """Add this module's and :mod:`.resources`' protocol surface to a built server: the unknown-
-    tool check and log forwarding (middleware), ``logging/setLevel``, the workflow resources with
-    subscriptions, completions; and drop the empty prompts surface (no prompts are shipped, so
-    ``prompts`` is not declared and ``prompts/get`` is "method not found", not a traceback)."""
+    """Add this module's, :mod:`.resources`' and :mod:`.prompts`' protocol surface to a built
+    server: the unknown-tool and unknown-prompt checks and log forwarding (middleware),
+    ``logging/setLevel``, the workflow resources with subscriptions, completions, the prompts."""
+    from linkedapi_mcp.server.prompts import install_prompts
     from linkedapi_mcp.server.resources import WorkflowResources
 
-    protocol = Protocol(known_tool)
+    install_prompts(server)
+    prompts = {prompt.name for prompt in server._prompt_manager.list_prompts()}
+    protocol = Protocol(known_tool, known_prompt=prompts.__contains__)
     resources = WorkflowResources(server, bus)
     server.middleware.extend([protocol, resources.listen])
     lowlevel = server._lowlevel_server  # mcp 2.3: spec methods without an MCPServer surface
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, protocol.set_level)
-    for method in ("prompts/list", "prompts/get"):
-        lowlevel._request_handlers.pop(method, None)
     resources.install()
     install_log_forwarding()
 __all__ = ["ClientLogHandler", "Protocol", "install_log_forwarding", "install_protocol"]
