@@ -63,11 +63,12 @@ class Settings(BaseSettings):
     # Account API of the origin documents (POST /account/workflow) in its later (000) or earlier
     # (002) vocabulary. With the Account API, reslink is used for every start; "long-reads" lets
     # workflows that only read hold the start answer until they end (client/account_api.py says why
-    # account-changing ones never do).
+    # account-changing ones never do); "hook" has every result pushed to this server (needs
+    # LINKEDAPI_MCP_PUBLIC_URL and LINKEDAPI_MCP_WEBHOOK_SECRET; server/account_hooks.py).
     api: Literal["workflows", "account", "account-002"] = Field(
         "workflows", validation_alias=_env("LINKEDAPI_MCP_API", "api")
     )
-    account_result_handling: Literal["reslink", "long-reads"] = Field(
+    account_result_handling: Literal["reslink", "long-reads", "hook"] = Field(
         "reslink", validation_alias=_env("LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING", "account_result_handling")
     )
 
@@ -153,6 +154,10 @@ class Settings(BaseSettings):
                     "(a space, a line break or a non-ASCII character such as a curly quote). Copy the "
                     "token again from the Linked API platform."
                 )
+        if self.api != "workflows" and self.account_result_handling == "hook":
+            from linkedapi_mcp.server.account_hooks import client_options
+
+            client_options(self)  # raises ConfigurationError without a public URL and a secret
         if (self.linked_api_token is None) != (self.identification_token is None):
             missing = "IDENTIFICATION_TOKEN" if self.identification_token is None else "LINKED_API_TOKEN"
             raise ConfigurationError(

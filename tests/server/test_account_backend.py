@@ -6,17 +6,28 @@ start follow the retry rules (outcome unknown, never re-sent) as the sandbox's r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
+import uvicorn
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, Implementation
+from pydantic import SecretStr
 
-from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.sandbox import Sandbox, ServerThread
+from linkedapi_mcp.sandbox.server import base_url_of, bind
+from linkedapi_mcp.server.account_hooks import mac
 from linkedapi_mcp.server.app import build
-from linkedapi_mcp.settings import Settings
+from linkedapi_mcp.server.http import http_app
+from linkedapi_mcp.settings import ConfigurationError, Settings
 
 POLL_SPEED = 1000.0  # as tests/server/conftest.py: the server polls as if the sandbox ran 1000x faster
 pytestmark = pytest.mark.anyio
@@ -237,5 +248,118 @@ def test_the_api_generation_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING", "long-reads")
     assert (Settings().api, Settings().account_result_handling) == ("account-002", "long-reads")
     monkeypatch.setenv("LINKEDAPI_MCP_API", "account-001")
-    with pytest.raises(ValueError, match="api"):
+    with pytest.raises(ValueError, match="LINKEDAPI_MCP_API"):
         Settings()
+
+
+def test_hook_mode_needs_a_public_url_and_a_secret() -> None:
+    with pytest.raises(ConfigurationError, match="LINKEDAPI_MCP_PUBLIC_URL"):
+        Settings(api="account", account_result_handling="hook").check()
+    Settings(
+        api="account", account_result_handling="hook", public_url="https://mcp.example.com", webhook_secret="s"
+    ).check()
+
+
+# -- hook: the result is pushed to the server (LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=hook) -------------
+
+SAFETY = 30.0  # seconds: a safety net against hangs, never an ordering device
+HOOK_SECRET = "account-hook-secret"
+
+
+@dataclass
+class Hooked:
+    sandbox: Sandbox
+    public_url: str
+    api: str
+
+
+@pytest.fixture(params=["account", "account-002"])
+def hooked(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hooked]:
+    """A standalone sandbox on the Account API and the MCP server over real HTTP (uvicorn on a
+    loopback port), so the sandbox's own hook delivery reaches the server's intake."""
+    api = str(request.param)
+    with ServerThread(Sandbox(seed=42, speed=0, account_api=VERSIONS[api])) as live:
+        sock = bind("127.0.0.1", 0)
+        public_url = base_url_of(sock)
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            base_url=live.base_url,
+            linked_api_token=SecretStr("lat-hook-123456"),
+            identification_token=SecretStr("idt-hook-123456"),
+            webhook_secret=SecretStr(HOOK_SECRET),
+            public_url=public_url,
+            api=api,
+            account_result_handling="hook",
+            sandbox_speed=1.0,  # Linked API's real schedule: what ends a wait sooner came by push
+        )
+        settings.check()
+        server, _state = build(settings, http=True, host="127.0.0.1")
+        app = http_app(server, host="127.0.0.1")
+        running = uvicorn.Server(uvicorn.Config(app, http="h11", lifespan="on", log_level="warning", access_log=False))
+        thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + SAFETY
+        while not running.started:  # startup only: uvicorn has no readiness callback
+            assert thread.is_alive(), "the MCP server did not start"
+            assert time.monotonic() < deadline, "the MCP server did not start in time"
+            time.sleep(0.005)
+        try:
+            yield Hooked(live.sandbox, public_url, api)
+        finally:
+            running.should_exit = True
+            thread.join(timeout=SAFETY)
+            sock.close()
+
+
+def upstream(sandbox: Sandbox) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in sandbox.requests]
+
+
+async def test_a_hook_workflow_completes_a_waiting_call_with_zero_polls(hooked: Hooked) -> None:
+    sandbox = hooked.sandbox
+    results: list[CallToolResult] = []
+    async with Client(streamable_http_client(f"{hooked.public_url}/mcp")) as client:
+        started = data(await client.call_tool("search_people", {"term": "engineer", "limit": 2, "waitSeconds": 0}))
+        handle = started["workflowId"]
+        assert handle.startswith("hook-")
+        assert started["status"] == "running"
+        waiting = anyio.Event()
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            waiting.set()
+
+        async def wait_for_it() -> None:
+            arguments = {"workflowId": handle, "waitSeconds": 120}
+            results.append(await client.call_tool("get_workflow_result", arguments, progress_callback=on_progress))
+
+        with anyio.fail_after(SAFETY):  # the push ends the wait long before
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(wait_for_it)
+                await waiting.wait()
+                sandbox.advance(HOUR)  # the workflow ends; the sandbox POSTs its final body to the server
+        (result,) = results
+        out = data(result)
+        assert out["status"] == "completed"
+        assert len(out["result"]) == 2
+        assert upstream(sandbox) == [("POST", "/account/workflow")]  # zero polls: nothing but the start
+        (delivery,) = sandbox.account_api.deliveries()
+        assert (delivery["status"], delivery["attempts"], delivery["responseStatusCode"]) == ("success", 1, 200)
+        assert delivery["url"].startswith(f"{hooked.public_url}/webhooks/account/{handle}?sig=")
+
+        # Forged or garbled deliveries change nothing; a re-delivery is a duplicate.
+        async with httpx.AsyncClient(base_url=hooked.public_url) as web:
+            path = f"/webhooks/account/{handle}"
+            forged = await web.post(path, params={"sig": "0" * 64}, json={"status": "failed", "error": {}})
+            assert forged.status_code == 401
+            unsigned = await web.post(path, json={"status": "completed", "completion": {}})
+            assert unsigned.status_code == 401
+            garbled = await web.post(path, params={"sig": mac(HOOK_SECRET, handle)}, content=b"{not json")
+            assert garbled.status_code == 400
+            done = "completed" if hooked.api == "account" else "complete"
+            again = await web.post(
+                path, params={"sig": mac(HOOK_SECRET, handle)}, json={"status": done, "completion": []}
+            )
+            assert again.json() == {"received": True, "duplicate": True}
+        same = data(await client.call_tool("get_workflow_result", {"workflowId": handle}))
+        assert same["result"] == out["result"]
+    assert upstream(sandbox) == [("POST", "/account/workflow")]

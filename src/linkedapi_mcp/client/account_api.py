@@ -23,8 +23,13 @@ Result handling — which operations use which mode, and why:
   action it would hide whether a message or invitation went out, so those never use ``long``.
   A long start also needs the caller's wait budget to cover the whole run, which is why it is not
   the default.
-* ``hook`` is not used by this client yet: the server would need a public URL and an intake for
-  these bodies beside ``/webhooks/linkedapi`` (left for later; the sandbox serves it).
+* ``hook`` for every start when the server is given ``hook_url`` (a public URL and a secret:
+  ``LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=hook``, server/account_hooks.py): the start answers at once,
+  the handle is a local id (``hook-…``) minted *before* the POST and carried in the webhook URL, so
+  it is recorded like any handle; the final body is pushed to the server, which finishes the
+  workflow from it (:func:`hook_event`) with zero polls. A hook workflow cannot be polled at all
+  (this generation gives it no link): :meth:`get_workflow` answers "running" from memory, without a
+  request, until the push arrives.
 
 Retry rules are the client's (retry.py): the start is a non-idempotent POST — an HTML 5xx, a
 time-out, a dropped connection (a cut ``long`` answer) or a malformed answer (including a result
@@ -67,11 +72,16 @@ logger = logging.getLogger("linkedapi_mcp.client")
 T = TypeVar("T")
 
 AccountVersion = Literal["000", "002"]
-Mode = Literal["long", "reslink"]
+Mode = Literal["long", "reslink", "hook"]
 
 START_PATH = "/account/workflow"
 RESULTS_PREFIX = "/account/results/"
 LONG_PREFIX = "long-"
+HOOK_PREFIX = "hook-"
+HOOK_MESSAGE = (
+    "The result will be pushed to this server's webhook when the workflow ends (an Account API hook "
+    "workflow cannot be polled)."
+)
 # [INFERRED] what a result hash may look like (the documents show only "{someHash}"): URL-safe
 # characters, bounded. Anything else is not followed: a link is a URL the server chose, and the
 # tokens must never be sent anywhere but the configured base URL.
@@ -176,10 +186,18 @@ class _Body:
 class AccountApiClient(LinkedApiClient):
     """The Account API backend: same interface as :class:`LinkedApiClient` (see the module doc)."""
 
-    def __init__(self, *, version: AccountVersion = "000", long_reads: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        version: AccountVersion = "000",
+        long_reads: bool = False,
+        hook_url: Callable[[str], str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.version = version
         self.long_reads = long_reads
+        self.hook_url = hook_url  # handle → the webhook URL its result is pushed to
         api_token, id_token = kwargs["linked_api_token"], kwargs["identification_token"]
         self._http.auth = AccountTokenAuth(api_token, id_token)
         self._long_results: dict[str, WorkflowState] = {}
@@ -188,6 +206,8 @@ class AccountApiClient(LinkedApiClient):
         return f"AccountApiClient(base_url={self.base_url!r}, version={self.version!r})"
 
     def mode_for(self, definition: Any) -> Mode:
+        if self.hook_url is not None:
+            return "hook"
         return "long" if self.long_reads and reads_only(definition) else "reslink"
 
     # -- the three workflow methods ------------------------------------------------------------
@@ -198,6 +218,12 @@ class AccountApiClient(LinkedApiClient):
         """``POST /account/workflow``; never re-sent once it may have reached the server."""
         mode = self.mode_for(definition)
         body = drop_none(definition)
+        headers: dict[str, str] = {"result-handling": mode}
+        hook_handle = None
+        if mode == "hook":
+            assert self.hook_url is not None
+            hook_handle = HOOK_PREFIX + secrets.token_hex(16)  # minted first: the URL carries it
+            headers["webhook"] = self.hook_url(hook_handle)
 
         def parse(answer: _Body, status: int) -> WorkflowStart | Outcome:
             if answer.status in _FAILED:
@@ -205,6 +231,10 @@ class AccountApiClient(LinkedApiClient):
                 # [INFERRED] to a long start it may also be a workflow that ran and failed; it
                 # is reported the same way (the error), and long is only used for reads.
                 return self._refusal(answer, status)
+            if hook_handle is not None:
+                if answer.status not in _RUNNING:
+                    return Outcome(Fault.MALFORMED, status=status, detail="a hook start answered a result")
+                return WorkflowStart(workflowId=hook_handle, workflowStatus="running", message=HOOK_MESSAGE)
             if mode == "reslink":
                 if answer.status not in _RUNNING:
                     return Outcome(Fault.MALFORMED, status=status, detail="a reslink start answered a result")
@@ -230,7 +260,7 @@ class AccountApiClient(LinkedApiClient):
             START_PATH,
             parse,
             body=body,
-            headers={"result-handling": mode},
+            headers=headers,
             deadline=deadline,
             long=mode == "long",
         )
@@ -240,6 +270,8 @@ class AccountApiClient(LinkedApiClient):
         kept = self._long_results.get(workflow_id)
         if kept is not None:
             return kept
+        if workflow_id.startswith(HOOK_PREFIX) and _HASH.fullmatch(workflow_id):
+            return WorkflowState(workflowStatus="running", message=HOOK_MESSAGE)
         if workflow_id.startswith(LONG_PREFIX) or not _HASH.fullmatch(workflow_id):
             raise NotFoundError(
                 "workflowNotFound",
@@ -351,25 +383,50 @@ class AccountApiClient(LinkedApiClient):
         return parse(answer, status)
 
 
+def hook_event(handle: str, payload: Any) -> dict[str, Any] | None:
+    """A hook delivery's final body as the ``workflow.completed`` event of today's webhooks (contract
+    §2.10, fat payload), so the server's one intake logic finishes the workflow; None if unreadable.
+    The event id is stable per handle: a re-delivered body is recognised as a duplicate."""
+    try:
+        answer = _Body(clean_tree(payload))
+    except ValueError:
+        return None
+    if answer.status in _DONE:
+        status, result = "completed", {"completion": answer.completion}
+    elif answer.status in _FAILED:
+        status, result = "failed", {"failure": {"reason": answer.error_type, "message": answer.error_message}}
+    else:
+        return None  # a running body is no completion
+    return {
+        "id": f"account.hook:{handle}",
+        "type": "workflow.completed",
+        "data": {"workflowId": handle, "status": status, "result": result},
+    }
+
+
 def client_for(api: str, **kwargs: Any) -> LinkedApiClient:
     """The client of the configured API generation (``LINKEDAPI_MCP_API``): ``workflows`` (today's),
     ``account`` (origin 000) or ``account-002`` (origin 002). ``long_reads`` only concerns the
     Account API."""
     long_reads = bool(kwargs.pop("long_reads", False))
+    hook_url = kwargs.pop("hook_url", None)
     if api == "workflows":
         return LinkedApiClient(**kwargs)
     if api in ("account", "account-002"):
-        return AccountApiClient(version="002" if api == "account-002" else "000", long_reads=long_reads, **kwargs)
+        version: AccountVersion = "002" if api == "account-002" else "000"
+        return AccountApiClient(version=version, long_reads=long_reads, hook_url=hook_url, **kwargs)
     raise ValueError(f"unknown API generation {api!r}: workflows, account or account-002")
 
 
 __all__ = [
     "ACCOUNT_ERROR_TYPES",
+    "HOOK_PREFIX",
     "NO_CANCEL_TYPE",
     "AccountApiClient",
     "AccountTokenAuth",
     "NoCancelError",
     "account_error",
     "client_for",
+    "hook_event",
     "reads_only",
 ]

@@ -157,6 +157,7 @@ class ServerState:
         if cache and cache_key in self._by_account:
             return self._by_account[cache_key]
         from linkedapi_mcp.client.account_api import client_for
+        from linkedapi_mcp.server.account_hooks import client_options
         from linkedapi_mcp.server.runner import Backend
         from linkedapi_mcp.server.storage_faults import NotedApi
         from linkedapi_mcp.server.timing import PollPolicy
@@ -164,7 +165,7 @@ class ServerState:
         on_sandbox = self.sandbox is not None and self.settings.uses_sandbox
         client = client_for(
             self.settings.api,  # the API generation (docs/account-api.md)
-            long_reads=self.settings.account_result_handling == "long-reads",
+            **client_options(self.settings),  # result handling (server/account_hooks.py)
             linked_api_token=api_token,
             identification_token=id_token,
             base_url=self.sandbox.base_url if on_sandbox and self.sandbox else self.settings.base_url,
@@ -225,6 +226,7 @@ class ServerState:
 
         from linkedapi_mcp.client.account_api import client_for
         from linkedapi_mcp.sandbox import Sandbox
+        from linkedapi_mcp.server.account_hooks import client_options
         from linkedapi_mcp.server.ledger import account_key
         from linkedapi_mcp.server.runner import Backend
         from linkedapi_mcp.server.storage_faults import NotedApi
@@ -245,7 +247,7 @@ class ServerState:
             )
         client = client_for(
             self.settings.api,
-            long_reads=self.settings.account_result_handling == "long-reads",
+            **client_options(self.settings),  # result handling (server/account_hooks.py)
             linked_api_token=_SANDBOX_TOKEN,
             identification_token=_SANDBOX_TOKEN,
             base_url=self.sandbox.base_url,
@@ -771,6 +773,12 @@ def build(
                     lambda: [s.strip() for s in secret.get_secret_value().split(",") if s.strip()],
                     lambda event: state.runner.deliver(event, _resolve),
                 )
+            )
+            from linkedapi_mcp.server.account_hooks import account_hook_route, secrets_of
+
+            # Account API hook deliveries (docs/account-api.md), through the same intake.
+            routes.append(
+                account_hook_route(lambda: secrets_of(settings), lambda event: state.runner.deliver(event, _resolve))
             )
         for route in routes:
             server.custom_route(route.path, methods=sorted(route.methods or ()))(route.endpoint)
