@@ -1,13 +1,15 @@
-"""server.json (the MCP registry manifest) is valid and in step with the package.
+"""server.json (the MCP registry manifest) is valid against the registry's official schema and in step
+with the package.
 
-The registry's schema cannot be fetched here, so the rules that matter are written down below
-from the 2025-12-11 schema's documented constraints (name pattern, description length, exact
-versions, PyPI package with stdio transport, environment variables) and checked with
-jsonschema, plus the cross-file rules the registry enforces (README ownership marker).
+The schema is vendored (tests/registry_schema/, with its source and licence): CI has no network. The
+cross-file rules the registry enforces beyond the schema (the README's ownership marker, versions
+that match the published package) are checked here too.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import re
 import tomllib
@@ -15,67 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-_INPUT = {
-    "type": "object",
-    "required": ["name"],
-    "properties": {
-        "name": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
-        "description": {"type": "string"},
-        "isRequired": {"type": "boolean"},
-        "isSecret": {"type": "boolean"},
-        "format": {"enum": ["string", "number", "boolean", "filepath"]},
-        "default": {"type": "string"},
-        "choices": {"type": "array", "items": {"type": "string"}},
-    },
-    "additionalProperties": False,
-}
-_EXACT_VERSION = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 255,
-    "not": {"pattern": r"^(latest|[\^~><=].*|.*[x*])$"},
-}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["$schema", "name", "description", "version", "packages"],
-    "properties": {
-        "$schema": {"const": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"},
-        "name": {"type": "string", "pattern": "^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$", "minLength": 3, "maxLength": 200},
-        "title": {"type": "string", "minLength": 1, "maxLength": 100},
-        "description": {"type": "string", "minLength": 1, "maxLength": 100},
-        "version": _EXACT_VERSION,
-        "repository": {
-            "type": "object",
-            "required": ["url", "source"],
-            "properties": {"url": {"type": "string", "pattern": "^https://"}, "source": {"type": "string"}},
-        },
-        "packages": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["registryType", "identifier", "version", "transport"],
-                "additionalProperties": False,
-                "properties": {
-                    "registryType": {"const": "pypi"},
-                    "registryBaseUrl": {"const": "https://pypi.org"},
-                    "identifier": {"type": "string"},
-                    "version": _EXACT_VERSION,
-                    "runtimeHint": {"type": "string"},
-                    "transport": {
-                        "type": "object",
-                        "required": ["type"],
-                        "properties": {"type": {"const": "stdio"}},
-                    },
-                    "environmentVariables": {"type": "array", "items": _INPUT},
-                },
-            },
-        },
-    },
-}
+SCHEMA_FILE = ROOT / "tests" / "registry_schema" / "server.schema.2025-12-11.json"
+# The published file's digest (tests/registry_schema/README.md): the vendored copy is the official one.
+SCHEMA_SHA256 = "3fba09590c99f61735d234822279f4223fab9e300c0a81e81c91ab62a4114de0"
 
 
 def _manifest() -> dict[str, Any]:
@@ -88,8 +35,37 @@ def _project() -> dict[str, Any]:
     return data
 
 
-def test_server_json_satisfies_the_registry_rules() -> None:
-    jsonschema.validate(_manifest(), SCHEMA)
+def _validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(SCHEMA_FILE.read_text())
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+def test_the_vendored_schema_is_the_published_one_server_json_names() -> None:
+    assert hashlib.sha256(SCHEMA_FILE.read_bytes()).hexdigest() == SCHEMA_SHA256
+    assert json.loads(SCHEMA_FILE.read_text())["$id"] == _manifest()["$schema"]
+
+
+def test_server_json_satisfies_the_official_registry_schema() -> None:
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in _validator().iter_errors(_manifest())]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda m: m.update(description="x" * 101), "is too long"),
+        (lambda m: m.update(name="linkedapi mcp"), "does not match"),
+        (lambda m: m["packages"][0].update(version="latest"), "should not be valid"),
+        (lambda m: m["packages"][0].pop("transport"), "'transport' is a required property"),
+        (lambda m: m["packages"][0]["environmentVariables"][0].pop("name"), "'name' is a required property"),
+    ],
+)
+def test_the_schema_refuses_what_the_registry_would(change: Any, complaint: str) -> None:
+    manifest = copy.deepcopy(_manifest())
+    change(manifest)
+    messages = [e.message for e in _validator().iter_errors(manifest)]
+    messages += [c.message for e in _validator().iter_errors(manifest) for c in e.context or []]
+    assert any(complaint in m for m in messages), messages
 
 
 def test_server_json_versions_follow_pyproject() -> None:
