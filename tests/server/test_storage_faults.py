@@ -118,6 +118,7 @@ async def test_a_damaged_ledger_refuses_writes_serves_reads_and_is_never_replace
         assert str(data_dir) in outcome["message"]
         assert f"operationName {outcome['operationName']}" in outcome["message"]
         assert upstream.posts == 1
+        assert upstream.gets == 0  # waitSeconds 0: the start alone reached the sandbox
 
         # get_workflow_result: without operationName it cannot tell the operation, and says how;
         # with it, the handle is looked up on Linked API directly (a GET, no new start).

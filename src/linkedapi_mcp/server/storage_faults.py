@@ -185,7 +185,8 @@ def remedy(fault: StorageFault) -> str:
     where = _quote(fault.where)
     ledger = _quote(str(fault.path)) if fault.path is not None else "the ledger file"
     return {
-        "corrupt": "It is kept as it is: a fresh ledger would forget recent sends and could repeat them. To keep it "
+        "corrupt": "The damaged file is kept as it is: a fresh ledger would forget recent sends and could repeat "
+        "them. To keep it "
         f"and start a fresh one, run `{MOVE_ASIDE} --data-dir {where}` (it renames the file with a timestamp); "
         "the next call then starts a fresh ledger.",
         "locked": f"Let the other process finish (or stop it: `fuser {ledger}` shows it), then call again.",
@@ -221,7 +222,7 @@ def _unrecorded(op: Operation, workflow_id: str | None, *, ledger_only: bool) ->
             f"{workflow_id} cannot be fetched here later: call the tool again once the ledger works."
         )
     return (
-        f"It is not recorded in the ledger (so not deduplicated): to wait for it, call get_workflow_result with "
+        f"It is not recorded in the ledger: to wait for it, call get_workflow_result with "
         f"workflowId {workflow_id} and operationName {op.name}, which looks it up on Linked API directly. "
         "Do not start the same tool again."
     )
@@ -321,9 +322,9 @@ async def run_unrecorded(
     report: Report,
 ) -> dict[str, Any]:
     """A read started and polled without the ledger (no dedupe, no budget count, no handle kept)."""
-    deadline = anyio.current_time() + max(budget, 1.0)
-    try:
-        start = await backend.api.start(op, params, deadline=deadline)
+    began = anyio.current_time()
+    try:  # the start itself gets at least a second, as the runner gives it
+        start = await backend.api.start(op, params, deadline=began + max(budget, 1.0))
     except OutcomeUnknownError as exc:
         out = runner._envelope(backend, op, None, status="outcome_unknown")
         out["message"] = fault_text(
@@ -345,7 +346,7 @@ async def run_unrecorded(
         start.workflowId,
         fault=fault,
         said=said,
-        budget=max(deadline - anyio.current_time(), 0.0),
+        budget=max(budget - (anyio.current_time() - began), 0.0),
         report=report,
         first=(start.workflowStatus, start.pendingReason),
     )
