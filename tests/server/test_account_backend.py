@@ -64,19 +64,55 @@ async def session(server: Server) -> AsyncIterator[Client]:
 
 
 def calls(samples: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """A representative set of catalog operations: reads of each kind, Sales Navigator, and writes."""
+    """Every workflow operation of the catalog once (reads, monitors, writes, Sales Navigator, custom),
+    plus an action error; writes come after the reads they would change."""
+    special = samples["special"]
+    person, other, connection = samples["personUrls"][0], samples["personUrls"][1], samples["connectionUrls"][0]
+    post, comment, thread = samples["postUrls"][0], special["commentUrl"], samples["threadIds"][0]
     return [
-        ("fetch_person", {"personUrl": samples["personUrls"][0], "retrieveSkills": True, "retrieveExperience": True}),
-        ("search_people", {"term": "engineer", "limit": 3}),
+        ("fetch_person", {"personUrl": person, "retrieveSkills": True, "retrieveExperience": True}),
         ("fetch_company", {"companyUrl": samples["companyUrls"][0], "retrieveEmployees": True}),
+        ("fetch_post", {"postUrl": post, "retrieveComments": True}),
+        ("fetch_job", {"jobUrl": samples["jobUrls"][0]}),
+        ("search_people", {"term": "engineer", "limit": 3}),
         ("search_companies", {"term": "analytics", "limit": 2}),
-        ("fetch_post", {"postUrl": samples["postUrls"][0]}),
+        ("search_posts", {"term": "data", "limit": 2}),
+        ("search_jobs", {"term": "engineer", "limit": 2}),
         ("check_connection_status", {"personUrl": samples["pendingUrls"][0]}),
+        ("retrieve_pending_requests", {}),
+        ("retrieve_invitations", {}),
+        ("retrieve_connections", {"limit": 3}),
+        ("retrieve_feed", {"limit": 3}),
+        ("retrieve_profile_viewers", {"limit": 3}),
         ("retrieve_ssi", {}),
+        ("retrieve_performance", {}),
         ("nv_fetch_person", {"personHashedUrl": samples["hashedPersonUrls"][0]}),
-        ("send_message", {"personUrl": samples["connectionUrls"][0], "text": "Coffee next week?"}),
-        ("send_connection_request", {"personUrl": samples["personUrls"][1]}),
+        ("nv_fetch_company", {"companyHashedUrl": samples["nvCompanyUrls"][0]}),
+        ("nv_search_people", {"term": "engineer", "limit": 2}),
+        ("nv_search_companies", {"term": "analytics", "limit": 2}),
+        ("sync_conversation", {"personUrl": connection}),
+        ("nv_sync_conversation", {"personUrl": samples["hashedPersonUrls"][1]}),
+        ("sync_inbox", {}),
+        ("nv_sync_inbox", {}),
+        ("sync_network", {}),
+        ("send_message", {"personUrl": connection, "text": "Coffee next week?"}),
+        ("nv_send_message", {"personUrl": samples["hashedPersonUrls"][0], "text": "Hello", "subject": "Hi"}),
+        ("manage_conversation", {"threadId": thread, "operation": "star"}),
+        ("nv_manage_conversation", {"threadId": special["nvThreadId"], "operation": "archive"}),
+        ("send_connection_request", {"personUrl": other}),
+        ("withdraw_connection_request", {"personUrl": samples["pendingUrls"][1]}),
+        ("accept_invitation", {"invitationType": "connect", "personUrl": special["incomingInvitationPerson"]}),
+        ("ignore_invitation", {"invitationType": "connect", "personUrl": special["incomingInvitationPerson"]}),
+        ("remove_connection", {"personUrl": samples["connectionUrls"][1]}),
         ("react_to_post", {"postUrl": samples["postUrls"][1], "type": "like"}),
+        ("comment_on_post", {"postUrl": post, "text": "Well put."}),
+        ("react_to_comment", {"commentUrl": comment, "type": "like"}),
+        ("reply_to_comment", {"commentUrl": comment, "text": "Agreed."}),
+        ("create_post", {"text": "Notes from this week."}),
+        ("create_repost", {"postUrl": samples["postUrls"][1]}),
+        ("endorse_person_skill", {"personUrl": special["endorsableConnection"], "skillName": "SQL"}),
+        ("endorse_person_skills", {"personUrl": special["endorsableConnection"], "skillNamePatterns": ["Python"]}),
+        ("execute_custom_workflow", {"definition": {"actionType": "st.retrieveSSI"}}),
         ("fetch_person", {"personUrl": "https://www.linkedin.com/in/nobody-here-xyz"}),  # an action error
     ]
 
@@ -107,9 +143,18 @@ async def outcomes(tmp: Path, api: str) -> list[Any]:
     return seen
 
 
+_BASELINE: list[Any] = []  # the /workflows outcomes, computed once per run
+
+
+async def baseline(tmp: Path) -> list[Any]:
+    if not _BASELINE:
+        _BASELINE.extend(await outcomes(tmp, "workflows"))
+    return _BASELINE
+
+
 @pytest.mark.parametrize("api", ["account", "account-002"])
 async def test_catalog_operations_give_the_same_results_as_on_workflows(tmp_path: Path, api: str) -> None:
-    expected = await outcomes(tmp_path, "workflows")
+    expected = await baseline(tmp_path)
     got = await outcomes(tmp_path, api)
     assert [status for status, *_ in got] == [status for status, *_ in expected]
     assert got == expected
@@ -214,12 +259,14 @@ async def test_html_5xx_on_the_result_link_are_ridden_out(account: tuple[Server,
 async def test_long_reads_answer_in_the_start_with_no_poll_and_writes_still_get_a_link(
     tmp_path: Path, api: str
 ) -> None:
+    expected = await baseline(tmp_path / "baseline")
     server = Server(tmp_path, api, speed=100_000, account_result_handling="long-reads")
     samples = server.sandbox.samples()
+    tool, args = calls(samples)[0]
     async for client in session(server):
-        read = data(await client.call_tool("fetch_person", {"personUrl": samples["personUrls"][0], "waitSeconds": 30}))
+        read = data(await client.call_tool(tool, {**args, "waitSeconds": 30}))
         assert read["status"] == "completed"
-        assert read["result"]["publicUrl"] == samples["personUrls"][0]
+        assert (read["status"], read["result"], read.get("errors")) == expected[0]  # as on /workflows
         assert server.count("GET", "/account/results/") == 0  # the long answer carried the result
         write = data(
             await client.call_tool(
