@@ -208,6 +208,7 @@ async def test_cancel_says_plainly_that_this_generation_has_none(account: tuple[
     assert result.is_error
     assert "[cancelNotSupported]" in text_of(result)
     assert "has no cancel" in text_of(result)
+    assert "does not know" not in text_of(result)  # said by this server, not an unknown Linked API error
     server.sandbox.advance(HOUR)
     out = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
     assert out["status"] == "completed"  # it ran to its end

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from mcp.server.mcpserver.exceptions import ToolError
 
 from linkedapi_mcp.catalog.spec import ActionError
+from linkedapi_mcp.client.account_api import NO_CANCEL_TYPE
 
 if TYPE_CHECKING:
     from linkedapi_mcp.catalog.spec import Operation
@@ -91,6 +92,8 @@ def describe(exc: LinkedApiError) -> str:
             )
         return f"{head} Fix the arguments and call again."
     if isinstance(exc, NotFoundError):
+        return head
+    if exc.type == NO_CANCEL_TYPE:  # said by this server (client/account_api.py), not by Linked API
         return head
     if not is_known_type(exc.type):
         return f"{head} {_unknown_advice(exc.http_status)}"
