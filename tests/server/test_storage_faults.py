@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import httpx
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult, Implementation
@@ -407,3 +408,73 @@ async def test_an_unreachable_postgresql_refuses_writes_without_its_password_and
         assert "not recorded in the ledger" in _structured(read)["message"]
         assert "s3cr3t-pw" not in text_of(read)
         assert upstream.posts == 1
+
+
+# -- a fault after Linked API accepted the start ------------------------------------------------------
+
+
+class _AfterStart(httpx.AsyncBaseTransport):
+    """The sandbox's own transport, calling ``then()`` once a start has been answered."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, then: Callable[[], None]) -> None:
+        self.inner, self.then = inner, then
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path == "/workflows":
+            self.then()
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _LockingSandbox(Sandbox):
+    """A sandbox whose answer to a start is followed by another process locking the ledger."""
+
+    def __init__(self, ledger: Path) -> None:
+        super().__init__(seed=42, speed=0)
+        self.ledger_file = ledger
+        self.holder: sqlite3.Connection | None = None
+
+    def lock_ledger(self) -> None:
+        if self.holder is None:
+            self.holder = sqlite3.connect(self.ledger_file, isolation_level=None)
+            self.holder.execute("BEGIN EXCLUSIVE")
+
+    def unlock_ledger(self) -> None:
+        if self.holder is not None:
+            self.holder.execute("ROLLBACK")
+            self.holder.close()
+            self.holder = None
+
+    def transport(self) -> Any:
+        return _AfterStart(super().transport(), self.lock_ledger)
+
+
+async def test_a_ledger_locked_after_an_accepted_start_says_it_was_sent_once_and_never_resends(
+    data_dir: Path, upstream: Upstream, text_of: Text
+) -> None:
+    sandbox = _LockingSandbox(data_dir / LEDGER_FILE)
+    upstream.sandbox = sandbox
+    server, _state = build(_settings(data_dir), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        assert not (await client.call_tool("list_workflows", {})).is_error  # the ledger exists
+        try:
+            sent = await client.call_tool("send_message", _send(sandbox))
+            assert not sent.is_error, text_of(sent)
+            outcome = _structured(sent)
+            assert upstream.posts == 1
+            assert outcome["workflowId"]
+            assert outcome["status"] in ("pending", "running")
+            message = outcome["message"]
+            assert f"accepted the start of sendMessage as workflow {outcome['workflowId']} (sent once)" in message
+            assert "could not record it" in message
+            assert "locked by another process" in message
+            assert str(data_dir) in message
+            assert "Do not start the same tool again" in message
+        finally:
+            sandbox.unlock_ledger()
+        # The claim written before the start still holds: the same call is not sent again.
+        again = await client.call_tool("send_message", _send(sandbox))
+        assert upstream.posts == 1, text_of(again)
