@@ -72,9 +72,11 @@ def render(rows: list[dict[str, str]]) -> str:
     lines = [
         START,
         "",
-        "*listed* is the default configuration: `tool` = listed as a tool; `run_operation` = reachable through "
-        "`describe_operation` / `run_operation` (or `--tool-mode full`); `off by default` = enable its toolset "
-        "with `--toolsets`. `--read-only` removes every tool that is not a read.",
+        "*listed* is the default configuration: `tool` = listed as a tool (with `--tool-mode core`, or for a "
+        "client that caps tool counts, only the most used are; the rest are reachable through "
+        "`describe_operation` / `run_operation`); `off by default` = enable its toolset with `--toolsets`. "
+        "`--read-only` removes every tool that is not a read. An operation's name is accepted in both forms, "
+        "`nv_search_people` and `nvSearchPeople` (as results name it).",
         "",
     ]
     for toolset, title in TOOLSET_TITLES.items():

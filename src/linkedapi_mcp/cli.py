@@ -62,9 +62,10 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--tool-mode",
-        choices=["core", "full"],
-        help="core: the most used operations as tools, the rest via describe_operation/run_operation; "
-        "full: every operation a tool (default core; env LINKEDAPI_MCP_TOOL_MODE)",
+        choices=["auto", "core", "full"],
+        help="full: every operation a tool; core: the most used operations as tools, the rest via "
+        "describe_operation/run_operation; auto: full, core for clients that cap tool counts "
+        "(default auto; env LINKEDAPI_MCP_TOOL_MODE)",
     )
     # --- guards (server/guards.py)
     group.add_argument(

@@ -85,11 +85,14 @@ class Settings(BaseSettings):
     budgets: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_BUDGETS", "budgets"))
 
     # --- toolsets (server/toolsets.py): which tools are exposed. Toolsets "people,messaging" / "all"
-    # (default: all but custom workflows); read-only wins over any toolset; tool mode core lists the
-    # most used operations plainly and the rest through describe_operation / run_operation.
+    # (default: all but custom workflows); read-only wins over any toolset; tool mode full lists every
+    # enabled operation, core the most used ones plainly and the rest through describe_operation /
+    # run_operation, auto (default) full except for clients known to cap tool counts (core).
     toolsets: str | None = Field(None, validation_alias=_env("LINKEDAPI_MCP_TOOLSETS", "toolsets"))
     read_only: bool = Field(False, validation_alias=_env("LINKEDAPI_MCP_READ_ONLY", "read_only"))
-    tool_mode: Literal["core", "full"] = Field("core", validation_alias=_env("LINKEDAPI_MCP_TOOL_MODE", "tool_mode"))
+    tool_mode: Literal["auto", "core", "full"] = Field(
+        "auto", validation_alias=_env("LINKEDAPI_MCP_TOOL_MODE", "tool_mode")
+    )
 
     # --- hosted HTTP (hosted/): who may call, and where their accounts come from. `auth` unset
     # means "none" on a loopback address and a refusal to start on any other.

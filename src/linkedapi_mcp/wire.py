@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 # --- enums (contract §5.1) -------------------------------------------------------------------
 
@@ -63,7 +64,7 @@ IsoTimestamp = Annotated[
     str,
     Field(max_length=64),
     AfterValidator(_check_iso_timestamp),
-    Field(description="ISO 8601 timestamp, e.g. 2026-05-01T00:00:00Z", examples=["2026-05-01T00:00:00Z"]),
+    Field(description="ISO 8601 timestamp, e.g. 2026-05-01T00:00:00Z"),
 ]
 
 _LINKEDIN_HOST = r"https?://([a-z0-9-]+\.)?linkedin\.com"
@@ -301,7 +302,8 @@ class ConnectionsFilter(FilterModel):
 class JobSearchFilter(FilterModel):
     """Classic job search filter: every given field is applied or the search fails."""
 
-    location: str | None = Field(None, description="Deprecated: use the top-level location.")
+    # Deprecated (accepted, not published: issue 11, listing budget).
+    location: SkipJsonSchema[str | None] = Field(None, description="Deprecated: use the top-level location.")
     datePosted: JobDatePosted | None = Field(None, description="Posting age.")
     experienceLevels: Choices[JobExperienceLevel] | None = Field(None, description="Experience levels.")
     employmentTypes: Choices[JobEmploymentType] | None = Field(None, description="Employment types.")
@@ -337,10 +339,11 @@ class EntityRef(FilterModel):
     id: str | None = Field(
         None, max_length=MAX_URL_LENGTH, description="URN, public or hashed URL (or numeric id for companies)."
     )
-    # Deprecated aliases of `id` (contract §5.3), accepted on the wire.
-    urn: str | None = Field(None, description="Deprecated: use id.")
-    personHashedUrl: str | None = Field(None, description="Deprecated: use id.")
-    companyHashedUrl: str | None = Field(None, description="Deprecated: use id.")
+    # Deprecated aliases of `id` (contract §5.3), accepted on the wire but not published in the
+    # input schema (issue 11, listing budget: a model should use `id`).
+    urn: SkipJsonSchema[str | None] = Field(None, description="Deprecated: use id.")
+    personHashedUrl: SkipJsonSchema[str | None] = Field(None, description="Deprecated: use id.")
+    companyHashedUrl: SkipJsonSchema[str | None] = Field(None, description="Deprecated: use id.")
 
 
 EntityList = Annotated[list[Annotated[str, Field(min_length=1)] | EntityRef], Field(max_length=MAX_LIST_ITEMS)]

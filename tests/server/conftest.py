@@ -48,8 +48,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # has its own tests (test_confirm*.py), which choose the policy explicitly.
     monkeypatch.setenv("LINKEDAPI_MCP_CONFIRM", "never")
     # --- toolsets: every operation enabled (custom workflows are off by default); the default
-    # core tool mode stays, so unlisted operations are called through the disclosure path.
-    # Toolset and read-only tests (test_toolsets*.py) choose their own.
+    # auto tool mode stays (every operation listed for these clients). Toolset, tool-mode and
+    # read-only tests (test_toolsets*.py, test_tool_modes.py) choose their own.
     monkeypatch.setenv("LINKEDAPI_MCP_TOOLSETS", "all")
 
 

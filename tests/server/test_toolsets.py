@@ -30,6 +30,7 @@ PERSON = "https://www.linkedin.com/in/jane-roe"
 
 @asynccontextmanager
 async def connect(tmp_path: Path, sandbox: Sandbox, **options: Any) -> AsyncIterator[Client]:
+    options.setdefault("tool_mode", "core")  # most tests here are about the core mode
     settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, **options)
     server, _ = build(settings, sandbox=sandbox)
     async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
@@ -207,7 +208,8 @@ async def test_run_operation_refuses_a_handle_tool_or_an_unknown_name(
         unknown = await client.call_tool("run_operation", {"name": "hack_linkedin", "arguments": {}})
     for result in (handle, unknown):
         assert result.is_error
-        assert "is not an operation. Call describe_operation" in text_of(result)
+        assert "is not an operation." in text_of(result)
+        assert "Nothing was sent." in text_of(result)
 
 
 async def test_full_mode_lists_every_enabled_operation_and_no_disclosure_tools(
@@ -223,7 +225,7 @@ async def test_the_default_tool_list_matches_the_committed_snapshot(
 ) -> None:
     """``UPDATE_SNAPSHOTS=1`` rewrites it, like the full list's snapshot (test_tools_list.py); missing, it fails."""
     monkeypatch.delenv("LINKEDAPI_MCP_TOOLSETS")
-    async with connect(tmp_path, sandbox) as client:
+    async with connect(tmp_path, sandbox, tool_mode="auto") as client:
         tools = (await client.list_tools()).tools
     current = json.dumps(
         [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools], indent=1, sort_keys=True
@@ -257,7 +259,11 @@ async def test_run_operation_asks_the_user_before_an_account_changing_operation(
     person = sandbox.world.samples()["connectionUrls"][0]
     human = Human(action)
     settings = Settings(
-        data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, toolsets="all", confirm="elicit-or-preview"
+        data_dir=tmp_path / "data",
+        sandbox_speed=POLL_SPEED,
+        toolsets="all",
+        confirm="elicit-or-preview",
+        tool_mode="core",
     )
     server, _ = build(settings, sandbox=sandbox)
     async with Client(server, mode=era, elicitation_callback=human) as client:
@@ -283,7 +289,11 @@ async def test_without_elicitation_the_preview_is_confirmed_through_the_operatio
     person = sandbox.world.samples()["connectionUrls"][0]
     arguments = {"personUrl": person, "waitSeconds": 0}
     settings = Settings(
-        data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, toolsets="all", confirm="elicit-or-preview"
+        data_dir=tmp_path / "data",
+        sandbox_speed=POLL_SPEED,
+        toolsets="all",
+        confirm="elicit-or-preview",
+        tool_mode="core",
     )
     server, _ = build(settings, sandbox=sandbox)
     async with Client(server) as client:

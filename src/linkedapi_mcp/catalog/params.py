@@ -155,7 +155,7 @@ class FetchPersonParams(ParamsModel):
     def _standard_url(cls, value: object) -> object:
         return _not_sales_navigator(value, "nv_fetch_person", "fetch_person takes a standard profile URL, /in/...")
 
-    personUrl: PersonUrl = Field(description="Profile URL, public (/in/jane-roe) or hashed (/in/ACoAA...).")
+    personUrl: PersonUrl = Field(description="Public or hashed profile URL (/in/...).")
     retrieveExperience: bool = Field(False, description="Add work experience (default false).")
     retrieveEducation: bool = Field(False, description="Add education (default false).")
     retrieveSkills: bool = Field(False, description="Add skills (default false).")
@@ -163,13 +163,9 @@ class FetchPersonParams(ParamsModel):
     retrievePosts: bool = Field(False, description="Add recent posts (default false).")
     retrieveComments: bool = Field(False, description="Add comments the person wrote (default false).")
     retrieveReactions: bool = Field(False, description="Add reactions the person gave (default false).")
-    postsRetrievalConfig: LimitSinceConfig | None = Field(None, description="Posts: limit 1-20 (default 20), since.")
-    commentsRetrievalConfig: LimitSinceConfig | None = Field(
-        None, description="Comments: limit 1-20 (default 20), since."
-    )
-    reactionsRetrievalConfig: LimitSinceConfig | None = Field(
-        None, description="Reactions: limit 1-20 (default 20), since."
-    )
+    postsRetrievalConfig: LimitSinceConfig | None = None
+    commentsRetrievalConfig: LimitSinceConfig | None = None
+    reactionsRetrievalConfig: LimitSinceConfig | None = None
 
     @model_validator(mode="after")
     def _configs_need_flags(self) -> Self:
@@ -202,7 +198,7 @@ class EndorsePersonSkillsParams(ParamsModel):
     ) = Field(
         None,
         max_length=MAX_PATTERNS,
-        description="Endorse only skills matching these names/patterns; omit to endorse all.",
+        description="Only skills matching these names/patterns; omit for all.",
     )
 
 
@@ -215,15 +211,13 @@ class FetchCompanyParams(ParamsModel):
     def _standard_url(cls, value: object) -> object:
         return _not_sales_navigator(value, "nv_fetch_company", "fetch_company takes a company page URL, /company/...")
 
-    companyUrl: CompanyUrl = Field(description="Company page URL, e.g. https://www.linkedin.com/company/acme.")
+    companyUrl: CompanyUrl = Field(description="Company page URL (/company/...).")
     retrieveEmployees: bool = Field(False, description="Add employees (default false).")
     retrieveDMs: bool = Field(False, description="Add decision makers, most senior first (default false).")
     retrievePosts: bool = Field(False, description="Add company posts (default false).")
-    employeesRetrievalConfig: EmployeesConfig | None = Field(
-        None, description="Employees: limit 1-500 (default 500), filter."
-    )
-    dmsRetrievalConfig: DmsConfig | None = Field(None, description="Decision makers: limit 1-20 (default 20).")
-    postsRetrievalConfig: LimitSinceConfig | None = Field(None, description="Posts: limit 1-20 (default 20), since.")
+    employeesRetrievalConfig: EmployeesConfig | None = None
+    dmsRetrievalConfig: DmsConfig | None = None
+    postsRetrievalConfig: LimitSinceConfig | None = None
 
     @model_validator(mode="after")
     def _configs_need_flags(self) -> Self:
@@ -239,15 +233,11 @@ class FetchCompanyParams(ParamsModel):
 
 
 class NvFetchCompanyParams(ParamsModel):
-    companyHashedUrl: SalesNavCompanyUrl = Field(
-        description="Sales Navigator company URL, e.g. https://www.linkedin.com/sales/company/1035."
-    )
+    companyHashedUrl: SalesNavCompanyUrl = Field(description="Sales Navigator company URL (/sales/company/...).")
     retrieveEmployees: bool = Field(False, description="Add employees (default false).")
     retrieveDMs: bool = Field(False, description="Add decision makers (default false).")
-    employeesRetrievalConfig: NvEmployeesConfig | None = Field(
-        None, description="Employees: limit 1-500 (default 500), filter."
-    )
-    dmsRetrievalConfig: DmsConfig | None = Field(None, description="Decision makers: limit 1-20 (default 20).")
+    employeesRetrievalConfig: NvEmployeesConfig | None = None
+    dmsRetrievalConfig: DmsConfig | None = None
 
     @model_validator(mode="after")
     def _configs_need_flags(self) -> Self:
@@ -260,13 +250,11 @@ class NvFetchCompanyParams(ParamsModel):
 
 class FetchPostParams(ParamsModel):
     postUrl: PostUrl | None = Field(None, description="Post URL (/posts/... or /feed/update/urn:li:activity:...).")
-    postUrn: PostUrn | None = Field(None, description="Post URN, e.g. urn:li:activity:7123456789 (instead of postUrl).")
+    postUrn: PostUrn | None = Field(None, description="Post URN, urn:li:activity:... (instead of postUrl).")
     retrieveComments: bool = Field(False, description="Add comments (default false).")
     retrieveReactions: bool = Field(False, description="Add reactions (default false).")
-    commentsRetrievalConfig: CommentsConfig | None = Field(
-        None, description="Comments: limit 1-500 (default 10), replies, sort."
-    )
-    reactionsRetrievalConfig: ReactionsConfig | None = Field(None, description="Reactions: limit 1-1000 (default 10).")
+    commentsRetrievalConfig: CommentsConfig | None = None
+    reactionsRetrievalConfig: ReactionsConfig | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -304,12 +292,12 @@ class CommentOnPostParams(ParamsModel):
 class ReactToCommentParams(ParamsModel):
     wire_defaults = ("type",)  # the SDK always sends the reaction type, "like" by default
 
-    commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
+    commentUrl: CommentUrl = Field(description="A commentUrl from fetch_post.")
     type: wire.ReactionType = Field("like", description="Reaction type (default like).")
 
 
 class ReplyToCommentParams(ParamsModel):
-    commentUrl: CommentUrl = Field(description="Comment URL (commentUrl from fetch_post comments).")
+    commentUrl: CommentUrl = Field(description="A commentUrl from fetch_post.")
     text: Text = Field(min_length=1, max_length=MAX_COMMENT, description="Reply text, 1-1000 characters.")
 
 
@@ -326,13 +314,13 @@ class CreatePostParams(ParamsModel):
         min_length=1, max_length=MAX_POST, description="Post text, 1-3000 characters; @[key] marks a mention."
     )
     attachments: list[wire.Attachment] | None = Field(
-        None, max_length=9, description="Up to 9 images, or 1 video, or 1 document (documents need a name); no mixing."
+        None, max_length=9, description="9 images, 1 video or 1 document at most; no mixing."
     )
     companyUrl: CompanyUrl | None = Field(None, description="Post as this company page (needs admin rights).")
     mentions: list[wire.Mention] | None = Field(
         None,
         max_length=MAX_MENTIONS,
-        description="People/companies to mention; each binds the @[key] placeholder in text.",
+        description="Mentions, each bound to an @[key] in text.",
     )
 
     @model_validator(mode="after")
@@ -453,7 +441,7 @@ class SearchPostsParams(ParamsModel):
 
 
 class FetchJobParams(ParamsModel):
-    jobUrl: JobUrl = Field(description="Job URL, e.g. https://www.linkedin.com/jobs/view/4416248954/.")
+    jobUrl: JobUrl = Field(description="Job URL (/jobs/view/...).")
 
 
 # --- network --------------------------------------------------------------------------------

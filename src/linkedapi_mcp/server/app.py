@@ -477,7 +477,10 @@ class _ServerTools:
             from linkedapi_mcp.server.tools import build_tool
 
             specs = prebuilt_specs()
-            extra = disclosure_specs(self.exposure, {s.name: s for s in specs}, prebuilt_tool)
+            # --- toolsets: in auto mode a capped client's session sees the core listing, so the
+            # disclosure tools of the core view are registered too (listed only in that view).
+            disclosing = self.exposure.as_core() if self.exposure.mode == "auto" else self.exposure
+            extra = disclosure_specs(disclosing, {s.name: s for s in specs}, prebuilt_tool)
             listed = [prebuilt_tool(s.name) for s in specs if self.exposure.plain(s.name)]
             listed += [build_tool(s) for s in extra]
             self._built = {spec.name: spec for spec in (*specs, *extra)}, listed
@@ -529,6 +532,16 @@ class _LazyToolManager(ToolManager):
         self.fill()
         return super().get_tool(name)
 
+    def listed_for(self, view: Exposure) -> list[Tool]:
+        """What one session lists (``view``: :meth:`Exposure.for_client`), in registration order."""
+        from linkedapi_mcp.server.toolsets import DISCLOSURE_TOOLS
+
+        tools = self.listed
+        out = [t for t in tools if t.name not in DISCLOSURE_TOOLS and view.plain(t.name)]
+        if view.mode == "core":
+            out += [t for t in tools if t.name in DISCLOSURE_TOOLS]
+        return out
+
     def list_tools(self) -> list[Tool]:
         self.fill()
         return super().list_tools()
@@ -576,8 +589,15 @@ class LinkedApiServer(MCPServer[Any]):
         self._warm_up = warm_up
         self.warm_up_thread: threading.Thread | None = None
 
-    async def list_tools(self) -> list[MCPTool]:
-        tools = await self._list_tools()
+    async def _handle_list_tools(self, ctx: Any, params: Any) -> Any:
+        # --- toolsets: the listing depends on the client (auto mode: core for capped clients).
+        from mcp.types import ListToolsResult
+
+        context = Context(request_context=ctx, mcp_server=self)
+        return ListToolsResult(tools=await self.list_tools(ServerState.client_name(context)))
+
+    async def list_tools(self, client_name: str | None = None) -> list[MCPTool]:
+        tools = await self._list_tools(self._exposure.for_client(client_name))
         names = self._accounts.names() if self._accounts is not None else []
         if len(names) < 2:
             return tools
@@ -587,14 +607,15 @@ class LinkedApiServer(MCPServer[Any]):
 
         return [t.model_copy(update={"input_schema": add_account_argument(t.input_schema, names)}) for t in tools]
 
-    async def _list_tools(self) -> list[MCPTool]:
+    async def _list_tools(self, view: Exposure) -> list[MCPTool]:
         if not self._lazy_tools.filled:
-            tools = listing.listed_tools(self._exposure)
+            tools = listing.listed_tools(view)
             if self._warm_up and self.warm_up_thread is None:
                 self.warm_up_thread = threading.Thread(target=self._warm_up_soon, name="warm-up", daemon=True)
                 self.warm_up_thread.start()
             return tools
-        return await super().list_tools()
+        self._lazy_tools.fill()
+        return [_listed(tool) for tool in self._server_tools.listed_for(view)]
 
     def _warm_up_soon(self) -> None:
         # The build holds the GIL in 5 ms slices: give the tools/list answer a head start. (No
@@ -610,6 +631,7 @@ class LinkedApiServer(MCPServer[Any]):
         models, and the modules a call runs through imported. No I/O: the ledger file, the HTTP
         client and the embedded sandbox are still created by the first call."""
         self._lazy_tools.fill()
+        self._server_tools = server_tools
         # The runner brings the ledger, the guards and the HTTP client with it.
         modules = ["linkedapi_mcp.facade", "linkedapi_mcp.server.runner"]
         if self._uses_sandbox:
@@ -622,21 +644,16 @@ def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
     """The ``tools/list`` entries built from the models (what the listing artifact must hold)."""
     from mcp.types import Tool as MCPTool
 
-    return [
-        listing.entry_of(
-            MCPTool(
-                name=tool.name,
-                title=tool.title,
-                description=tool.description,
-                input_schema=tool.parameters,
-                output_schema=tool.output_schema,
-                annotations=tool.annotations,
-                icons=tool.icons,
-                _meta=tool.meta,
-            )
-        )
-        for tool in _ServerTools(exposure).listed
-    ]
+    return MCPTool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=tool.parameters,
+        output_schema=tool.output_schema,
+        annotations=tool.annotations,
+        icons=tool.icons,
+        _meta=tool.meta,
+    )
 
 
 def http_push(settings: Settings) -> bool:
@@ -658,6 +675,11 @@ def _shared_request_state(settings: Settings) -> dict[str, Any]:
     except SecretKeyError as exc:
         from linkedapi_mcp.settings import ConfigurationError
 
+    return [listing.entry_of(_listed(tool)) for tool in _ServerTools(exposure).listed_for(exposure.for_client(None))]
+
+
+def _listed(tool: Tool) -> MCPTool:
+    """A registered tool as ``tools/list`` shows it (what ``MCPServer.list_tools`` does)."""
         raise ConfigurationError(str(exc)) from None
     return {"request_state_security": RequestStateSecurity(keys=[key])}
 

@@ -70,7 +70,9 @@ _READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_
 def refusal_for(exposure: Exposure, name: str) -> str | None:
     """The error text for an operation name ``run_operation`` / ``describe_operation`` cannot take."""
     if name not in CATALOG:
-        return f"[unknownOperation] '{name}' is not an operation. Call {DESCRIBE_TOOL} to see the list."
+        from linkedapi_mcp.server.validation import unknown_operation_text
+
+        return unknown_operation_text(name)
     reason = exposure.refusal(name)
     return not_enabled_text(name, reason) if reason is not None else None
 

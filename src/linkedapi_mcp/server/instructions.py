@@ -12,7 +12,8 @@ Linked API works a real LinkedIn account through a cloud browser. Most tools sta
 workflow that takes from about 30 seconds to several minutes.
 
 Waiting and handles:
-- A workflow tool waits for its result as long as your client allows (or `waitSeconds`), then \
+- A workflow tool waits for its result as long as your client allows (or `waitSeconds`: max \
+seconds, 0 = return the handle at once), then \
 returns `status: "completed"` with `result`. If it is not done yet it returns `status` \
 pending/running with a `workflowId`: call get_workflow_result(workflowId) after `pollAfterSeconds`. \
 Do not call the original tool again, and do not start the same write twice.
@@ -23,6 +24,8 @@ the account, one that finished in the last {window}) returns the earlier workflo
 list_workflows and the account itself (e.g. the conversation) before doing it again.
 - `pendingReason: "outsideWorkingHours"`: the account's working hours are closed; tell the user \
 when it will run (from `message`) instead of polling.
+- `status: "confirmation_required"`: nothing was sent; show the user `message`, and once they \
+approve call the same tool again with the same arguments plus its `confirmationId`.
 - `errors` lists actions that failed inside a completed workflow; the rest of `result` is valid.
 - cancel_workflow stops a workflow; list_workflows shows recent ones.
 

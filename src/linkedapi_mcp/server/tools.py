@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -20,6 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import SkipJsonSchema
 
 from linkedapi_mcp.actions import describe_validation_error
 from linkedapi_mcp.catalog.spec import Operation
@@ -34,9 +36,14 @@ if TYPE_CHECKING:
 WAIT_FIELD = "waitSeconds"
 _WAIT_INFO: FieldInfo = cast(
     FieldInfo,
-    # --- toolsets: short on purpose; how waiting works is said once, in the server instructions.
-    Field(None, ge=0, description="Max seconds to wait before a handle is returned (0 = at once)."),
+    # --- toolsets: no description on purpose (45 tools take it): what it means is said once, in
+    # the server instructions (issue 11, listing budget).
+    Field(None, ge=0),
 )
+# The guard's confirmationId (server/guards.py), without a description on 17 tools (listing
+# budget): the confirmation_required result that hands it out says how to use it, and so do the
+# server instructions, once.
+_CONFIRM_INFO: FieldInfo = cast(FieldInfo, Field(None))
 
 # Reads of a conversation Linked API has not synced yet first run this sync workflow (as the
 # official server does), so the agent gets the conversation instead of an error.
@@ -100,8 +107,10 @@ def render(model: BaseModel) -> CallToolResult:
     indented JSON with every null there; the same data without nulls, empty ``errors`` and a
     false ``deduplicated`` says the same in far fewer tokens (an empty ``result`` list stays).
     """
-    structured = model.model_dump(mode="json", by_alias=True)
-    compact = drop_none(structured)
+    # Without nulls (issue 11): absent and null say the same, and the published output schema
+    # (compact_output_schema) has no null branches, so this is what it describes.
+    structured = drop_none(model.model_dump(mode="json", by_alias=True))
+    compact = dict(structured)
     if compact.get("errors") == []:
         del compact["errors"]
     if compact.get("deduplicated") is False:
@@ -190,7 +199,143 @@ def clean_input_schema(schema: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = compact_schema(schema)
     # True to what happens: the validation middleware refuses unknown arguments by name.
     out["additionalProperties"] = False
+    _drop_restated(out)
+    described = _described_refs(out)
+    for name, definition in out.get("$defs", {}).items():
+        if name in described and isinstance(definition, dict):
+            definition.pop("description", None)  # every property using it says what it is for
+    _share_repeated(out)
     return out
+
+
+_SHARED_NAMES = {"array": "List", "string": "Text", "object": "Object", "integer": "Count", "number": "Number"}
+
+
+def _share_repeated(schema: dict[str, Any]) -> None:
+    """Property schemas repeated within one input schema (``locations``, ``industries`` and
+    ``schools`` are each a bounded list of names) said once, under ``$defs``, where that is shorter.
+
+    Each property keeps its own description beside the ``$ref``; the shared part is the type with
+    its bounds and enums, unchanged."""
+    uses: dict[str, list[dict[str, Any]]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):
+                    for prop in value.values():
+                        if isinstance(prop, dict) and "$ref" not in prop:
+                            core = {k: v for k, v in prop.items() if k != "description"}
+                            uses.setdefault(json.dumps(core, sort_keys=True), []).append(prop)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    defs: dict[str, Any] = schema.setdefault("$defs", {})
+    for key, props in uses.items():
+        core = json.loads(key)
+        base = _SHARED_NAMES.get(str(core.get("type")), "Value")
+        name = base
+        n = 1
+        while name in defs:
+            n += 1
+            name = f"{base}{n}"
+        ref = f"#/$defs/{name}"
+        size = len(json.dumps(core, separators=(",", ":")))
+        saved = (size - len(json.dumps({"$ref": ref}, separators=(",", ":")))) * len(props) - size - len(name) - 4
+        if len(props) < 2 or saved <= 0:
+            continue
+        defs[name] = {k: props[0][k] for k in props[0] if k != "description"}
+        for prop in props:
+            description = prop.get("description")
+            prop.clear()
+            prop["$ref"] = ref
+            if description is not None:
+                prop["description"] = description
+    if not defs:
+        del schema["$defs"]
+
+
+# Issue 11 (listing budget, 40 KB for every tool): a description that only restates what the
+# schema already says costs bytes in every conversation and tells the model nothing. The params
+# models keep their full texts (docs, describe_operation's prose); the published schema drops:
+# a property description made of its own name's words ("First name." on firstName), one that only
+# lists its enum values, and ranges / defaults / lengths a description repeats from the keywords
+# beside it ("Maximum results, 1-1000 (default 10)." with minimum/maximum/default → "Maximum results.").
+# "add" on a retrieve* flag ("Add skills." on retrieveSkills) says what the name says.
+_STOPWORDS = frozenset(
+    {"a", "an", "the", "of", "or", "and", "only", "to", "for", "in", "on", "your", "add", "retrieve"}
+)
+_RESTATED = (
+    (("minLength", "maxLength"), re.compile(r",? ?\d+-\d+ characters")),
+    (("maxLength",), re.compile(r",? up to \d+ characters")),
+    (("minimum", "maximum"), re.compile(r",? \d+-\d+(?= \(|[.,;)]|$)")),
+    (("default",), re.compile(r" \(default [^)]*\)")),
+)
+
+
+def _words(text: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    return {w.rstrip("s") for w in re.findall(r"[a-z0-9]+", spaced.lower())} - _STOPWORDS
+
+
+def _drop_restated(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _drop_restated(item)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        for name, prop in properties.items():
+            if isinstance(prop, dict) and isinstance(prop.get("description"), str):
+                _trim_description(name, prop)
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            for prop in value.values():
+                _drop_restated(prop)
+        elif isinstance(value, (dict, list)):
+            _drop_restated(value)
+
+
+def _trim_description(name: str, prop: dict[str, Any]) -> None:
+    text: str = prop["description"]
+    keywords = set(prop) | set(prop.get("items") or {})
+    for needs, pattern in _RESTATED:
+        if any(k in keywords for k in needs):
+            text = pattern.sub("", text)
+    text = re.sub(r"\s+([.,;:])", r"\1", text).replace(",.", ".").replace(":.", ".")
+    enum = prop.get("enum") or (prop.get("items") or {}).get("enum")
+    said = _words(text)
+    # "Maximum results." on a `limit` with its maximum and default beside it says only "limit".
+    is_max = name == "limit" and "maximum" in prop and text.startswith("Maximum ") and len(said) <= 3
+    if is_max or said <= _words(name) or (enum and said <= set().union(*(_words(str(v)) for v in enum))):
+        del prop["description"]
+    else:
+        prop["description"] = text
+
+
+def _described_refs(schema: dict[str, Any]) -> set[str]:
+    """Names of ``$defs`` every reference to which sits beside its own description."""
+    seen: dict[str, bool] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                name = ref.removeprefix("#/$defs/")
+                seen[name] = seen.get(name, True) and "description" in node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    return {name for name, described in seen.items() if described}
 
 
 def compact_schema(node: Any, *, names: bool = False) -> Any:
@@ -294,7 +439,7 @@ def operation_spec(op: Operation) -> ToolSpec:
     # and receive the user's elicitation answer; the guard decides in the runner (server/guards.py).
     resolved: dict[str, Any] = {}
     if op.effect == "write":
-        extra[guards.CONFIRM_FIELD] = (str | None, guards.CONFIRM_INFO)
+        extra[guards.CONFIRM_FIELD] = (str | None, _CONFIRM_INFO)
         resolved[guards.ANSWER_PARAM] = guards.answer_annotation(
             op, [*op.params.model_fields, *extra], _catalog_parser(op, extra)
         )
@@ -345,10 +490,9 @@ class _Params(BaseModel):
 
 class GetWorkflowResultParams(_Params):
     workflowId: str = Field(min_length=1, description="The workflowId a tool returned.")
-    operationName: str | None = Field(
-        None,
-        description="Not needed: the server remembers each workflow's operation. Accepted for compatibility.",
-    )
+    # Not needed (the server remembers each workflow's operation); accepted for compatibility
+    # with the official server, not published (listing budget).
+    operationName: SkipJsonSchema[str | None] = None
 
 
 class CancelWorkflowParams(_Params):
@@ -430,8 +574,8 @@ WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
         name="list_workflows",
         title="List workflows",
         description=(
-            "Recent workflows of this account as this server last saw them (status, arguments, handle). "
-            "Local and free; use it before repeating a call whose outcome is unknown."
+            "Recent workflows of this account (status, arguments, workflowId). Local and free: check it "
+            "before repeating a call whose outcome is unknown."
         ),
         params=ListWorkflowsParams,
         extra={},
@@ -464,7 +608,62 @@ def build_tool(spec: ToolSpec) -> Tool:
         structured_output=True,
     )
     tool.parameters = clean_input_schema(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        # Read live by the SDK (func_metadata): the published schema; results are still checked
+        # against the pydantic model, which accepts absent optional fields.
+        tool.fn_metadata.output_schema = compact_output_schema(tool.fn_metadata.output_schema)
     return tool
+
+
+def compact_output_schema(node: Any, *, names: bool = False) -> Any:
+    """An output schema for checking results, not for reading: no titles, no descriptions, no
+    ``additionalProperties: true`` (the default), and no null branch on object properties
+    (``structuredContent`` carries no nulls, :func:`render`), so no nullable property is required.
+
+    A null inside an array (``items``) stays allowed: :func:`~linkedapi_mcp.jsonvalues.drop_none`
+    keeps list entries. Types, enums, bounds and ``required`` otherwise stay as pydantic made them.
+    """
+    if isinstance(node, list):
+        return [compact_output_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {name: compact_output_schema(sub) for name, sub in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("title", "description") and isinstance(value, str):
+            continue
+        if key == "additionalProperties" and value is True:
+            continue
+        out[key] = compact_output_schema(value, names=key in ("properties", "$defs"))
+    properties = out.get("properties")
+    if isinstance(properties, dict):
+        nullable = set()
+        for name, prop in list(properties.items()):
+            if isinstance(prop, dict):
+                collapsed = _without_null(prop)
+                if collapsed is not prop:
+                    nullable.add(name)
+                    properties[name] = collapsed
+        if nullable and isinstance(out.get("required"), list):
+            out["required"] = [r for r in out["required"] if r not in nullable]
+            if not out["required"]:
+                del out["required"]
+    return out
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """``prop`` without its null branch (``anyOf [T, null]`` → T, ``type: null`` → {}); itself if none."""
+    if prop.get("type") == "null":
+        return {k: v for k, v in prop.items() if k not in ("type", "default")}
+    any_of = prop.get("anyOf")
+    if not (isinstance(any_of, list) and {"type": "null"} in any_of):
+        return prop
+    rest = [branch for branch in any_of if branch != {"type": "null"}]
+    out = {k: v for k, v in prop.items() if k != "anyOf" and not (k == "default" and v is None)}
+    if len(rest) == 1 and isinstance(rest[0], dict):
+        return {**rest[0], **out}
+    return {**out, "anyOf": rest}
 
 
 __all__ = [

@@ -5,18 +5,19 @@ One :class:`Exposure` decides for registration, for the disclosure tools (``desc
 so what a client sees and what the server lets through cannot drift apart (github-mcp-server's
 rule: the read-only filter is applied before toolsets and wins over them).
 
-Progressive disclosure: the whole catalog as plain tools costs about 50 KB of names, descriptions
-and input schemas in every conversation. In ``core`` mode (the default) only the most used
-operations are plain tools; every other *enabled* operation stays reachable and typed through
-``describe_operation`` (its full input schema) and ``run_operation`` (validated by the same
-params model, same envelope, same waiting / dedupe / confirmation path). ``full`` lists every
-enabled operation plainly, for clients with a large context.
+Tool modes (issue 11). ``full`` lists every enabled operation as a plain, typed tool (within the
+40 KB listing budget, tests/server/test_context_budget.py). ``core`` is progressive disclosure:
+only the most used operations are plain tools; every other *enabled* operation stays reachable
+and typed through ``describe_operation`` (its full input schema) and ``run_operation`` (validated
+by the same params model, same envelope, same waiting / dedupe / confirmation path). ``auto``
+(the default) is ``full``, except for clients known to cap how many tools they accept, which get
+``core`` (:data:`CAPPED_CLIENTS`, decided per session from ``clientInfo.name``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from linkedapi_mcp.server import listing
@@ -24,7 +25,7 @@ from linkedapi_mcp.server import listing
 if TYPE_CHECKING:
     from linkedapi_mcp.settings import Settings
 
-ToolMode = Literal["core", "full"]
+ToolMode = Literal["auto", "core", "full"]
 # The catalog's `Toolset` names, read from the listing artifact (server/listing.py, checked
 # against the catalog by a test) so that deciding what a server exposes imports no catalog model.
 TOOLSETS: tuple[str, ...] = listing.toolsets()
@@ -59,6 +60,20 @@ CORE_TOOLS: frozenset[str] = frozenset(
     }
 )
 
+# [INFERRED] Clients known to cap the number of tools they accept, by a marker of their
+# ``clientInfo.name`` (lower case, substring, as server/timing.py matches names). Cursor stops at
+# 40 tools across all servers and drops the rest without telling the model; Windsurf stops at
+# 100 across all servers, so a 51-tool server leaves little room for any other. A capped client
+# gets ``core``: 19 listed tools, every other operation through describe_/run_operation.
+# VS Code (128) and Claude clients do not cap this low and get every tool.
+CAPPED_CLIENTS: tuple[str, ...] = ("cursor", "windsurf", "codeium")
+
+
+def capped_client(client_name: str | None) -> bool:
+    """The client is known to cap its tool count (it gets the core listing in ``auto`` mode)."""
+    name = (client_name or "").strip().lower()
+    return any(marker in name for marker in CAPPED_CLIENTS)
+
 
 class ToolsetError(ValueError):
     """A toolset list that names an unknown toolset."""
@@ -89,11 +104,20 @@ class Exposure:
 
     toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
     read_only: bool = False
-    mode: ToolMode = "core"
+    mode: ToolMode = "auto"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Exposure:
         return cls(toolsets=parse_toolsets(settings.toolsets), read_only=settings.read_only, mode=settings.tool_mode)
+
+    def for_client(self, client_name: str | None) -> Exposure:
+        """What one client session sees: ``auto`` becomes ``core`` for a capped client, else ``full``."""
+        if self.mode != "auto":
+            return self
+        return replace(self, mode="core" if capped_client(client_name) else "full")
+
+    def as_core(self) -> Exposure:
+        return replace(self, mode="core")
 
     def refusal(self, name: str) -> str | None:
         """Why the operation or handle tool ``name`` is not enabled here (None: it is enabled).
@@ -121,7 +145,7 @@ class Exposure:
         """Registered as a plain tool (listed in ``tools/list``)."""
         if not self.enabled(name):
             return False
-        if name in HANDLE_TOOLS or self.mode == "full":
+        if name in HANDLE_TOOLS or self.mode != "core":
             return True
         return name in CORE_TOOLS
 
@@ -150,6 +174,7 @@ def not_enabled_text(name: str, reason: str) -> str:
 
 
 __all__ = [
+    "CAPPED_CLIENTS",
     "CORE_TOOLS",
     "DEFAULT_TOOLSETS",
     "DESCRIBE_TOOL",
@@ -160,6 +185,7 @@ __all__ = [
     "Exposure",
     "ToolMode",
     "ToolsetError",
+    "capped_client",
     "describe_description",
     "not_enabled_text",
     "parse_toolsets",

@@ -55,6 +55,8 @@ class ValidateArguments:
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "tools/call" and isinstance(ctx.params, Mapping):
+            ctx = _canonical_names(ctx, self._specs)
+            assert isinstance(ctx.params, Mapping)
             name = str(ctx.params.get("name"))
             spec = self._specs.get(name)
             if spec is not None:
@@ -109,7 +111,7 @@ class ValidateArguments:
             from linkedapi_mcp.catalog import CATALOG  # the specs are built by now: no extra cost
 
             if target not in CATALOG:
-                return f"[unknownOperation] '{target}' is not an operation. Call {DESCRIBE_TOOL} to see the list."
+                return unknown_operation_text(target)
             reason = self._exposure.refusal(target)
             if reason is not None:
                 return not_enabled_text(target, reason)
@@ -125,4 +127,65 @@ class ValidateArguments:
         return None
 
 
-__all__ = ["ValidateArguments"]
+_NAME_ARGUMENT = {RUN_TOOL: "name", DESCRIBE_TOOL: "name"}
+_OPERATION_NAME_TOOLS = ("get_workflow_result", "list_workflows")
+
+
+def _canonical_names(
+    ctx: ServerRequestContext[Any, Any], specs: Mapping[str, ToolSpec]
+) -> ServerRequestContext[Any, Any]:
+    """Both name forms wherever a name is taken (issue 11): results say ``nvSearchPeople`` (Linked
+    API's operationName), tools are ``nv_search_people``. A tool name, describe_/run_operation's
+    ``name`` and an ``operationName`` filter are each turned into the form the tool expects."""
+    params = dict(ctx.params or {})
+    name = str(params.get("name"))
+    changed = False
+    if name not in specs:
+        tool = tool_name(name)
+        if tool is not None and tool in specs:
+            params["name"], name, changed = tool, tool, True
+    arguments = params.get("arguments")
+    if isinstance(arguments, Mapping):
+        if name in _NAME_ARGUMENT and isinstance(arguments.get("name"), str):
+            tool = tool_name(arguments["name"])
+            if tool is not None and tool != arguments["name"]:
+                params["arguments"], changed = {**arguments, "name": tool}, True
+        elif name in _OPERATION_NAME_TOOLS and isinstance(arguments.get("operationName"), str):
+            operation = operation_name(arguments["operationName"])
+            if operation is not None and operation != arguments["operationName"]:
+                params["arguments"], changed = {**arguments, "operationName": operation}, True
+    return dataclasses.replace(ctx, params=params) if changed else ctx
+
+
+def tool_name(name: str) -> str | None:
+    """The catalog tool name for ``name`` in either form (``nvSearchPeople`` / ``nv_search_people``)."""
+    from linkedapi_mcp.catalog import CATALOG
+
+    if name in CATALOG:
+        return name
+    for op in CATALOG.values():
+        if op.name == name:
+            return op.tool
+    return None
+
+
+def operation_name(name: str) -> str | None:
+    """The Linked API operationName for ``name`` in either form."""
+    from linkedapi_mcp.catalog import CATALOG
+
+    tool = tool_name(name)
+    return CATALOG[tool].name if tool is not None else None
+
+
+def unknown_operation_text(name: str) -> str:
+    """No tool named here: the nearest operation names instead (every listed mode can call them)."""
+    import difflib
+
+    from linkedapi_mcp.catalog import CATALOG
+
+    near = difflib.get_close_matches(name, list(CATALOG), n=3, cutoff=0.8)
+    hint = f" Did you mean {' or '.join(near)}?" if near else ""
+    return f"[unknownOperation] '{name}' is not an operation.{hint} Nothing was sent."
+
+
+__all__ = ["ValidateArguments", "operation_name", "tool_name", "unknown_operation_text"]
