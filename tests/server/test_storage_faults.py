@@ -26,7 +26,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult, Implementation
+from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Implementation
 
 from linkedapi_mcp.cli import main as cli_main
 from linkedapi_mcp.sandbox import Sandbox
@@ -478,3 +478,25 @@ async def test_a_ledger_locked_after_an_accepted_start_says_it_was_sent_once_and
         # The claim written before the start still holds: the same call is not sent again.
         again = await client.call_tool("send_message", _send(sandbox))
         assert upstream.posts == 1, text_of(again)
+
+
+@pytest.mark.parametrize("era", ["auto", "legacy"])
+async def test_a_client_that_could_be_asked_is_not_asked_when_the_ledger_is_damaged(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text, monkeypatch: pytest.MonkeyPatch, era: str
+) -> None:
+    monkeypatch.setenv("LINKEDAPI_MCP_CONFIRM", "elicit-or-preview")
+    (data_dir / LEDGER_FILE).write_bytes(b"\x00garbage" * 500)
+    questions: list[str] = []
+
+    async def human(_context: Any, params: ElicitRequestParams) -> ElicitResult:
+        questions.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    server, _state = build(_settings(data_dir), sandbox=sandbox)
+    async with Client(
+        server, mode=era, elicitation_callback=human, client_info=Implementation(name="pytest", version="1")
+    ) as client:
+        refused = await client.call_tool("send_message", _send(sandbox))
+    _refused_write(refused, text_of, where=str(data_dir), cause="damaged")
+    assert questions == []  # nobody is asked to approve what could not be protected
+    assert upstream.posts == 0
