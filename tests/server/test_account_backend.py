@@ -227,6 +227,18 @@ async def test_an_html_5xx_on_the_start_is_outcome_unknown_and_never_resent(acco
     assert server.count("POST", "/account/workflow") == 1
 
 
+async def test_a_dropped_reslink_start_is_outcome_unknown_and_never_resent(account: tuple[Server, Client]) -> None:
+    server, client = account
+    server.sandbox.faults.add("dropAfterAccept", method="POST", path="/account/workflow")
+    args = {"personUrl": server.sandbox.samples()["connectionUrls"][1], "text": "Lost answer"}
+    first = data(await client.call_tool("send_message", args))
+    assert first["status"] == "outcome_unknown"
+    assert len(server.sandbox.workflows()) == 1  # accepted: the answer was lost, not the workflow
+    again = data(await client.call_tool("send_message", args))
+    assert again["deduplicated"]
+    assert server.count("POST", "/account/workflow") == 1
+
+
 async def test_a_malformed_result_link_is_outcome_unknown_and_nothing_is_followed(
     account: tuple[Server, Client],
 ) -> None:

@@ -349,7 +349,9 @@ class AccountApiClient(LinkedApiClient):
             overall = LONG_WAIT_CAP if time_left is None else max(min(time_left, LONG_WAIT_CAP), 1.0)
             timeout = httpx.Timeout(overall, connect=self._timeout.connect)
         else:
-            overall = DEFAULT_ATTEMPT_DEADLINE if time_left is None else max(min(time_left, 35.0), 1.0)
+            overall = DEFAULT_ATTEMPT_DEADLINE
+            if time_left is not None:
+                overall = max(min(time_left, DEFAULT_ATTEMPT_DEADLINE), 1.0)
             timeout = httpx.Timeout(
                 connect=min(self._timeout.connect or overall, overall),
                 read=min(self._timeout.read or overall, overall),

@@ -40,7 +40,8 @@ Auth is that generation's: ``account-api-token`` (checked like today's ``linked-
   so links survive a persistent sandbox's restart without extra state.
 * Hook deliveries: one POST of the final body (``Content-Type: application/json``, no signature:
   neither document mentions one), any 2xx acknowledges, otherwise retried with the webhook
-  settings' backoff (``webhook_max_attempts`` …) like the current API's deliveries.
+  settings' backoff (``webhook_max_attempts`` …) like the current API's deliveries. Pending hooks
+  live in memory only: a persistent (embedded) sandbox that restarts forgets them.
 """
 
 from __future__ import annotations
