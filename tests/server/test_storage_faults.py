@@ -198,7 +198,10 @@ async def test_a_ledger_locked_by_another_process_refuses_writes_and_keeps_reads
     served: tuple[Client, ServerState], data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
 ) -> None:
     client, _state = served
-    assert not (await client.call_tool("list_workflows", {})).is_error  # opened before the lock
+    # Two workflows recorded before the lock: one to wait for, one to cancel.
+    waited = _structured(await client.call_tool("fetch_person", _fetch(sandbox, 0)))["workflowId"]
+    cancelled = _structured(await client.call_tool("fetch_person", _fetch(sandbox, 1)))["workflowId"]
+    assert upstream.posts == 2
     other = sqlite3.connect(data_dir / LEDGER_FILE, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # held past the server's 0.3 s busy time-out
     try:
@@ -206,21 +209,40 @@ async def test_a_ledger_locked_by_another_process_refuses_writes_and_keeps_reads
         text = _refused_write(refused, text_of, where=str(data_dir), cause="locked by another process")
         assert "database is locked" in text
         assert "fuser" in text
-        assert upstream.posts == 0
+        assert upstream.posts == 2
 
-        read = await client.call_tool("fetch_person", _fetch(sandbox))
+        read = await client.call_tool("fetch_person", _fetch(sandbox, 2))
         assert not read.is_error, text_of(read)
         assert "not recorded in the ledger" in _structured(read)["message"]
-        assert upstream.posts == 1
+        assert upstream.posts == 3
 
         listed = await client.call_tool("list_workflows", {})  # WAL: reading goes on under the lock
         assert not listed.is_error, text_of(listed)
+
+        # A cancel (before the clock moves on) reaches Linked API; it says it was sent, not recorded.
+        stop = await client.call_tool("cancel_workflow", {"workflowId": cancelled})
+        assert not stop.is_error, text_of(stop)
+        assert f"cancel of workflow {cancelled} was sent" in text_of(stop)
+        assert "could not record it" in text_of(stop)
+        assert upstream.posts == 3
+
+        # A recorded workflow is still waited for: its operation is read from the ledger, the
+        # look goes to Linked API directly (its progress cannot be written).
+        sandbox.advance(3600)
+        gets = upstream.gets
+        result = await client.call_tool("get_workflow_result", {"workflowId": waited, "waitSeconds": 0})
+        assert not result.is_error, text_of(result)
+        done = _structured(result)
+        assert done["status"] == "completed"
+        assert done["result"]
+        assert "looked up on Linked API directly" in done["message"]
+        assert upstream.gets == gets + 1
     finally:
         other.execute("ROLLBACK")
         other.close()
     sent = await client.call_tool("send_message", _send(sandbox))  # the lock is gone: as usual
     assert not sent.is_error, text_of(sent)
-    assert upstream.posts == 2
+    assert upstream.posts == 4
 
 
 # -- a full disk -------------------------------------------------------------------------------------

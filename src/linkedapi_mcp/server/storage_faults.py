@@ -489,6 +489,8 @@ async def contain_result(
                 )
             ) from None
         if operation_name is None:
+            operation_name = await _recorded_operation(runner, backend, workflow_id)
+        if operation_name is None:
             raise ToolError(
                 fault_text(
                     fault,
@@ -510,6 +512,16 @@ async def contain_result(
             report=report,
             look_now=True,
         )
+
+
+async def _recorded_operation(runner: Runner, backend: Backend, workflow_id: str) -> str | None:
+    """The operation the ledger recorded for this account's workflow, when it can still be read
+    (a locked or full ledger is readable; only its writes fail)."""
+    try:
+        rows = await runner.ledger.find(workflow_id)
+    except StorageFault:
+        return None
+    return next((row.operation for row in rows if row.account == backend.account), None)
 
 
 async def contain_list(run: Callable[[], Awaitable[Any]]) -> Any:
