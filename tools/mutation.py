@@ -44,17 +44,18 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 _L, _G, _R = "linkedapi_mcp.server.ledger", "linkedapi_mcp.server.guards", "linkedapi_mcp.client.retry"
 _P = "linkedapi_mcp.catalog.params"
 SAFETY = [
-    # dedupe and claims
-    f"{_L}.xǁLedgerǁclaim__mutmut_*",
-    f"{_L}.xǁLedgerǁpreflight__mutmut_*",
+    # the call pipeline's policies: dedupe and claims (dead claimers), confirmation, budgets and refunds
+    "linkedapi_mcp.server.pipeline.*",
+    "linkedapi_mcp.server.holders.*",
+    # the store's atomic claim primitives
+    f"{_L}.xǁLedgerǁatomically__mutmut_*",
     f"{_L}.xǁLedgerǁrelease__mutmut_*",
-    f"{_L}.x__find_reusable__mutmut_*",
+    f"{_L}.xǁLedgerǁrenew_claim__mutmut_*",
+    f"{_L}.xǁClaimTxǁ*__mutmut_*",
     f"{_L}.x_canonical_args__mutmut_*",
     f"{_L}.x__state__mutmut_*",
-    # budgets and confirmation
-    f"{_L}.x__check_budget__mutmut_*",
-    f"{_L}.x__redeem__mutmut_*",
-    f"{_L}.xǁCapǁwindow__mutmut_*",
+    # budget and confirmation configuration
+    f"{_G}.xǁCapǁwindow__mutmut_*",
     f"{_G}.x_units_for__mutmut_*",
     f"{_G}.x__items_reached__mutmut_*",
     f"{_G}.x_gate__mutmut_*",

@@ -12,8 +12,7 @@ from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.server.app import build
-from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, ConfigError, parse_budgets
-from linkedapi_mcp.server.ledger import Cap
+from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, Cap, ConfigError, parse_budgets
 from linkedapi_mcp.settings import ConfigurationError, Settings
 
 from .conftest import POLL_SPEED, Upstream

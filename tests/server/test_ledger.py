@@ -9,8 +9,10 @@ from pathlib import Path
 import anyio
 import pytest
 
+from linkedapi_mcp.server import pipeline
 from linkedapi_mcp.server.db import PostgresDatabase
-from linkedapi_mcp.server.ledger import Claim, Ledger, account_key, canonical_args
+from linkedapi_mcp.server.ledger import Ledger, account_key, canonical_args
+from linkedapi_mcp.server.pipeline import Call, Claim
 
 pytestmark = pytest.mark.anyio
 
@@ -62,14 +64,18 @@ class Clock:
 
 
 async def claim(ledger: Ledger, *, args: dict[str, str] = ARGS, account: str = "acct", write: bool = True) -> Claim:
-    return await ledger.claim(
-        account=account,
-        operation="sendMessage",
-        arguments=args,
-        effect="write" if write else "read",
-        reuse_finished_within=600 if write else None,
-        stale_claim_after=60,
+    claimed = await pipeline.claim(
+        ledger,
+        Call.of(
+            account=account,
+            operation="sendMessage",
+            arguments=args,
+            effect="write" if write else "read",
+            reuse_finished_within=600 if write else None,
+        ),
     )
+    assert isinstance(claimed, Claim)
+    return claimed
 
 
 def test_account_key_is_stable_and_reveals_nothing_of_the_tokens() -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from linkedapi_mcp.server import pipeline
 from linkedapi_mcp.server.ledger import Ledger
+from linkedapi_mcp.server.pipeline import Call, Claim
 
 pytestmark = pytest.mark.anyio
 
@@ -34,13 +36,12 @@ async def test_an_old_ledger_is_upgraded_in_place_and_keeps_its_rows(tmp_path: P
     old.close()
 
     ledger = Ledger(path)
-    claim = await ledger.claim(
-        account="acct",
-        operation="sendMessage",
-        arguments={"text": "hi"},
-        effect="write",
-        reuse_finished_within=600,
-        stale_claim_after=60,
+    claim = await pipeline.claim(
+        ledger,
+        Call.of(
+            account="acct", operation="sendMessage", arguments={"text": "hi"}, effect="write", reuse_finished_within=600
+        ),
     )
+    assert isinstance(claim, Claim)
     assert not claim.existing
     assert [row.workflow_id for row in await ledger.find("wf-old")] == ["wf-old"]

@@ -16,24 +16,19 @@ from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Impleme
 
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server import pipeline
 from linkedapi_mcp.server.app import build
 from linkedapi_mcp.server.guards import (
     DEFAULT_BUDGETS,
+    Cap,
     ConfigError,
     cap_summary,
     describe_action,
     parse_budgets,
     units_for,
 )
-from linkedapi_mcp.server.ledger import (
-    BudgetExceededError,
-    Cap,
-    Claim,
-    ConfirmationError,
-    Issued,
-    Ledger,
-    canonical_args,
-)
+from linkedapi_mcp.server.ledger import Ledger, canonical_args
+from linkedapi_mcp.server.pipeline import BudgetExceededError, Call, Claim, ConfirmationError, Issued
 from linkedapi_mcp.settings import Settings
 
 from .conftest import POLL_SPEED, Upstream
@@ -147,14 +142,12 @@ MESSAGE = {"personUrl": "https://www.linkedin.com/in/jane", "text": "Hello"}
 
 async def _claim(ledger: Ledger, confirm: str, confirmation_id: str | None = None, **change: Any) -> Claim | Issued:
     call: dict[str, Any] = {"account": "acct", "operation": "sendMessage", "arguments": MESSAGE, **change}
-    return await ledger.claim(
-        **call,
-        effect="write",
-        reuse_finished_within=600,
-        stale_claim_after=60,
-        confirm=confirm,  # type: ignore[arg-type]
+    return await pipeline.claim(
+        ledger,
+        Call.of(**call, effect="write", reuse_finished_within=600),
+        decision=confirm,  # type: ignore[arg-type]
         confirmation_id=confirmation_id,
-        confirm_ttl=600,
+        ttl=600,
     )
 
 
@@ -238,14 +231,16 @@ async def test_a_spent_budget_of_one_kind_neither_blocks_nor_hides_the_budget_of
     caps = (Cap("stMessages", "day", 0), Cap("stComments", "day", 1))
 
     async def comment(text: str) -> Claim | Issued:
-        return await ledger.claim(
-            account="acct",
-            operation="commentOnPost",
-            arguments={"postUrl": "https://www.linkedin.com/feed/update/urn:li:activity:1", "text": text},
-            effect="write",
-            reuse_finished_within=600,
-            stale_claim_after=60,
-            units={"stComments": 1},
+        return await pipeline.claim(
+            ledger,
+            Call.of(
+                account="acct",
+                operation="commentOnPost",
+                arguments={"postUrl": "https://www.linkedin.com/feed/update/urn:li:activity:1", "text": text},
+                effect="write",
+                reuse_finished_within=600,
+                units={"stComments": 1},
+            ),
             caps=caps,
         )
 
@@ -476,31 +471,35 @@ async def test_the_ledger_reports_budget_use_failures_and_recent_workflows_per_o
     clock = Clock()
     ledger = Ledger(tmp_path / "l.db", clock=clock)
     cap = Cap("stMessages", "day", 5)
-    sent = await ledger.claim(
-        account="acct",
-        operation="sendMessage",
-        arguments=MESSAGE,
-        effect="write",
-        reuse_finished_within=600,
-        stale_claim_after=60,
-        units={"stMessages": 2},
+    sent = await pipeline.claim(
+        ledger,
+        Call.of(
+            account="acct",
+            operation="sendMessage",
+            arguments=MESSAGE,
+            effect="write",
+            reuse_finished_within=600,
+            units={"stMessages": 2},
+        ),
         caps=(cap,),
     )
     assert isinstance(sent, Claim)
     end = 1_036_800.0  # the next 00:00 UTC after the clock's 1,000,000 s
     assert cap.window(clock.now) == (950_400.0, end)
     assert Cap("stMessages", "hour", 5).window(clock.now) == (997_200.0, 1_000_800.0)
-    assert await ledger.budget_usage("acct", (cap,)) == [(cap, 2, end)]
-    assert await ledger.budget_usage("someone-else", (cap,)) == [(cap, 0, end)]
+    assert await pipeline.budget_usage(ledger, "acct", (cap,)) == [(cap, 2, end)]
+    assert await pipeline.budget_usage(ledger, "someone-else", (cap,)) == [(cap, 0, end)]
     failed = await ledger.record_failed(sent.row.id, error_type="personNotFound", message="No such person.")
     assert failed.error == {"type": "personNotFound", "message": "No such person."}
-    search = await ledger.claim(
-        account="acct",
-        operation="searchPeople",
-        arguments={"term": "cto"},
-        effect="read",
-        reuse_finished_within=None,
-        stale_claim_after=60,
+    search = await pipeline.claim(
+        ledger,
+        Call.of(
+            account="acct",
+            operation="searchPeople",
+            arguments={"term": "cto"},
+            effect="read",
+            reuse_finished_within=None,
+        ),
     )
     assert isinstance(search, Claim)
     assert [r.operation for r in await ledger.recent("acct", operation="sendMessage")] == ["sendMessage"]

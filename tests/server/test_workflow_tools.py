@@ -18,6 +18,7 @@ from mcp.types import CallToolResult
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.client import LinkedApiClient
 from linkedapi_mcp.sandbox import Sandbox, WorkingHours
+from linkedapi_mcp.server import pipeline
 from linkedapi_mcp.server.app import build
 from linkedapi_mcp.settings import Settings
 
@@ -340,14 +341,17 @@ async def test_a_send_another_process_is_starting_returns_that_processs_handle_w
     person = sandbox.samples()["connectionUrls"][3]
     wire = CATALOG["send_message"].params(personUrl=person, text="From two processes").wire()
     # Another process has claimed the same send and is in the middle of its POST.
-    claim = await state.ledger.claim(
-        account=state.backend(None).account,
-        operation="sendMessage",
-        arguments=wire,
-        effect="write",
-        reuse_finished_within=600,
-        stale_claim_after=60,
+    claim = await pipeline.claim(
+        state.ledger,
+        pipeline.Call.of(
+            account=state.backend(None).account,
+            operation="sendMessage",
+            arguments=wire,
+            effect="write",
+            reuse_finished_within=600,
+        ),
     )
+    assert isinstance(claim, pipeline.Claim)
 
     async def other_process_finishes_its_post() -> None:
         await anyio.sleep(0.05)

@@ -13,8 +13,8 @@ Confirmation (account-changing tools, catalog effect ``write``):
   always sends (automation).
 
 Budgets: every workflow start counts its actions per Linked API limit category (contract §2.9)
-against local daily/hourly caps, inside the ledger transaction that claims the start (see
-:meth:`linkedapi_mcp.server.ledger.Ledger.claim`).
+against local daily/hourly caps, inside the ledger transaction that claims the start; units of
+actions that did not happen are given back (the budget step of server/pipeline.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
 from linkedapi_mcp.actions import ACTIONS, iter_actions
-from linkedapi_mcp.server.ledger import Cap, Period
 
 if TYPE_CHECKING:
     from linkedapi_mcp.catalog.spec import Operation
@@ -78,6 +77,25 @@ DEFAULT_BUDGETS: Mapping[str, int] = {
     "stSearchQueries": 100,
 }
 CATEGORIES: tuple[str, ...] = tuple(DEFAULT_BUDGETS)
+
+Period = Literal["day", "hour"]
+_PERIOD_SECONDS: dict[str, float] = {"day": 86400.0, "hour": 3600.0}
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A local action budget: at most ``limit`` actions of ``category`` per UTC ``period``."""
+
+    category: str
+    period: Period
+    limit: int
+
+    def window(self, now: float) -> tuple[float, float]:
+        """``(start, end)`` of the current window. [INFERRED] fixed UTC calendar days / clock hours:
+        the reset time is then plain to state ("00:00 UTC")."""
+        length = _PERIOD_SECONDS[self.period]
+        start = (now // length) * length
+        return start, start + length
 
 
 class ConfigError(ValueError):
@@ -457,6 +475,7 @@ __all__ = [
     "CONFIRM_FIELD",
     "CONFIRM_INFO",
     "DEFAULT_BUDGETS",
+    "Cap",
     "ConfirmAction",
     "ConfirmPolicy",
     "GuardConfig",

@@ -9,8 +9,13 @@ started (and by which account), so that
 * a finished result is served from disk the second time.
 
 Concurrency: WAL mode plus a busy time-out lets several processes share the file. A new start
-first inserts a *claim* row inside ``BEGIN IMMEDIATE`` (which takes the database write lock), so
-of two identical calls arriving together exactly one gets to POST; the other finds the claim.
+first inserts a *claim* row inside ``BEGIN IMMEDIATE`` (which takes the database write lock; on
+PostgreSQL an advisory lock per account), so of two identical calls arriving together exactly one
+gets to POST; the other finds the claim.
+
+This module is storage only: rows, and the primitives of an atomic claim (:class:`ClaimTx`). The
+policies built on them (dedupe, confirmation, budgets, dead claimers) are the steps of
+server/pipeline.py, run inside :meth:`Ledger.atomically`.
 
 Rows hold an account *key* (a hash, see :func:`account_key`), never a token.
 """
@@ -21,12 +26,11 @@ import asyncio
 import hashlib
 import json
 import re
-import secrets
 import statistics
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,44 +140,6 @@ CHANGES_CHANNEL = "linkedapi_mcp_workflows"
 # on PostgreSQL it is only a safety net).
 RECHECK_SECONDS = {"sqlite": 0.5, "postgresql": 2.0}
 
-Period = Literal["day", "hour"]
-_PERIOD_SECONDS: dict[str, float] = {"day": 86400.0, "hour": 3600.0}
-
-
-@dataclass(frozen=True)
-class Cap:
-    """A local action budget: at most ``limit`` actions of ``category`` per UTC ``period``."""
-
-    category: str
-    period: Period
-    limit: int
-
-    def window(self, now: float) -> tuple[float, float]:
-        """``(start, end)`` of the current window. [INFERRED] fixed UTC calendar days / clock hours:
-        the reset time is then plain to state ("00:00 UTC")."""
-        length = _PERIOD_SECONDS[self.period]
-        start = (now // length) * length
-        return start, start + length
-
-
-class BudgetExceededError(Exception):
-    def __init__(self, cap: Cap, used: int, resets_at: float, requested: int = 1) -> None:
-        super().__init__(f"budget {cap.category} {cap.limit}/{cap.period} reached")
-        self.cap, self.used, self.resets_at, self.requested = cap, used, resets_at, requested
-
-
-class ConfirmationError(Exception):
-    """A confirmationId that cannot be redeemed (unknown, used, expired, or for another call)."""
-
-
-@dataclass(frozen=True)
-class Issued:
-    """A claim that stopped at the preview: nothing inserted but a confirmation id."""
-
-    confirmation_id: str
-    expires_at: float
-
-
 _TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
 
 
@@ -247,7 +213,9 @@ class Row:
     duration: float | None  # estimated start-to-completion seconds, when this server saw it finish
     result_json: str | None
     error_json: str | None
-    poller: str | None = None  # the waiting call that polls Linked API for this workflow (its lease)
+    # Who holds the row, until lease_until: while ``claimed``, the process sending the start (its
+    # identity, server/holders.py); once started, the waiting call that polls Linked API for it.
+    poller: str | None = None
     lease_until: float | None = None
     result_z: bytes | None = None  # the result, compressed (encode_result); rows from before: result_json
 
@@ -268,12 +236,6 @@ class Row:
     @property
     def arguments(self) -> dict[str, Any]:
         return dict(json.loads(self.args_json))
-
-
-@dataclass(frozen=True)
-class Claim:
-    row: Row
-    existing: bool  # True: an earlier identical call's row, no new POST may be sent
 
 
 class Ledger:
@@ -433,126 +395,40 @@ class Ledger:
 
     # -- starting -------------------------------------------------------------------------------
 
-    async def claim(
-        self,
-        *,
-        account: str,
-        operation: str,
-        arguments: dict[str, Any],
-        effect: str,
-        reuse_finished_within: float | None,
-        stale_claim_after: float,
-        units: Mapping[str, int] | None = None,
-        caps: Sequence[Cap] = (),
-        confirm: Literal["go", "issue", "consume"] = "go",
-        confirmation_id: str | None = None,
-        confirm_ttl: float = 600.0,
-    ) -> Claim | Issued:
-        """Find an identical earlier workflow to reuse, or insert a claim row for a new start.
+    async def atomically(self, account: str, work: Callable[[ClaimTx], _T]) -> _T:
+        """Run ``work`` (the call pipeline's policy steps, server/pipeline.py) as ONE write
+        transaction of ``account``: on PostgreSQL under the account's advisory lock, on SQLite under
+        the database write lock. Whatever ``work`` reads and writes through the :class:`ClaimTx` is
+        atomic across processes and replicas; an exception rolls all of it back."""
 
-        Guards, all in the same transaction (so two processes cannot both pass them): a new start
-        must fit every cap in ``caps`` with its ``units`` (else :class:`BudgetExceededError`,
-        nothing written); ``confirm="issue"`` stops there and returns an :class:`Issued`
-        confirmation id instead of a claim; ``confirm="consume"`` first redeems ``confirmation_id``
-        (else :class:`ConfirmationError`). A reused earlier workflow needs neither.
-
-        Reused: any in-flight row; with ``reuse_finished_within`` (account-changing operations)
-        also a ``completed`` or ``outcome_unknown`` row created within that many seconds. A claim
-        older than ``stale_claim_after`` belongs to a process that died mid-POST: its outcome is
-        unknown, and it is converted to that first.
-        """
-        args_json, args_hash = canonical_args(arguments)
-
-        def work() -> Claim | Issued:
-            now = self._clock()
+        def run() -> _T:
             with self._tx(account) as conn:
-                conn.execute(
-                    "UPDATE workflows SET state='outcome_unknown', updated_at=?, message=? "
-                    "WHERE account=? AND operation=? AND args_hash=? AND state='claimed' AND created_at<?",
-                    (now, _STALE_CLAIM_MESSAGE, account, operation, args_hash, now - stale_claim_after),
-                )
-                found = _find_reusable(conn, account, operation, args_hash, reuse_finished_within, now)
-                if found is not None:
-                    return Claim(Row(**dict(found)), existing=True)
-                if confirm == "consume":
-                    _redeem(conn, confirmation_id or "", account, operation, args_hash, now)
-                spend = {c: n for c, n in (units or {}).items() if n > 0}
-                _check_budget(conn, account, spend, caps, now)
-                if confirm == "issue":
-                    issued = Issued(secrets.token_urlsafe(12), now + confirm_ttl)
-                    conn.execute(
-                        "INSERT INTO confirmations (id, account, operation, args_hash, created_at, expires_at) "
-                        "VALUES (?,?,?,?,?,?)",
-                        (issued.confirmation_id, account, operation, args_hash, now, issued.expires_at),
-                    )
-                    return issued
-                row = conn.execute(
-                    "INSERT INTO workflows (account, operation, args_hash, args_json, effect, state, "
-                    "created_at, updated_at) VALUES (?,?,?,?,?,'claimed',?,?) RETURNING *",
-                    (account, operation, args_hash, args_json, effect, now, now),
-                ).fetchone()
-                for category, n in spend.items():
-                    conn.execute(
-                        "INSERT INTO budget_usage (account, category, units, workflow_row, at) VALUES (?,?,?,?,?)",
-                        (account, category, n, row["id"], now),
-                    )
-                return Claim(Row(**dict(row)), existing=False)
-
-        return await self._run(work)
-
-    async def preflight(
-        self,
-        *,
-        account: str,
-        operation: str,
-        arguments: dict[str, Any],
-        reuse_finished_within: float | None,
-        units: Mapping[str, int],
-        caps: Sequence[Cap],
-    ) -> Literal["deduplicated", "over-budget"] | None:
-        """What :meth:`claim` would do now, without writing: reuse, refuse for budget, or neither.
-
-        Lets the user be asked only about calls that would really start something.
-        """
-        _, args_hash = canonical_args(arguments)
-
-        def work() -> Literal["deduplicated", "over-budget"] | None:
-            now = self._clock()
-            with self._reading() as conn:
-                if _find_reusable(conn, account, operation, args_hash, reuse_finished_within, now) is not None:
-                    return "deduplicated"
-                try:
-                    _check_budget(conn, account, units, caps, now)
-                except BudgetExceededError:
-                    return "over-budget"
-            return None
-
-        return await self._run(work)
-
-    async def budget_usage(self, account: str, caps: Sequence[Cap]) -> list[tuple[Cap, int, float]]:
-        """``(cap, used, resets_at)`` for each cap, in the current window."""
-
-        def work() -> list[tuple[Cap, int, float]]:
-            now = self._clock()
-            out = []
-            with self._reading() as conn:
-                for cap in caps:
-                    start, end = cap.window(now)
-                    used = conn.execute(
-                        "SELECT COALESCE(SUM(units), 0) FROM budget_usage WHERE account=? AND category=? AND at>=?",
-                        (account, cap.category, start),
-                    ).fetchone()[0]
-                    out.append((cap, int(used), end))
+                tx = ClaimTx(conn, account, self._clock())
+                out = work(tx)
+                for row_id in tx.changed:
+                    self.db.notify(conn, CHANGES_CHANNEL, str(row_id))
+            for row_id in tx.changed:
+                self._changed(row_id)
             return out
 
-        return await self._run(work)
+        return await self._run(run)
+
+    async def peek(self, account: str, work: Callable[[ClaimTx], _T]) -> _T:
+        """Run read-only ``work`` on a consistent snapshot (no lock, nothing written)."""
+
+        def run() -> _T:
+            with self._reading() as conn:
+                return work(ClaimTx(conn, account, self._clock()))
+
+        return await self._run(run)
 
     async def record_start(
         self, row_id: int, *, workflow_id: str, status: str, pending_reason: str | None, message: str | None
     ) -> Row:
         return await self._update(
             row_id,
-            "workflow_id=?, state=?, pending_reason=?, message=?",
+            # The claimer's lease ends with the start: from here ``poller`` names the polling call.
+            "workflow_id=?, state=?, pending_reason=?, message=?, poller=NULL, lease_until=NULL",
             (workflow_id, _state(status), pending_reason, message),
         )
 
@@ -572,6 +448,20 @@ class Ledger:
                     conn.execute("DELETE FROM budget_usage WHERE workflow_row=?", (row_id,))
 
         await self._run(work)
+
+    async def renew_claim(self, row_id: int, holder: str, *, lease: float) -> bool:
+        """The claimer's heartbeat while its start is on the wire: its claim stays live ``lease``
+        seconds more. False once the row is no longer its claim."""
+
+        def work() -> bool:
+            with self._tx() as conn:
+                renewed = conn.execute(
+                    "UPDATE workflows SET lease_until=? WHERE id=? AND state='claimed' AND poller=?",
+                    (self._clock() + lease, row_id, holder),
+                ).rowcount
+            return bool(renewed)
+
+        return await self._run(work)
 
     # -- progress -------------------------------------------------------------------------------
 
@@ -840,75 +730,118 @@ class Ledger:
         return await self._run(work)
 
 
-def _find_reusable(
-    conn: Conn,
-    account: str,
-    operation: str,
-    args_hash: str,
-    reuse_finished_within: float | None,
-    now: float,
-) -> Any:
-    finished = ""
-    params: tuple[Any, ...] = (account, operation, args_hash)
-    if reuse_finished_within is not None:
-        # A completed row counts from when it *finished* (the promise in the server instructions):
-        # a send queued for longer than the window was otherwise sent again the moment it completed.
-        # An outcome-unknown row never finished: it counts from its start (its message says until when).
-        finished = (
-            " OR (state='completed' AND COALESCE(finished_at, created_at)>=?)"
-            " OR (state='outcome_unknown' AND created_at>=?)"
+@dataclass(frozen=True)
+class Confirmation:
+    """An issued confirmation id, as stored."""
+
+    id: str
+    account: str
+    operation: str
+    args_hash: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
+
+
+class ClaimTx:
+    """One account's transaction on the store (see :meth:`Ledger.atomically`): the primitives the
+    call pipeline's policies are built from. Rows and atomic claims only, no policy: which rows may
+    be reused, what a budget allows and when a confirmation is valid are decided in
+    server/pipeline.py."""
+
+    def __init__(self, conn: Conn, account: str, now: float) -> None:
+        self.conn, self.account, self.now = conn, account, now
+        self.changed: list[int] = []  # rows whose waiters are woken once the transaction commits
+
+    def live_row(self, operation: str, args_hash: str, *, finished_since: float | None) -> Row | None:
+        """The newest row with this key that is in flight or, with ``finished_since``, completed
+        since then (counted from when it finished) or outcome-unknown since then (from its start)."""
+        finished = ""
+        params: tuple[Any, ...] = (self.account, operation, args_hash)
+        if finished_since is not None:
+            # A completed row counts from when it *finished* (the promise in the server instructions):
+            # a send queued for longer than the window was otherwise sent again the moment it completed.
+            # An outcome-unknown row never finished: it counts from its start (its message says until when).
+            finished = (
+                " OR (state='completed' AND COALESCE(finished_at, created_at)>=?)"
+                " OR (state='outcome_unknown' AND created_at>=?)"
+            )
+            params += (finished_since, finished_since)
+        found = self.conn.execute(
+            "SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
+            f"AND (state IN ('claimed','pending','running'){finished}) ORDER BY id DESC LIMIT 1",
+            params,
+        ).fetchone()
+        return None if found is None else Row(**dict(found))
+
+    def insert_claim(
+        self, operation: str, args_hash: str, args_json: str, effect: str, *, holder: str, lease_until: float
+    ) -> Row:
+        """A new ``claimed`` row held by ``holder`` (the claiming process) until ``lease_until``."""
+        row = self.conn.execute(
+            "INSERT INTO workflows (account, operation, args_hash, args_json, effect, state, created_at, "
+            "updated_at, poller, lease_until) VALUES (?,?,?,?,?,'claimed',?,?,?,?) RETURNING *",
+            (self.account, operation, args_hash, args_json, effect, self.now, self.now, holder, lease_until),
+        ).fetchone()
+        return Row(**dict(row))
+
+    def abandon_claim(self, row_id: int, message: str) -> bool:
+        """A ``claimed`` row becomes ``outcome_unknown`` with ``message`` (False: no longer claimed)."""
+        done = self.conn.execute(
+            "UPDATE workflows SET state='outcome_unknown', message=?, updated_at=? WHERE id=? AND state='claimed'",
+            (message, self.now, row_id),
+        ).rowcount
+        if done:
+            self.changed.append(row_id)
+        return bool(done)
+
+    def get(self, row_id: int) -> Row | None:
+        found = self.conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()
+        return None if found is None else Row(**dict(found))
+
+    def confirmation(self, confirmation_id: str) -> Confirmation | None:
+        found = self.conn.execute("SELECT * FROM confirmations WHERE id=?", (confirmation_id,)).fetchone()
+        return None if found is None else Confirmation(**dict(found))
+
+    def use_confirmation(self, confirmation_id: str) -> bool:
+        """Mark a confirmation used, once: False if it was already used (or does not exist)."""
+        return bool(
+            self.conn.execute(
+                "UPDATE confirmations SET used_at=? WHERE id=? AND used_at IS NULL", (self.now, confirmation_id)
+            ).rowcount
         )
-        since = now - reuse_finished_within
-        params += (since, since)
-    found: Any = conn.execute(
-        "SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
-        f"AND (state IN ('claimed','pending','running'){finished}) ORDER BY id DESC LIMIT 1",
-        params,
-    ).fetchone()
-    return found
 
+    def add_confirmation(self, confirmation_id: str, operation: str, args_hash: str, expires_at: float) -> None:
+        self.conn.execute(
+            "INSERT INTO confirmations (id, account, operation, args_hash, created_at, expires_at) "
+            "VALUES (?,?,?,?,?,?)",
+            (confirmation_id, self.account, operation, args_hash, self.now, expires_at),
+        )
 
-def _redeem(
-    conn: Conn, confirmation_id: str, account: str, operation: str, args_hash: str, now: float
-) -> None:
-    found = conn.execute("SELECT * FROM confirmations WHERE id=?", (confirmation_id,)).fetchone()
-    # The same answer for an unknown id and another account's: an id proves nothing about others.
-    if found is None or found["account"] != account:
-        raise ConfirmationError("This confirmationId is unknown.")
-    if found["operation"] != operation:
-        raise ConfirmationError("This confirmationId was issued for a different tool.")
-    if found["args_hash"] != args_hash:
-        raise ConfirmationError("The arguments differ from the ones the user confirmed.")
-    if found["used_at"] is not None:
-        raise ConfirmationError("This confirmationId was already used.")
-    if found["expires_at"] < now:
-        raise ConfirmationError("This confirmationId has expired.")
-    # [INFERRED] Spent even if the start is then refused by Linked API: a retry needs a fresh
-    # approval, which is the safe direction. A refusal by the local budget rolls this back.
-    conn.execute("UPDATE confirmations SET used_at=? WHERE id=?", (now, confirmation_id))
-
-
-def _check_budget(
-    conn: Conn, account: str, spend: Mapping[str, int], caps: Sequence[Cap], now: float
-) -> None:
-    for cap in caps:
-        n = spend.get(cap.category, 0)
-        if not n:
-            continue
-        start, end = cap.window(now)
-        used = int(
-            conn.execute(
+    def units_used(self, category: str, since: float) -> int:
+        """Units of ``category`` this account recorded at or after ``since`` (refunds subtract)."""
+        return int(
+            self.conn.execute(
                 "SELECT COALESCE(SUM(units), 0) FROM budget_usage WHERE account=? AND category=? AND at>=?",
-                (account, cap.category, start),
+                (self.account, category, since),
             ).fetchone()[0]
         )
-        if used + n > cap.limit:
-            raise BudgetExceededError(cap, used, end, n)
 
+    def record_units(self, row_id: int, units: Mapping[str, int], *, at: Mapping[str, float] | None = None) -> None:
+        """Record units against a workflow row (negative: given back), at ``at[category]`` or now."""
+        for category, n in units.items():
+            self.conn.execute(
+                "INSERT INTO budget_usage (account, category, units, workflow_row, at) VALUES (?,?,?,?,?)",
+                (self.account, category, n, row_id, (at or {}).get(category, self.now)),
+            )
 
-_STALE_CLAIM_MESSAGE = (
-    "A server process stopped while starting this workflow, so whether Linked API accepted it is unknown."
-)
+    def row_units(self, row_id: int) -> list[tuple[str, int, float]]:
+        """``(category, units, at)`` recorded against a workflow row, in order."""
+        rows = self.conn.execute(
+            "SELECT category, units, at FROM budget_usage WHERE account=? AND workflow_row=? ORDER BY id",
+            (self.account, row_id),
+        ).fetchall()
+        return [(str(r[0]), int(r[1]), float(r[2])) for r in rows]
 
 
 def _add_duration_sample(conn: Conn, row_id: int, duration: float, now: float) -> None:

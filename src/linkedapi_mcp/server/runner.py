@@ -40,6 +40,7 @@ from linkedapi_mcp.client.errors import (
 )
 from linkedapi_mcp.client.models import WorkflowState
 from linkedapi_mcp.facade import snapshot
+from linkedapi_mcp.server import holders, pipeline
 from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -54,7 +55,18 @@ from linkedapi_mcp.server.guards import (
     rejected_text,
     units_for,
 )
-from linkedapi_mcp.server.ledger import BudgetExceededError, ConfirmationError, Issued, Ledger, Row, canonical_args
+from linkedapi_mcp.server.ledger import Ledger, Row
+from linkedapi_mcp.server.pipeline import (
+    CLAIM_LEASE_SECONDS,
+    CLAIM_RENEW_SECONDS,
+    BudgetExceededError,
+    Call,
+    ConfirmationError,
+    Issued,
+    give_back,
+    holder_text,
+    look_again,
+)
 from linkedapi_mcp.server.timing import PollPolicy, next_look, poll_after_seconds
 
 if TYPE_CHECKING:  # the facade is only needed for typing here
@@ -63,8 +75,6 @@ if TYPE_CHECKING:  # the facade is only needed for typing here
 logger = logging.getLogger("linkedapi_mcp.server")
 
 HEARTBEAT_SECONDS = 10.0  # progress at least this often while waiting (issue 4)
-# A claim row this old belongs to a process that died mid-POST (the client's POST time-out is 30 s).
-STALE_CLAIM_SECONDS = 60.0
 # A poller's lease lasts until its next planned look plus this: a replica that died mid-wait is
 # replaced by another waiter at most this long after it should have looked.
 LEASE_GRACE_SECONDS = 3.0
@@ -74,7 +84,8 @@ LEASE_GRACE_SECONDS = 3.0
 PUSH_FALLBACK_SECONDS = 60.0
 # A delivery older than this no longer vouches for the webhook (deliveries may have stopped).
 PUSH_TRUST_SECONDS = 15 * 60.0
-# How long a call waits for another *process* that is starting the identical workflow.
+# How long a call waits for another *process* that is starting the identical workflow (a holder
+# that is provably gone ends the wait at once: server/pipeline.py, holder_gone).
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 
 # [INFERRED] Linked API reports a cancelled workflow as failed; these reasons mean "cancelled"
@@ -215,14 +226,18 @@ class Runner:
         self, backend: Backend, op: Operation, params: BaseModel
     ) -> Literal["deduplicated", "over-budget"] | None:
         """Whether a start now would reuse an earlier workflow or be refused for budget (no writes)."""
-        units = units_for(op, params)
-        return await self.ledger.preflight(
+        call = self._call(backend, op, params)
+        return await pipeline.preflight(self.ledger, call, self.guards.caps_for(call.units))
+
+    def _call(self, backend: Backend, op: Operation, params: BaseModel) -> Call:
+        """Step 1 of the pipeline (validate): the call as the later steps see it."""
+        return Call.of(
             account=backend.account,
             operation=op.name,
             arguments=_wire(params),
+            effect=op.effect,
             reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
-            units=units,
-            caps=self.guards.caps_for(units),
+            units=units_for(op, params),
         )
 
     async def run_workflow(
@@ -235,31 +250,25 @@ class Runner:
         report: Report,
         guard: GuardInput | None = None,
     ) -> dict[str, Any]:
-        arguments = _wire(params)
-        _, args_hash = canonical_args(arguments)
-        key = (backend.account, op.name, args_hash)
-        decision = gate(self.guards, op, guard)
+        """The pipeline of server/pipeline.py: validate → confirm → budget → claim → start → wait."""
+        call = self._call(backend, op, params)  # validate
+        key = (backend.account, op.name, call.args_hash)
+        decision = gate(self.guards, op, guard)  # confirm: the user's answer or the policy
         if decision == "declined":  # asked before anything was claimed: nothing to release
             return self._envelope(backend, op, None, status="declined", message=DECLINED_TEXT)
-        units = units_for(op, params)
         lock = self._locks.setdefault(key, anyio.Lock())
         # The lock makes two identical calls in this process take turns; the ledger's claim row
         # does the same across processes. Held only while claiming and starting, never while waiting.
         try:
             async with lock:
-                try:
-                    claim = await self.ledger.claim(
-                        account=backend.account,
-                        operation=op.name,
-                        arguments=arguments,
-                        effect=op.effect,
-                        reuse_finished_within=self.dedupe_window if op.effect == "write" else None,
-                        stale_claim_after=STALE_CLAIM_SECONDS,
-                        units=units,
-                        caps=self.guards.caps_for(units),
-                        confirm=decision,
+                try:  # confirm → budget → claim, one store transaction
+                    claim = await pipeline.claim(
+                        self.ledger,
+                        call,
+                        decision=decision,
                         confirmation_id=guard.confirmation_id if guard is not None else None,
-                        confirm_ttl=self.guards.confirm_ttl,
+                        caps=self.guards.caps_for(call.units),
+                        ttl=self.guards.confirm_ttl,
                     )
                 except BudgetExceededError as exc:
                     logger.info("budget %s/%s reached for %s", exc.cap.category, exc.cap.period, op.name)
@@ -269,14 +278,14 @@ class Runner:
                 if isinstance(claim, Issued):
                     return self._preview(backend, op, params, claim)
                 row = claim.row
-                if not claim.existing:
+                if not claim.existing:  # start
                     row = await self._start(backend, op, params, row, deadline=self._monotonic() + max(budget, 1.0))
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(key, None)
         if claim.existing and row.state == "claimed":
             row = await self._await_foreign_claim(row)
-        return await self._settle(
+        return await self._settle(  # wait
             backend,
             op,
             row,
@@ -291,7 +300,7 @@ class Runner:
         # unrecorded nor turn an accepted workflow into a lost one.
         with anyio.CancelScope(shield=True):
             try:
-                start = await backend.api.start(op, params, deadline=deadline)
+                start = await self._post(backend, op, params, row, deadline=deadline)
             except OutcomeUnknownError as exc:
                 logger.warning("start of %s has an unknown outcome: %s", op.name, exc.detail)
                 return await self.ledger.record_outcome_unknown(row.id, exc.message)
@@ -313,12 +322,41 @@ class Runner:
             )
         raise AssertionError("unreachable: a shielded scope never swallows an exception")
 
+    async def _post(self, backend: Backend, op: Operation, params: BaseModel, row: Row, *, deadline: float) -> Any:
+        """The POST, with the claim's heartbeat beside it: while the start is on the wire its claim
+        stays live for other processes and replicas (server/pipeline.py, holder_gone)."""
+        sent: list[Any] = []
+        failed: list[BaseException] = []
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._renew_claim, row.id, row.poller or str(holders.me()))
+            try:
+                sent.append(await backend.api.start(op, params, deadline=deadline))
+            except BaseException as exc:  # re-raised as itself below, not as a task group's error
+                failed.append(exc)
+            finally:
+                tg.cancel_scope.cancel()
+        if failed:
+            raise failed[0]
+        return sent[0]
+
+    async def _renew_claim(self, row_id: int, holder: str) -> None:
+        while True:
+            await anyio.sleep(CLAIM_RENEW_SECONDS)
+            try:
+                await self.ledger.renew_claim(row_id, holder, lease=CLAIM_LEASE_SECONDS)
+            except Exception:  # a missed renewal only shortens the lease; the start goes on
+                logger.debug("claim %s could not be renewed", row_id, exc_info=True)
+
     async def _await_foreign_claim(self, row: Row) -> Row:
-        """Another process is posting this very workflow: wait briefly for its handle."""
+        """Another process is posting this very workflow: wait briefly for its handle. A holder that
+        is provably gone (killed, its machine restarted, its lease out) ends the wait at once: the
+        row turns outcome-unknown (server/pipeline.py)."""
         with anyio.move_on_after(FOREIGN_CLAIM_WAIT_SECONDS):
-            while row.state == "claimed":
+            while True:
+                row = await look_again(self.ledger, row)
+                if row.state != "claimed":
+                    break
                 await anyio.sleep(0.1)
-                row = await self.ledger.get(row.id) or row
         return row
 
     # -- get_workflow_result ------------------------------------------------------------------
@@ -427,6 +465,7 @@ class Runner:
         look_now: bool,
     ) -> dict[str, Any]:
         """Answer from the ledger when the row is final, otherwise poll within the budget."""
+        await give_back(self.ledger, row)  # the budget step: units of actions that did not happen
         if row.state == "completed":
             message = None
             if deduplicated:
@@ -450,8 +489,8 @@ class Runner:
                 status="pending",
                 deduplicated=True,
                 poll_after=5,
-                message="An identical call is being started by another server process; "
-                "call list_workflows in a few seconds for its workflowId.",
+                message=f"An identical call is being started by {holder_text(row)}, which is still running; "
+                "call list_workflows in a few seconds for its workflowId. Do not start it again.",
             )
         return await self._wait(
             backend, op, row, budget=budget, progress=progress, deduplicated=deduplicated, look_now=look_now
@@ -619,6 +658,7 @@ class Runner:
                 if last_unfinished is not None:
                     duration = (last_unfinished + self._wall()) / 2 - begin
                 row = await self.ledger.record_completed(row.id, data, duration=duration)
+                await give_back(self.ledger, row)
                 await progress(f"{op.title}: completed.")
                 return self._completed(backend, op, row, data, deduplicated=deduplicated)
             if status == "failed":
@@ -629,7 +669,7 @@ class Runner:
                     row = await self.ledger.record_cancelled(row.id)
                     await progress(f"{op.title}: cancelled.")
                     return self._envelope(backend, op, row, status="cancelled", message=text or None)
-                await self.ledger.record_failed(row.id, error_type=reason, message=text)
+                await give_back(self.ledger, await self.ledger.record_failed(row.id, error_type=reason, message=text))
                 await progress(f"{op.title}: failed ({reason}).")
                 raise tool_error(WorkflowFailedError(reason, text))
             last_unfinished = self._wall()
@@ -722,15 +762,16 @@ class Runner:
                 await self.ledger.poke(row.id)
                 continue
             if snap.result is not None:
-                await self.ledger.record_completed(row.id, _dump_mapped(snap.result))
+                await give_back(self.ledger, await self.ledger.record_completed(row.id, _dump_mapped(snap.result)))
             elif snap.failure is not None:
                 reason = str(snap.failure.get("reason", "unknownError"))
                 if reason in CANCELLED_REASONS:
                     await self.ledger.record_cancelled(row.id)
                 else:
-                    await self.ledger.record_failed(
+                    failed = await self.ledger.record_failed(
                         row.id, error_type=reason, message=str(snap.failure.get("message", ""))
                     )
+                    await give_back(self.ledger, failed)
         return "new"
 
     async def _sleep(self, delay: float, op: Operation, row: Row, progress: Progress) -> None:
