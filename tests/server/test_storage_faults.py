@@ -522,3 +522,29 @@ async def test_a_client_that_could_be_asked_is_not_asked_when_the_ledger_is_dama
     _refused_write(refused, text_of, where=str(data_dir), cause="damaged")
     assert questions == []  # nobody is asked to approve what could not be protected
     assert upstream.posts == 0
+
+
+async def test_a_read_only_postgresql_database_refuses_writes_and_keeps_reads(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text, postgres_url: str
+) -> None:
+    import psycopg
+
+    server, _state = build(_settings(data_dir, database_url=postgres_url), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        assert not (await client.call_tool("list_workflows", {})).is_error  # the schema is there
+    name = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # e.g. a standby, or a database set so
+        conn.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+
+    server, _state = build(_settings(data_dir, database_url=postgres_url), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        refused = await client.call_tool("send_message", _send(sandbox))
+        text = _refused_write(refused, text_of, where=f"/{name}", cause="accepts no writes")
+        assert "read-only transaction" in text
+        assert "[25006]" in text
+        assert upstream.posts == 0
+
+        read = await client.call_tool("fetch_person", _fetch(sandbox))
+        assert not read.is_error, text_of(read)
+        assert "not recorded in the ledger" in _structured(read)["message"]
+        assert upstream.posts == 1
