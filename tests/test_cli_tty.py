@@ -149,6 +149,7 @@ def test_ctrl_c_while_waiting_stops_waiting_and_prints_the_handle(tmp_path: Path
     screen = Screen(child)
     screen.pump_until(lambda: len(_workflow_gets(live.sandbox)) >= 1)  # started, and being waited for
     screen.expect(r"Search people: .*━")
+    screen.expect(r"━ ~\d+ s left")  # the server's predicted duration (progress total) as the estimate
     workflow_id = _workflow_gets(live.sandbox)[0].rsplit("/", 1)[-1]
     child.kill(signal.SIGINT)
     assert screen.finish() == 130

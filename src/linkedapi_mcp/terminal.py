@@ -212,6 +212,9 @@ class ProgressView:
         if total is not None and total > 0:
             remaining = max(total - progress, 0.0)
             update |= {"total": total, "completed": min(progress, total), "estimate": f"~{remaining:.0f} s left"}
+        elif self._progress.tasks[0].total is not None:
+            # The server sends no total once the run outlasts its prediction: full bar, no promise.
+            update |= {"completed": self._progress.tasks[0].total, "estimate": "longer than predicted"}
         self._progress.update(self._task, **update)
 
     def finish(self, message: str) -> None:
@@ -330,6 +333,7 @@ async def run_call(settings: Settings, options: CallOptions, out: Console, err: 
     from linkedapi_mcp.server.app import build
 
     server, _state = build(settings)
+    _console_logs_at(settings.log_level)
     async with Client(server) as client:
         tools = await _all_tools(client)
         tool, schema = options.tool, None
@@ -405,6 +409,17 @@ async def run_call(settings: Settings, options: CallOptions, out: Console, err: 
             err.print(_interrupted_text(handle), markup=False, highlight=False)
             return EXIT_INTERRUPTED
     return _print_result(result, options.raw, out, err)
+
+
+def _console_logs_at(level: str) -> None:
+    """The terminal shows log records at ``level`` and above only. The server's log forwarding to
+    MCP clients lowers the ``linkedapi_mcp`` logger to DEBUG, and records propagate to the console
+    handler whatever the root logger's level, so the handler itself gets the level."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if handler.level == logging.NOTSET:
+            handler.setLevel(level)
 
 
 class _Declined(Exception):
