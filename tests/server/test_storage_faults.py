@@ -548,3 +548,36 @@ async def test_a_read_only_postgresql_database_refuses_writes_and_keeps_reads(
         assert not read.is_error, text_of(read)
         assert "not recorded in the ledger" in _structured(read)["message"]
         assert upstream.posts == 1
+
+
+async def test_a_ledger_damaged_while_the_server_runs_is_replaced_only_by_move_aside_and_the_server_goes_on(
+    served: tuple[Client, ServerState], data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    client, state = served
+    assert not (await client.call_tool("send_message", _send(sandbox, 0))).is_error  # schema applied, one send
+    assert upstream.posts == 1
+    ledger = data_dir / LEDGER_FILE
+    # The file is damaged under the running server. (Closing its connection stands in for SQLite
+    # reading the file again, which it does when another process has written to it.)
+    state.database.close()
+    garbage = b"\x13damaged by a disk fault" * 400
+    _replace(ledger, garbage)
+
+    refused = await client.call_tool("send_message", _send(sandbox, 1))
+    _refused_write(refused, text_of, where=str(data_dir), cause="damaged")
+    assert upstream.posts == 1
+
+    assert cli_main(["ledger", "move-aside", "--data-dir", str(data_dir)]) == 0
+    # The next call of the same server makes a fresh ledger, with its tables, and works.
+    sent = await client.call_tool("send_message", _send(sandbox, 1))
+    assert not sent.is_error, text_of(sent)
+    assert upstream.posts == 2
+    listed = _structured(await client.call_tool("list_workflows", {}))
+    assert [w["operationName"] for w in listed["workflows"]] == ["sendMessage"]  # only what it saw since
+    assert _kept(data_dir)[0].read_bytes() == garbage
+
+
+def _replace(ledger: Path, content: bytes) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{ledger}{suffix}").unlink(missing_ok=True)
+    ledger.write_bytes(content)

@@ -241,6 +241,10 @@ class SqliteDatabase:
         self.timeout = timeout  # SQLite's busy time-out: how long a write waits for another's lock
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        # The schemas applied through this object, applied again to the file a reconnection after
+        # a fault finds (a damaged ledger moved aside while the server runs: a fresh, empty file).
+        self._schemas: dict[str, tuple[Sequence[Migration], Callable[[Conn], None] | None]] = {}
+        self._reapply = False
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -248,6 +252,18 @@ class SqliteDatabase:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            if self._reapply and self._schemas:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute("PRAGMA synchronous=NORMAL")
+                    for component, (migrations, after) in self._schemas.items():
+                        conn.execute("BEGIN IMMEDIATE")
+                        _apply(conn, component, migrations, after, self.dialect)  # type: ignore[arg-type]
+                        conn.execute("COMMIT")
+                except BaseException:
+                    conn.close()
+                    raise
+            self._reapply = False
             self._conn = conn
         return self._conn
 
@@ -265,6 +281,7 @@ class SqliteDatabase:
                 # writable) the server goes on without a restart.
                 self._conn.close()
                 self._conn = None
+                self._reapply = True
             raise fault from exc
 
     def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
@@ -280,16 +297,8 @@ class SqliteDatabase:
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
                 with self.tx() as c:
-                    version = _current(c, component)
-                    for step in migrations:
-                        if step.version > version:
-                            for statement in _statements(step.sql):
-                                c.execute(statement)
-                            if step.then is not None:
-                                step.then(c, self.dialect)
-                            _set_version(c, component, step.version)
-                    if after is not None:
-                        after(c)
+                    _apply(c, component, migrations, after, self.dialect)
+                self._schemas[component] = (migrations, after)
                 return
             except StorageFault as fault:
                 if fault.kind != "locked" or time.monotonic() >= give_up:
@@ -335,6 +344,22 @@ class SqliteDatabase:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _apply(
+    conn: Conn, component: str, migrations: Sequence[Migration], after: Callable[[Conn], None] | None, dialect: Dialect
+) -> None:
+    """The component's pending migrations, then ``after``, in the caller's transaction."""
+    version = _current(conn, component)
+    for step in migrations:
+        if step.version > version:
+            for statement in _statements(step.sql):
+                conn.execute(statement)
+            if step.then is not None:
+                step.then(conn, dialect)
+            _set_version(conn, component, step.version)
+    if after is not None:
+        after(conn)
 
 
 def _statements(script: str) -> list[str]:
