@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,9 +10,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from linkedapi_mcp.server import pipeline
+from linkedapi_mcp.server import holders, pipeline
 from linkedapi_mcp.server.db import PostgresDatabase
-from linkedapi_mcp.server.ledger import Ledger, account_key, canonical_args
+from linkedapi_mcp.server.ledger import ClaimTx, Ledger, account_key, canonical_args
 from linkedapi_mcp.server.pipeline import Call, Claim
 
 pytestmark = pytest.mark.anyio
@@ -192,3 +193,86 @@ async def test_finished_workflows_are_pruned_after_thirty_days_unfinished_ones_n
     reopened = open_ledger("l.db", clock=clock)
     assert await reopened.find("wf-done") == []
     assert len(await reopened.find("wf-run")) == 1
+
+
+# -- dead claimers (issue 12, point 6): a claim names its holder ------------------------------------
+
+
+def _send_call(account: str = "acct") -> Call:
+    return Call.of(
+        account=account,
+        operation="sendMessage",
+        arguments={"personUrl": "https://www.linkedin.com/in/jane", "text": "Hello"},
+        effect="write",
+        reuse_finished_within=600,
+    )
+
+
+async def _claimed_elsewhere(ledger: Ledger, holder: str, *, lease: float) -> int:
+    call = _send_call()
+
+    def insert(tx: ClaimTx) -> int:
+        row = tx.insert_claim(
+            call.operation, call.args_hash, call.args_json, call.effect, holder=holder, lease_until=tx.now + lease
+        )
+        return int(row.id)
+
+    return await ledger.atomically(call.account, insert)
+
+
+async def test_a_claim_held_on_another_machine_stands_while_its_lease_runs_and_is_lost_once_it_ran_out(
+    open_ledger: OpenLedger,
+) -> None:
+    clock = Clock()
+    ledger = open_ledger("l.db", clock=clock)
+    elsewhere = "other-host|another-boot|pid:[1]|4242|777"
+    row_id = await _claimed_elsewhere(ledger, elsewhere, lease=10)
+    clock.now += 9  # renewed lease still running: the other machine is starting it
+    during = await pipeline.claim(ledger, _send_call())
+    assert isinstance(during, Claim)
+    assert (during.existing, during.row.id, during.row.state) == (True, row_id, "claimed")
+    assert pipeline.holder_text(during.row) == "another server process (process 4242 on other-host)"
+    clock.now += 2  # its lease ran out: that process stopped renewing it
+    after = await pipeline.claim(ledger, _send_call())
+    assert isinstance(after, Claim)
+    assert (after.existing, after.row.id, after.row.state) == (True, row_id, "outcome_unknown")
+    assert after.row.message is not None
+    assert "process 4242 on other-host stopped renewing its claim at 1970-01-12T13:46:50Z" in after.row.message
+
+
+async def test_a_claim_of_a_dead_process_on_this_machine_is_lost_before_its_lease_runs_out(
+    open_ledger: OpenLedger,
+) -> None:
+    ledger = open_ledger("l.db")
+    me = holders.me()
+    if not (me.boot and me.pidns):
+        pytest.skip("this machine's processes cannot be inspected (no /proc): only leases decide")
+    # This machine, a pid that runs nothing (pid_max is at most 2**22 on Linux).
+    dead = f"{me.host}|{me.boot}|{me.pidns}|{2**22 + 1}|12345"
+    row_id = await _claimed_elsewhere(ledger, dead, lease=3600)
+    again = await pipeline.claim(ledger, _send_call())
+    assert isinstance(again, Claim)
+    assert (again.existing, again.row.id, again.row.state) == (True, row_id, "outcome_unknown")
+    assert again.row.message is not None
+    assert f"process {2**22 + 1} on {me.host} is no longer running" in again.row.message
+    # A pid that runs another process than the one that claimed: the claimer is gone too.
+    reused = f"{me.host}|{me.boot}|{me.pidns}|{os.getpid()}|not-{me.started}"
+    other = Call.of(
+        account="acct",
+        operation="sendMessage",
+        arguments={"personUrl": "https://www.linkedin.com/in/john", "text": "Hi"},
+        effect="write",
+        reuse_finished_within=600,
+    )
+    reused_id = await ledger.atomically(
+        "acct",
+        lambda tx: int(
+            tx.insert_claim(
+                other.operation, other.args_hash, other.args_json, other.effect, holder=reused, lease_until=tx.now + 60
+            ).id
+        ),
+    )
+    found = await pipeline.claim(ledger, other)
+    assert isinstance(found, Claim)
+    assert (found.row.id, found.row.state) == (reused_id, "outcome_unknown")
+    assert "its pid now belongs to another process" in (found.row.message or "")
