@@ -153,6 +153,13 @@ async def test_a_damaged_ledger_refuses_writes_serves_reads_and_is_never_replace
         account = await client.call_tool("get_account_info", {})
         assert not account.is_error, text_of(account)
 
+        # A read that first needs a sync (a Linked API state change) says so; the sync is not started.
+        unsynced = await client.call_tool("get_conversation", {"personUrl": sandbox.samples()["connectionUrls"][2]})
+        assert unsynced.is_error
+        assert "first needs a step that changes Linked API state" in text_of(unsynced)
+        assert "no workflow was started" in text_of(unsynced)
+        assert upstream.posts == 1
+
         # Never deleted or silently replaced.
         assert ledger.read_bytes() == garbage
 

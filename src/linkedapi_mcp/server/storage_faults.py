@@ -281,6 +281,14 @@ async def _after_fault(
                 f"Linked API accepted the start of {started.name} as workflow {last.workflow_id} (sent once), but the "
                 "ledger could not record it."
             )
+            if started.name != op.name:  # a step before the tool's own read (a conversation sync)
+                raise ToolError(
+                    fault_text(
+                        fault,
+                        sent=f"{said} {_unrecorded(started, last.workflow_id, ledger_only=runner.ledger_only)} "
+                        f"Once it has completed, call {op.tool} again.",
+                    )
+                )
             return await poll_unrecorded(
                 runner, backend, started, last.workflow_id, fault=fault, said=said, budget=budget, report=report
             )
@@ -303,9 +311,9 @@ async def _after_fault(
         raise ToolError(
             fault_text(
                 fault,
-                sent=NOTHING_SENT,
-                consequence=f"{op.tool} first needs a step that changes Linked API state, and such steps are "
-                "refused while the ledger cannot record them.",
+                sent="Only the read itself was sent to Linked API; no workflow was started.",
+                consequence=f"{op.tool} first needs a step that changes Linked API state (a sync), and such steps "
+                "are refused while the ledger cannot record them.",
             )
         )
     raise ToolError(fault_text(fault, sent=f"{NOTHING_SENT} {op.tool} was refused.", consequence=REFUSED))
