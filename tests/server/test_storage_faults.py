@@ -116,6 +116,7 @@ async def test_a_damaged_ledger_refuses_writes_serves_reads_and_is_never_replace
         workflow_id = outcome["workflowId"]
         assert workflow_id
         assert "not recorded in the ledger" in outcome["message"]
+        assert "not checked against or counted in the local budgets" in outcome["message"]
         assert str(data_dir) in outcome["message"]
         assert f"operationName {outcome['operationName']}" in outcome["message"]
         assert upstream.posts == 1
@@ -221,6 +222,7 @@ async def test_a_ledger_locked_by_another_process_refuses_writes_and_keeps_reads
         read = await client.call_tool("fetch_person", _fetch(sandbox, 2))
         assert not read.is_error, text_of(read)
         assert "not recorded in the ledger" in _structured(read)["message"]
+        assert "checked against the local budgets but not counted" in _structured(read)["message"]
         assert upstream.posts == 3
 
         listed = await client.call_tool("list_workflows", {})  # WAL: reading goes on under the lock
@@ -588,3 +590,23 @@ def _replace(ledger: Path, content: bytes) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{ledger}{suffix}").unlink(missing_ok=True)
     ledger.write_bytes(content)
+
+
+async def test_a_read_over_its_budget_is_refused_while_the_ledger_is_locked(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    server, _state = build(_settings(data_dir, budgets="stPersonProfileViews=1/day"), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        assert not (await client.call_tool("fetch_person", _fetch(sandbox, 0))).is_error  # the day's one view
+        other = sqlite3.connect(data_dir / LEDGER_FILE, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            refused = await client.call_tool("fetch_person", _fetch(sandbox, 1))
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+    assert refused.is_error
+    assert "[budgetExceeded]" in text_of(refused)
+    assert "stPersonProfileViews" in text_of(refused)
+    assert "[ledgerUnavailable]" in text_of(refused)
+    assert upstream.posts == 1

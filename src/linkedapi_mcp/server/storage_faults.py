@@ -329,7 +329,11 @@ async def run_unrecorded(
     budget: float,
     report: Report,
 ) -> dict[str, Any]:
-    """A read started and polled without the ledger (no dedupe, no budget count, no handle kept)."""
+    """A read started and polled without the ledger (no dedupe, no budget count, no handle kept).
+
+    When the ledger can still be read (locked, full), the read is checked against the local
+    budgets first, as usual; only counting it is impossible."""
+    checked = await _within_budget(runner, backend, op, params, fault)
     began = anyio.current_time()
     try:  # the start itself gets at least a second, as the runner gives it
         start = await backend.api.start(op, params, deadline=began + max(budget, 1.0))
@@ -343,9 +347,13 @@ async def run_unrecorded(
         raise ToolError(
             f"{describe(exc)} " + fault_text(fault, sent="This read ran without the ledger; nothing was started.")
         ) from None
+    budgets = (
+        "checked against the local budgets but not counted in them"
+        if checked
+        else "not checked against or counted in the local budgets (they cannot be read)"
+    )
     said = (
-        f"This read ran without the ledger: started once as workflow {start.workflowId}, not deduplicated and not "
-        "counted against the local budgets."
+        f"This read ran without the ledger: started once as workflow {start.workflowId}, not deduplicated, {budgets}."
     )
     return await poll_unrecorded(
         runner,
@@ -358,6 +366,29 @@ async def run_unrecorded(
         report=report,
         first=(start.workflowStatus, start.pendingReason),
     )
+
+
+async def _within_budget(
+    runner: Runner, backend: Backend, op: Operation, params: BaseModel, fault: StorageFault
+) -> bool:
+    """Refuse a read over a local budget when the budgets can be read; False if they cannot."""
+    from datetime import UTC, datetime
+
+    from linkedapi_mcp.server.guards import budget_text
+    from linkedapi_mcp.server.pipeline import budget_usage
+
+    call = runner._call(backend, op, params)
+    caps = runner.guards.caps_for(call.units)
+    try:
+        usage = await budget_usage(runner.ledger, backend.account, caps)
+    except StorageFault:
+        return False
+    for cap, used, resets_at in usage:
+        wanted = call.units.get(cap.category, 0)
+        if wanted and used + wanted > cap.limit:
+            resets = datetime.fromtimestamp(resets_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            raise ToolError(f"{budget_text(cap, used, resets, wanted)} " + fault_text(fault, sent=""))
+    return True
 
 
 async def poll_unrecorded(
