@@ -12,7 +12,8 @@ This module turns it into what a tool call can act on:
   ``workflowId`` with a word that it is not recorded: over stdio, get_workflow_result with
   ``operationName`` looks such an id up on Linked API directly; a hosted server (which serves only
   the handles it recorded) says the result cannot be fetched there later. Such a read is not
-  deduplicated and not counted against the local budgets, and says so.
+  deduplicated and not counted in the local budgets, and says so; while the ledger can still be
+  read (locked, full) it is checked against them and refused over a cap.
 * **get_workflow_result** looks a handle up on Linked API directly when the ledger cannot be read
   and ``operationName`` is given (stdio); **list_workflows** (which reads only the ledger)
   explains the fault.
