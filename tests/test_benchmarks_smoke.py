@@ -18,7 +18,12 @@ from tools.bench import run as bench  # noqa: E402
 from tools.bench.common import render_table  # noqa: E402
 
 EXPECTED_GOALS = {
-    "context": {"model-facing bytes (name+description+inputSchema)", "what-if compacted model-facing bytes"},
+    "context": {
+        "model-facing bytes (name+description+inputSchema)",
+        "what-if compacted model-facing bytes",
+        "core listing model-facing bytes (capped clients)",
+        "whole tools/list result",
+    },
     "lag": {"mean result lag, ours / peer emulation", "workflows with more GETs than the peer emulation"},
     "overhead": {"tools/call over stdio minus the raw HTTP call, ours, p50"},
     "coldstart": {"cold start ratio ours / floor", "spawn to first tool result, ours / floor"},
@@ -32,6 +37,7 @@ EXPECTED_GOALS = {
     },
 }
 
+    "results": {"after / before"},
 
 @pytest.mark.anyio
 async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal() -> None:

@@ -212,7 +212,7 @@ class PeopleSearchFilter(FilterModel):
     position: str | None = Field(None, description="Current job title keywords.")
     locations: StrList | None = Field(None, description="Locations, e.g. 'Berlin, Germany'.")
     industries: StrList | None = Field(
-        None, description="Industries as LinkedIn names them, e.g. 'Software Development'."
+        None, description="As LinkedIn names them, e.g. 'Software Development'."
     )
     currentCompanies: StrList | None = Field(None, description="Current employers (names).")
     previousCompanies: StrList | None = Field(None, description="Past employers (names).")
@@ -333,7 +333,7 @@ class JobSearchPreferences(FilterModel):
 
 
 class EntityRef(FilterModel):
-    """A member or company named for a post search: a name, optionally with its id."""
+    """A member or company: a name, optionally with its id."""
 
     name: str = Field(min_length=1, description="Display name.")
     id: str | None = Field(

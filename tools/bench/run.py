@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # `python tools/bench/run.py`: make `tools.bench`
     __package__ = "tools.bench"
 
 import anyio
-from tools.bench import coldstart, context, http_load, lag, ledger_scale, overhead
+from tools.bench import coldstart, context, http_load, lag, ledger_scale, overhead, results
 from tools.bench.common import BenchResult, render_table
 
 Options = dict[str, Any]  # --peer-cmd and friends, for the benchmarks that use them
@@ -39,9 +39,11 @@ BENCHMARKS: dict[str, Callable[[bool, Options], Awaitable[BenchResult]]] = {
     "coldstart": lambda quick, o: coldstart.run(quick, peer_cmd=o.get("peer_cmd")),
     "http": lambda quick, o: http_load.run(quick, waits=o.get("http_waits")),
     "ledger": lambda quick, _o: ledger_scale.run(quick),
+    "results": lambda quick, _o: results.run(quick),
 }
 DESCRIBE: dict[str, Callable[[BenchResult], str]] = {
     "context": context.describe,
+    "results": results.describe,
     "lag": lag.describe,
     "ledger": ledger_scale.describe,
 }

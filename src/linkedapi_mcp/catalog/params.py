@@ -118,18 +118,14 @@ class LimitSinceConfig(ParamsModel):
 
 class EmployeesConfig(ParamsModel):
     limit: int = Field(500, ge=1, le=500, description="Maximum employees, 1-500 (default 500).")
-    filter: wire.EmployeesFilter | None = Field(
-        None, description="Narrow the employees; fields AND-ed, list entries OR-ed."
-    )
+    filter: wire.EmployeesFilter | None = Field(None, description="Fields AND-ed, list entries OR-ed.")
 
 
 class NvEmployeesConfig(ParamsModel):
     # [INFERRED] contract §5.3 conflict (500 vs 2500): the tool keeps the official server's 1-500,
     # default 500, so it never sends what the real API may refuse.
     limit: int = Field(500, ge=1, le=500, description="Maximum employees, 1-500 (default 500).")
-    filter: wire.NvEmployeesFilter | None = Field(
-        None, description="Narrow the employees; fields AND-ed, list entries OR-ed."
-    )
+    filter: wire.NvEmployeesFilter | None = Field(None, description="Fields AND-ed, list entries OR-ed.")
 
 
 class DmsConfig(ParamsModel):
@@ -355,29 +351,25 @@ class RetrieveFeedParams(ParamsModel):
 
 
 class SearchPeopleParams(ParamsModel):
-    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
+    term: SearchTerm | None = None  # the search keywords: the name says it (listing budget)
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
-    filter: wire.PeopleSearchFilter | None = Field(
-        None, description="Structured filter; fields AND-ed, list entries OR-ed."
-    )
+    filter: wire.PeopleSearchFilter | None = Field(None, description="Fields AND-ed, list entries OR-ed.")
     customSearchUrl: LinkedInUrl | None = Field(
         None, description="A LinkedIn people-search URL; overrides term and filter."
     )
 
 
 class NvSearchPeopleParams(ParamsModel):
-    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
+    term: SearchTerm | None = None  # the search keywords: the name says it (listing budget)
     limit: int = Field(25, ge=1, le=2500, description="Maximum results, 1-2500 (default 25).")
-    filter: wire.NvPeopleSearchFilter | None = Field(
-        None, description="Structured filter; fields AND-ed, list entries OR-ed."
-    )
+    filter: wire.NvPeopleSearchFilter | None = Field(None, description="Fields AND-ed, list entries OR-ed.")
     customSearchUrl: LinkedInUrl | None = Field(
         None, description="A Sales Navigator people-search URL; overrides term and filter."
     )
 
 
 class SearchCompaniesParams(ParamsModel):
-    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
+    term: SearchTerm | None = None  # the search keywords: the name says it (listing budget)
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
     filter: wire.CompanySearchFilter | None = Field(None, description="Sizes, headquarters locations, industries.")
     customSearchUrl: LinkedInUrl | None = Field(
@@ -386,7 +378,7 @@ class SearchCompaniesParams(ParamsModel):
 
 
 class NvSearchCompaniesParams(ParamsModel):
-    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
+    term: SearchTerm | None = None  # the search keywords: the name says it (listing budget)
     limit: int = Field(25, ge=1, le=1000, description="Maximum results, 1-1000 (default 25).")
     filter: wire.NvCompanySearchFilter | None = Field(None, description="Sizes, locations, industries, annual revenue.")
     customSearchUrl: LinkedInUrl | None = Field(
@@ -395,17 +387,17 @@ class NvSearchCompaniesParams(ParamsModel):
 
 
 class SearchJobsParams(ParamsModel):
-    term: SearchTerm | None = Field(None, description="Keywords, up to 200 characters.")
+    term: SearchTerm | None = None  # the search keywords: the name says it (listing budget)
     limit: int = Field(10, ge=1, le=1000, description="Maximum results, 1-1000 (default 10).")
     location: Text | None = Field(
         None, max_length=wire.MAX_FILTER_TEXT, description="Free-form location, e.g. 'Berlin, Germany'."
     )
     allowSimilarResults: bool = Field(True, description="AI search: keep near matches (default true).")
     filter: wire.JobSearchFilter | None = Field(
-        None, description="Classic search filter; every field must apply or the search fails. Not with preferences."
+        None, description="Every field must apply or the search fails. Not with preferences."
     )
     preferences: wire.JobSearchPreferences | None = Field(
-        None, description="AI search preferences; unavailable ones are skipped. Not with filter."
+        None, description="AI search: unavailable ones are skipped. Not with filter."
     )
     customSearchUrl: LinkedInUrl | None = Field(
         None, description="A LinkedIn job-search URL; overrides everything else."

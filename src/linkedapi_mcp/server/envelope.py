@@ -22,6 +22,15 @@ BackendKind = Literal["sandbox", "linkedapi"]
 OutcomeStatus = Literal[Status, "confirmation_required", "declined"]
 
 
+class Page(BaseModel):
+    """Where a page of a list result sits in the whole."""
+
+    offset: int = Field(description="Index of the first item of this page.")
+    limit: int = Field(description="Page size.")
+    total: int = Field(description="Items in the whole result.")
+    next: str | None = Field(None, description="The exact call for the next page; absent on the last.")
+
+
 class Outcome(BaseModel, Generic[D]):
     """What a tool call produced: the result, or where the workflow stands and what to do next."""
 
@@ -40,6 +49,9 @@ class Outcome(BaseModel, Generic[D]):
     deduplicated: bool = Field(False, description="An identical earlier call's workflow, not a new one.")
     backend: BackendKind = Field(description="sandbox: synthetic data, nothing reaches LinkedIn.")
     confirmationId: str | None = None
+    # --- shaping (server/shaping.py): a list result comes a page at a time; bulky fields are left out.
+    page: Page | None = Field(None, description="Which part of a list result this is, and the call for the next.")
+    omitted: str | None = Field(None, description="Fields left out of result, and the call that includes them.")
 
 
 class WorkflowSummary(BaseModel):
@@ -64,4 +76,13 @@ class Cancelled(BaseModel):
     cancelled: bool = Field(description="True when Linked API stopped the workflow.")
 
 
-__all__ = ["BackendKind", "Cancelled", "Outcome", "OutcomeStatus", "Status", "WorkflowList", "WorkflowSummary"]
+__all__ = [
+    "BackendKind",
+    "Cancelled",
+    "Outcome",
+    "OutcomeStatus",
+    "Page",
+    "Status",
+    "WorkflowList",
+    "WorkflowSummary",
+]

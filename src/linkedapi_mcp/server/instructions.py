@@ -43,6 +43,7 @@ SANDBOX MODE: no Linked API token is configured, so this server runs on a built-
 synthetic LinkedIn world; nothing reaches LinkedIn and every result says `backend: "sandbox"`. \
 Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use a real account."""
 
+
 def _window(seconds: float) -> str:
     if seconds >= 120:
         return f"{seconds / 60:g} minutes"

@@ -28,6 +28,7 @@ from linkedapi_mcp.catalog.spec import Operation
 from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome, WorkflowList
+from linkedapi_mcp.server.shaping import shape
 from linkedapi_mcp.untrusted import provenance
 
 if TYPE_CHECKING:
@@ -448,7 +449,7 @@ def operation_spec(op: Operation) -> ToolSpec:
         data = await state.run_operation(
             ctx, op, params, wait=extras.get(WAIT_FIELD), guard=guards.GuardInput.from_extras(extras)
         )
-        return output.model_validate(data)
+        return output.model_validate(shape(data))
 
     return ToolSpec(
         name=op.tool,
@@ -493,6 +494,10 @@ class GetWorkflowResultParams(_Params):
     # Not needed (the server remembers each workflow's operation); accepted for compatibility
     # with the official server, not published (listing budget).
     operationName: SkipJsonSchema[str | None] = None
+    # --- shaping (server/shaping.py): the cached result again, another page of it, or in full.
+    offset: int = Field(0, ge=0)  # first item of a list result
+    limit: int | None = Field(None, ge=1, le=500, description="Page size (default 50).")
+    includeAll: bool = Field(False, description="Also image URLs and deprecated duplicates.")
 
 
 class CancelWorkflowParams(_Params):
@@ -519,7 +524,8 @@ async def _get_result(state: ServerState, ctx: Context, params: BaseModel, extra
     data = await state.workflow_result(
         ctx, params.workflowId, operation_name=params.operationName, wait=extras.get(WAIT_FIELD)
     )
-    return _AnyOutcome.model_validate(data)
+    shaped = shape(data, include_all=params.includeAll, offset=params.offset, limit=params.limit)
+    return _AnyOutcome.model_validate(shaped)
 
 
 async def _cancel(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
@@ -537,8 +543,8 @@ WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
         name="get_workflow_result",
         title="Get workflow result",
         description=(
-            "Wait for a started workflow and return its result (typed as for the tool that started it), or its "
-            "status if still running. Free after completion: results are cached."
+            "A started workflow's result (waits for it), or its status. Free once done: ask again for another "
+            "page or all fields."
         ),
         params=GetWorkflowResultParams,
         extra={WAIT_FIELD: (float | None, _WAIT_INFO)},
