@@ -445,15 +445,20 @@ async def test_an_unreachable_postgresql_refuses_writes_without_its_password_and
 
 
 class _AfterStart(httpx.AsyncBaseTransport):
-    """The sandbox's own transport, calling ``then()`` once a start has been answered."""
+    """The sandbox's own transport, calling ``then()`` once a start has been answered (and
+    ``on_look()`` once a status look has)."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, then: Callable[[], None]) -> None:
-        self.inner, self.then = inner, then
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, then: Callable[[], None], on_look: Callable[[], None] | None = None
+    ) -> None:
+        self.inner, self.then, self.on_look = inner, then, on_look
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         if request.method == "POST" and request.url.path == "/workflows":
             self.then()
+        elif request.method == "GET" and request.url.path.startswith("/workflows/") and self.on_look is not None:
+            self.on_look()
         return response
 
     async def aclose(self) -> None:
@@ -463,10 +468,11 @@ class _AfterStart(httpx.AsyncBaseTransport):
 class _LockingSandbox(Sandbox):
     """A sandbox whose answer to a start is followed by another process locking the ledger."""
 
-    def __init__(self, ledger: Path) -> None:
+    def __init__(self, ledger: Path, *, unlock_on_look: bool = False) -> None:
         super().__init__(seed=42, speed=0)
         self.ledger_file = ledger
         self.holder: sqlite3.Connection | None = None
+        self.unlock_on_look = unlock_on_look
 
     def lock_ledger(self) -> None:
         if self.holder is None:
@@ -480,7 +486,7 @@ class _LockingSandbox(Sandbox):
             self.holder = None
 
     def transport(self) -> Any:
-        return _AfterStart(super().transport(), self.lock_ledger)
+        return _AfterStart(super().transport(), self.lock_ledger, self.unlock_ledger if self.unlock_on_look else None)
 
 
 async def test_a_ledger_locked_after_an_accepted_start_says_it_was_sent_once_and_never_resends(
@@ -610,3 +616,30 @@ async def test_a_read_over_its_budget_is_refused_while_the_ledger_is_locked(
     assert "stPersonProfileViews" in text_of(refused)
     assert "[ledgerUnavailable]" in text_of(refused)
     assert upstream.posts == 1
+
+
+async def test_a_lock_released_while_the_call_waits_lets_the_accepted_start_be_recorded(
+    data_dir: Path, upstream: Upstream, text_of: Text
+) -> None:
+    sandbox = _LockingSandbox(data_dir / LEDGER_FILE, unlock_on_look=True)  # locked by the start, freed by a look
+    upstream.sandbox = sandbox
+    server, _state = build(_settings(data_dir), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        assert not (await client.call_tool("list_workflows", {})).is_error
+        try:
+            first = await client.call_tool("send_message", {**_send(sandbox), "waitSeconds": 1})
+        finally:
+            sandbox.unlock_ledger()
+        assert not first.is_error, text_of(first)
+        outcome = _structured(first)
+        assert "recorded once the lock was released" in outcome["message"]
+        assert upstream.posts == 1
+        # The duplicate check knows it again: the identical call returns the same workflow.
+        again = _structured(await client.call_tool("send_message", _send(sandbox)))
+        assert again["deduplicated"] is True
+        assert again["workflowId"] == outcome["workflowId"]
+        assert upstream.posts == 1
+        # And get_workflow_result finds it in the ledger (no operationName needed).
+        looked = await client.call_tool("get_workflow_result", {"workflowId": outcome["workflowId"], "waitSeconds": 0})
+        assert not looked.is_error, text_of(looked)
+        assert "ledgerUnavailable" not in text_of(looked)

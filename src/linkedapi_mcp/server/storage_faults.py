@@ -290,9 +290,18 @@ async def _after_fault(
                         f"Once it has completed, call {op.tool} again.",
                     )
                 )
-            return await poll_unrecorded(
+            out = await poll_unrecorded(
                 runner, backend, started, last.workflow_id, fault=fault, said=said, budget=budget, report=report
             )
+            if await _record_late(runner, backend, started, params, last.workflow_id, fault):
+                out["message"] = (
+                    f"Linked API accepted the start of {started.name} as workflow {last.workflow_id} (sent once). "
+                    f"The ledger was locked by another process when the answer came ({fault.cause}); the handle "
+                    "was recorded once the lock was released, so an identical call returns this workflow instead "
+                    "of sending it again."
+                    + ("" if out["status"] == "completed" else " Call get_workflow_result with this workflowId.")
+                )
+            return out
         if last.outcome == "refused" and last.error is not None:
             raise ToolError(
                 f"{describe(last.error)} "
@@ -318,6 +327,29 @@ async def _after_fault(
             )
         )
     raise ToolError(fault_text(fault, sent=f"{NOTHING_SENT} {op.tool} was refused.", consequence=REFUSED))
+
+
+async def _record_late(
+    runner: Runner, backend: Backend, op: Operation, params: BaseModel, workflow_id: str, fault: StorageFault
+) -> bool:
+    """After a lock (a passing fault): record the handle of an accepted start on the claim row the
+    call wrote before its POST, so the duplicate check and get_workflow_result know it again."""
+    if fault.kind != "locked":
+        return False
+    args_hash = runner._call(backend, op, params).args_hash
+    try:
+        rows = await runner.ledger.recent(backend.account, limit=20, operation=op.name)
+        claim = next((r for r in rows if r.state == "claimed" and r.args_hash == args_hash), None)
+        if claim is None:
+            return False
+        # "running": its status is looked at again by the next call that waits for it.
+        await runner.ledger.record_start(
+            claim.id, workflow_id=workflow_id, status="running", pending_reason=None, message=None
+        )
+    except StorageFault:
+        return False
+    logger.info("%s %s recorded after the ledger lock was released", op.name, workflow_id)
+    return True
 
 
 async def run_unrecorded(
