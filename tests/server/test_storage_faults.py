@@ -643,3 +643,26 @@ async def test_a_lock_released_while_the_call_waits_lets_the_accepted_start_be_r
         looked = await client.call_tool("get_workflow_result", {"workflowId": outcome["workflowId"], "waitSeconds": 0})
         assert not looked.is_error, text_of(looked)
         assert "ledgerUnavailable" not in text_of(looked)
+
+
+async def test_a_server_that_serves_only_recorded_handles_says_an_unrecorded_one_cannot_be_fetched_there(
+    data_dir: Path, sandbox: Sandbox, upstream: Upstream, text_of: Text
+) -> None:
+    (data_dir / LEDGER_FILE).write_bytes(b"\x00garbage" * 500)
+    server, state = build(_settings(data_dir), sandbox=sandbox)
+    state.runner.ledger_only = True  # as hosted HTTP sets it: many principals, only their own handles
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        read = _structured(await client.call_tool("fetch_person", _fetch(sandbox)))
+        assert f"workflow {read['workflowId']} cannot be fetched here later" in read["message"]
+        assert upstream.posts == 1
+        looked = await client.call_tool(
+            "get_workflow_result", {"workflowId": read["workflowId"], "operationName": "fetchPerson", "waitSeconds": 0}
+        )
+        assert looked.is_error
+        assert "serves only the handles it recorded" in text_of(looked)
+        assert "Nothing was sent" in text_of(looked)
+        stop = await client.call_tool("cancel_workflow", {"workflowId": read["workflowId"]})
+        assert stop.is_error
+        assert "cannot check that the workflow is yours" in text_of(stop)
+    assert upstream.gets == 0
+    assert upstream.total == 1
