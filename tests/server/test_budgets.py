@@ -11,6 +11,7 @@ from mcp import Client
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult
 
 from linkedapi_mcp.sandbox import Sandbox, ServerThread
+from linkedapi_mcp.server import pipeline
 from linkedapi_mcp.server.app import build
 from linkedapi_mcp.server.guards import DEFAULT_BUDGETS, Cap, ConfigError, parse_budgets
 from linkedapi_mcp.settings import ConfigurationError, Settings
@@ -189,6 +190,78 @@ async def test_the_budget_survives_a_restart_and_is_kept_per_account(
     assert not allowed.is_error
     assert Upstream(a.sandbox).posts == 2
     assert Upstream(b.sandbox).posts == 1
+
+
+# -- units of actions that did not happen go back (issue 11, point 4) ------------------------------
+
+
+def _strangers(sandbox: Sandbox, count: int) -> list[str]:
+    """People the account can invite without any other error (not connected, nothing pending, no quirk)."""
+    w = sandbox.world
+    people = [p for p in w.people[1:] if p.idx not in w.connections and p.idx not in w.pending and not p.flags]
+    return [p.public_url for p in people[:count]]
+
+
+async def _invite(client: Client, sandbox: Sandbox, url: str) -> CallToolResult:
+    started = await client.call_tool("send_connection_request", {"personUrl": url, "waitSeconds": 0})
+    out = started.structured_content or {}
+    if started.is_error or out.get("status") == "completed":
+        return started
+    sandbox.advance(60.0)  # the frozen sandbox runs the invitation
+    return await client.call_tool("get_workflow_result", {"workflowId": out["workflowId"]})
+
+
+async def test_invitations_refused_at_linked_apis_daily_limit_leave_the_local_budget_as_it_was(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, database_url: str | None
+) -> None:
+    settings = _settings(tmp_path, "stConnectionRequests=3/day", database_url=database_url)
+    server, state = build(settings, sandbox=sandbox)
+    account = state.backend(None).account
+    caps = state.runner.guards.caps_for({"stConnectionRequests": 1})
+    a, b, c, d, e, f = _strangers(sandbox, 6)
+    # Linked API's own daily limit for invitations, reached after one.
+    sandbox.world.set_limits([{"category": "stConnectionRequests", "period": "daily", "maxValue": 1}])
+    async with Client(server) as client:
+        first = await _invite(client, sandbox, a)
+        before = await pipeline.budget_usage(state.ledger, account, caps)
+        at_limit = [await _invite(client, sandbox, url) for url in (b, c)]
+        after = await pipeline.budget_usage(state.ledger, account, caps)
+        # Linked API's limit lifted: the local budget still has the two units the refused ones gave back.
+        sandbox.world.set_limits([{"category": "stConnectionRequests", "period": "daily", "maxValue": 10}])
+        later = [await _invite(client, sandbox, url) for url in (d, e)]
+        over = await _invite(client, sandbox, f)
+    assert not first.is_error
+    assert [r.is_error for r in at_limit] == [True, True]
+    assert all("[limitExceeded]" in _text(r) for r in at_limit)
+    assert [used for _, used, _ in before] == [1]
+    assert after == before  # the failed invitations left the local budget as it was
+    assert [r.is_error for r in later] == [False, False]
+    assert over.is_error
+    assert "(3 of 3 used)" in _text(over)
+    assert upstream.posts == 5  # the sixth was refused locally, before anything was sent
+
+
+async def test_a_refund_is_given_once_however_often_the_failed_workflow_is_read(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, database_url: str | None
+) -> None:
+    settings = _settings(tmp_path, "stConnectionRequests=3/day", database_url=database_url)
+    server, state = build(settings, sandbox=sandbox)
+    account = state.backend(None).account
+    caps = state.runner.guards.caps_for({"stConnectionRequests": 1})
+    a, b = _strangers(sandbox, 2)
+    sandbox.world.set_limits([{"category": "stConnectionRequests", "period": "daily", "maxValue": 1}])
+    async with Client(server) as client:
+        assert not (await _invite(client, sandbox, a)).is_error
+        started = await client.call_tool("send_connection_request", {"personUrl": b, "waitSeconds": 0})
+        handle = (started.structured_content or {})["workflowId"]
+        sandbox.advance(60.0)
+        reads = [await client.call_tool("get_workflow_result", {"workflowId": handle}) for _ in range(3)]
+        repeat = await client.call_tool("send_connection_request", {"personUrl": b, "waitSeconds": 0})
+        usage = await pipeline.budget_usage(state.ledger, account, caps)
+    assert all(r.is_error and "[limitExceeded]" in _text(r) for r in reads)
+    assert repeat.is_error  # the identical call gets the recorded outcome, nothing is sent again
+    assert upstream.posts == 2
+    assert [used for _, used, _ in usage] == [1]  # one unit given back, not one per read
 
 
 # -- configuration --------------------------------------------------------------------------------
