@@ -70,14 +70,18 @@ async def wait_all(
     waiting = 0
     all_waiting = anyio.Event()
 
-    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-        nonlocal waiting
-        if progress == 1:
-            waiting += 1
-            if waiting == WAITERS:
-                all_waiting.set()
-
     async def one(client: Client) -> None:
+        first = True
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            # This call's first notification (the values are seconds once the run time is predicted).
+            nonlocal first, waiting
+            if first:
+                first = False
+                waiting += 1
+                if waiting == WAITERS:
+                    all_waiting.set()
+
         results.append(
             await client.call_tool(
                 "get_workflow_result", {"workflowId": workflow_id, "waitSeconds": 150}, progress_callback=on_progress

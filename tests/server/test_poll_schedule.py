@@ -23,7 +23,7 @@ from linkedapi_mcp.server.timing import PollPolicy
 pytestmark = pytest.mark.anyio
 
 
-async def _no_report(_progress: float, _message: str) -> None:
+async def _no_report(_progress: float, _message: str, /, *, total: float | None = None) -> None:
     return None
 
 

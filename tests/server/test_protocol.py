@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types import Implementation, LoggingMessageNotificationParams, ResourceTemplateReference
 
 from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +102,25 @@ async def test_completions_offer_recent_workflow_ids_and_operation_names(client:
     assert names.completion.values == ["fetchPerson"]
     nothing = await client.complete(ref, {"name": "somethingElse", "value": "x"})
     assert nothing.completion.values == []
+
+
+async def test_progress_carries_the_predicted_duration_as_total(tmp_path: Path, sandbox: Sandbox) -> None:
+    seen: list[tuple[float, float | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total))
+
+    # The schedule at LinkedIn's own pace (speed 1): a search's predicted run time is many seconds,
+    # so the first notifications fall within it. The sandbox is frozen: the call returns a handle.
+    server, _ = build(Settings(data_dir=tmp_path / "data", sandbox_speed=1.0), sandbox=sandbox)
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        out = await client.call_tool(
+            "search_people", {"term": "engineer", "waitSeconds": 0.2}, progress_callback=on_progress
+        )
+    assert (out.structured_content or {})["status"] in ("pending", "running")
+    assert seen
+    values = [p for p, _ in seen]
+    assert values == sorted(set(values))  # strictly increasing
+    total = seen[0][1]
+    assert total is not None, "a search's run time is predicted (priors before any history)"
+    assert values[0] < total

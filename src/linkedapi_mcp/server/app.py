@@ -403,8 +403,8 @@ def _resolve(name: str) -> Operation:
 
 
 def _reporter(ctx: Context) -> Any:
-    async def report(progress: float, message: str) -> None:
-        await ctx.report_progress(progress, None, message)
+    async def report(progress: float, message: str, /, *, total: float | None = None) -> None:
+        await ctx.report_progress(progress, total, message)  # total: the predicted run time
 
     return report
 

@@ -138,9 +138,7 @@ class WorkflowResources:
         self._subscribers.setdefault(uri, []).append(ctx.session)
         return EmptyResult()
 
-    async def _unsubscribe(
-        self, ctx: ServerRequestContext[Any, Any], params: UnsubscribeRequestParams
-    ) -> EmptyResult:
+    async def _unsubscribe(self, ctx: ServerRequestContext[Any, Any], params: UnsubscribeRequestParams) -> EmptyResult:
         sessions = self._subscribers.get(str(params.uri), [])
         connection = getattr(ctx.session, "_connection", None)
         sessions[:] = [s for s in sessions if getattr(s, "_connection", None) is not connection]
@@ -178,7 +176,7 @@ class WorkflowResources:
     async def _watch(self, state: ServerState, backend: Backend, workflow_id: str, uri: str) -> None:
         from linkedapi_mcp.server.app import _resolve
 
-        async def quiet(_progress: float, _message: str) -> None:
+        async def quiet(_progress: float, _message: str, /, *, total: float | None = None) -> None:
             return None
 
         try:

@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 import anyio.to_thread
@@ -92,8 +92,10 @@ FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 # (the sandbox uses workflowCancelled), which is an outcome, not an error.
 CANCELLED_REASONS = frozenset({"workflowCancelled", "cancelled", "workflowCanceled"})
 
-# Sends one progress notification: (progress counter, human message).
-Report = Callable[[float, str], Awaitable[None]]
+class Report(Protocol):
+    """Sends one progress notification: (progress, human message, total when it is known)."""
+
+    def __call__(self, progress: float, message: str, /, *, total: float | None = None) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True)
@@ -107,21 +109,39 @@ class Backend:
 
 
 class Progress:
-    """Progress notifications with a strictly increasing counter (the protocol requires it)."""
+    """Progress notifications with a strictly increasing value (the protocol requires it): a
+    counter, or — once the run time is predicted (:meth:`expect`) — the seconds the workflow has
+    run, with the predicted duration as ``total`` (issue 15) while the run is within it."""
 
     def __init__(self, send: Report | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._send = send
         self._count = 0
         self._clock = clock  # the runner's monotonic clock: heartbeats are measured on it
         self.last_sent = clock()
+        self._value = 0.0
+        self._total: float | None = None
+        self._since = 0.0
+        self._wall: Callable[[], float] = time.time
+
+    def expect(self, total: float | None, *, since: float, wall: Callable[[], float]) -> None:
+        """The predicted run time (seconds of wall time from ``since``), or None (counter only)."""
+        self._total, self._since, self._wall = total, since, wall
 
     async def __call__(self, message: str) -> None:
         self.last_sent = self._clock()
         if self._send is None:
             return
         self._count += 1
+        total: float | None = None
+        if self._total is None:
+            value = max(float(self._count), self._value + 1.0)
+        else:
+            value = max(round(self._wall() - self._since, 1), self._value + 0.1)
+            # Past the prediction the end is unknown again: no total rather than a wrong one.
+            total = round(self._total, 1) if value < self._total else None
+        self._value = value
         try:
-            await self._send(float(self._count), message)
+            await self._send(value, message, total=total)
         except Exception:  # a client that went away must not break the workflow bookkeeping
             logger.debug("progress notification could not be sent", exc_info=True)
 
@@ -549,6 +569,7 @@ class Runner:
         opened = self._wall()  # this call's start: its GET credit counts from here (timing.next_look)
         deadline = self._monotonic() + budget
         prediction = await self._predict(backend, op, row)
+        progress.expect(None if prediction is None else prediction.mean, since=row.created_at, wall=self._wall)
         # Where the run time counts from: its creation, or the last look that saw it not yet
         # running (queued behind other work: the predicted end moves with the queue).
         begin = row.created_at
@@ -922,7 +943,7 @@ def _not_synced(mapped: Mapped[Any]) -> bool:
     return mapped.data is None and any(error.type == NOT_SYNCED for error in mapped.errors)
 
 
-async def _no_report(_progress: float, _message: str) -> None:
+async def _no_report(_progress: float, _message: str, /, *, total: float | None = None) -> None:
     return None
 
 
