@@ -100,9 +100,11 @@ async def test_an_accepted_elicitation_shows_the_exact_message_and_sends_it_once
         result = await client.call_tool("send_message", args)
         again = await client.call_tool("send_message", args)
     assert upstream.posts == 1
+    me = sandbox.samples()["me"]  # the preview names the account it is sent from (server/previews.py)
     assert human.questions == [
-        f"Send this LinkedIn message to {args['personUrl']}: «Quarterly sync on Tuesday?» "
-        "[sandbox: synthetic, nothing reaches LinkedIn]\n\nGo ahead?"
+        f"Send this LinkedIn message to {args['personUrl']} (name not known to this server): «Quarterly sync on "
+        f"Tuesday?». From the account: {me['name']} ({me['url']}) [sandbox: synthetic, nothing reaches LinkedIn]"
+        "\n\nGo ahead?"
     ]  # the repeated call was deduplicated: not asked again
     assert result.structured_content is not None
     assert again.structured_content is not None
@@ -279,7 +281,9 @@ async def test_the_question_names_the_target_and_text_of_each_kind_of_action(
     assert human.questions[0].startswith(f"Send a LinkedIn connection request to {s['personUrls'][0]}")
     assert "«Met at PyCon»" in human.questions[0]
     assert human.questions[1].startswith(f"Comment on the post {s['postUrls'][0]}: «Nice one»")
-    assert human.questions[2].startswith(f"Remove {s['connectionUrls'][1]} from your LinkedIn connections")
+    assert human.questions[2].startswith(
+        f"Remove {s['connectionUrls'][1]} (name not known to this server) from your LinkedIn connections"
+    )
 
 
 def test_the_cli_previews_an_account_changing_call_unless_told_not_to_confirm(

@@ -173,7 +173,39 @@ def _poll_conversation(kind: str) -> Any:
 
 
 async def _get_inbox(client: LinkedApiClient, params: ParamsModel, deadline: float | None) -> Mapped[Any]:
-    return Mapped(data=_read(r.Inbox, await client.poll_inbox(params.wire(), deadline=deadline)))
+    assert isinstance(params, p.GetInboxParams)
+    body = params.wire()
+    body.pop("awaitingReply", None)  # a local filter (inbox_view), not a Linked API parameter
+    return Mapped(data=inbox_view(await client.poll_inbox(body, deadline=deadline), params))
+
+
+def inbox_view(raw: Any, params: p.GetInboxParams) -> r.Inbox:
+    """``/inbox/poll``'s messages plus one conversation entry per thread (its last message and
+    whether it waits for your reply); with ``awaitingReply`` only those threads' messages."""
+    inbox: r.Inbox = _read(r.Inbox, raw)
+    messages = sorted(inbox.messages or [], key=lambda m: (m.time or "", m.id or ""), reverse=True)
+    conversations: dict[str, r.InboxConversation] = {}
+    for m in messages:  # newest first: a thread's first message here is its last one
+        key = m.threadId or f"person:{m.personHashedUrl or m.personUrl}"
+        entry = conversations.get(key)
+        if entry is None:
+            conversations[key] = r.InboxConversation(
+                threadId=m.threadId,
+                type=m.type,
+                personUrl=m.personPublicUrl or m.personHashedUrl or m.personUrl,
+                lastMessage=r.LastMessage(sender=m.sender, text=m.text, time=m.time),
+                awaitingReply=m.sender == "them",
+                messageCount=1,
+            )
+        else:
+            entry.messageCount = (entry.messageCount or 0) + 1
+    kept = [c for c in conversations.values() if c.awaitingReply or not params.awaitingReply]
+    if params.awaitingReply:
+        threads = {c.threadId for c in kept}
+        messages = [m for m in messages if m.threadId in threads]
+    inbox.messages = messages
+    inbox.conversations = kept
+    return inbox
 
 
 async def _get_network(client: LinkedApiClient, params: ParamsModel, deadline: float | None) -> Mapped[Any]:
@@ -332,8 +364,8 @@ _OPERATIONS: tuple[Operation, ...] = (
         "pollConversations",
         "get_conversation",
         "Get conversation",
-        "Read the conversation with one person, synced before with sync_conversation. Instant: reads Linked "
-        "API's copy, not LinkedIn; errors with conversationsNotSynced if never synced.",
+        "Read Linked API's copy of the conversation with one person. If never synced, it first runs "
+        "sync_conversation (Linked API copies it for 30 days; LinkedIn unchanged) and says so; read-only: errors.",
         "messaging",
         p.GetConversationParams,
         r.Conversation,
@@ -366,8 +398,8 @@ _OPERATIONS: tuple[Operation, ...] = (
         "pollInbox",
         "get_inbox",
         "Get inbox",
-        "Read messages captured since sync_inbox: all, one thread (threadId) or one person (personUrl). "
-        "Instant; newest first.",
+        "Read messages captured since inbox monitoring began (sync_inbox), newest first, plus one entry per "
+        "conversation (last message, awaitingReply). Says when monitoring began. Instant.",
         "messaging",
         p.GetInboxParams,
         r.Inbox,
@@ -698,7 +730,8 @@ _OPERATIONS: tuple[Operation, ...] = (
         "nvPollConversations",
         "nv_get_conversation",
         "Get conversation (Sales Navigator)",
-        "Read the Sales Navigator conversation with one person, synced before with nv_sync_conversation. Instant.",
+        "Read the Sales Navigator conversation with one person. If never synced, it first runs "
+        "nv_sync_conversation (copied for 30 days; LinkedIn unchanged) and says so; read-only: errors.",
         "salesnav",
         p.NvGetConversationParams,
         r.Conversation,

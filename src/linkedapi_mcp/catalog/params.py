@@ -627,12 +627,12 @@ class GetConversationParams(ParamsModel):
             value, "nv_get_conversation", "get_conversation takes a standard profile URL, /in/..."
         )
 
-    personUrl: PersonUrl = Field(description="Profile URL of the other person (conversation synced before).")
+    personUrl: PersonUrl = Field(description="Profile URL of the other person.")
     since: IsoTimestamp | None = Field(None, description="Only messages after this time; omit for the whole history.")
 
 
 class NvGetConversationParams(ParamsModel):
-    personUrl: SalesNavPersonUrl = Field(description="Profile URL of the other person (conversation synced before).")
+    personUrl: SalesNavPersonUrl = Field(description="Profile URL of the other person.")
     since: IsoTimestamp | None = Field(None, description="Only messages after this time; omit for the whole history.")
 
 
@@ -644,6 +644,10 @@ class GetInboxParams(ParamsModel):
     threadId: ThreadId | None = Field(None, description="Only this thread.")
     personUrl: PersonUrl | None = Field(
         None, description="Whole known conversation with this person (adds the threads list)."
+    )
+    # Local filter, never sent (operations._get_inbox): Linked API has no such parameter (contract §2.5).
+    awaitingReply: bool = Field(
+        False, description="Only conversations whose last message is theirs (waiting for your reply)."
     )
 
 

@@ -436,9 +436,32 @@ class InboxThread(ResultModel):
     historyComplete: bool | None = opt("Whether the whole history is known.")
 
 
+class LastMessage(ResultModel):
+    sender: Literal["us", "them"] | str | None = opt("us or them.")
+    text: str | None = opt("Text.")
+    time: str | None = opt("Sent at (ISO 8601).")
+
+
+class InboxConversation(ResultModel):
+    """One thread of the messages returned, built here from them (Linked API lists messages only)."""
+
+    threadId: str | None = opt("Thread id: send_message threadId replies into it.")
+    type: wire.ConversationType | str | None = opt("st or nv.")
+    personUrl: str | None = opt("The other person's profile URL (public when known, else hashed).")
+    lastMessage: LastMessage | None = opt("The newest message of the thread among those returned.")
+    # [INFERRED] Linked API reports no read state (contract §2.5): a thread whose newest message
+    # is theirs is waiting for your reply; LinkedIn's own unread flag is not available.
+    awaitingReply: bool | None = opt("True when their message is the newest: waiting for your reply.")
+    messageCount: int | None = opt("Messages of this thread among those returned.")
+
+
 class Inbox(ResultModel):
     messages: list[InboxMessage] | None = opt("Messages, newest first.")
     threads: list[InboxThread] | None = opt("Threads with this person (only with personUrl).")
+    conversations: list[InboxConversation] | None = opt(
+        "One entry per thread of these messages, newest first, with its last message."
+    )
+    monitoring: str | None = opt("When inbox monitoring started and what these messages cover.")
 
 
 class NetworkEvent(ResultModel):

@@ -309,17 +309,21 @@ class ServerState:
     ) -> Any:
         """Run one catalog operation. ``guard`` (server/guards.py) carries a write call's confirmation.
         A storage fault is explained and contained (server/storage_faults.py)."""
+        from linkedapi_mcp.server.previews import remember
         from linkedapi_mcp.server.storage_faults import contain_run
 
-        return await contain_run(
+        backend = self.backend(ctx)
+        outcome = await contain_run(
             self.runner,
-            self.backend(ctx),
+            backend,
             op,
             params,
             budget=self.budget(ctx, wait),
             report=_reporter(ctx),
             run=lambda: self._run_operation(ctx, op, params, wait=wait, guard=guard),
         )
+        remember(backend.account, outcome)  # people seen, named in later previews (server/previews.py)
+        return outcome
 
     async def _run_operation(
         self, ctx: Context, op: Operation, params: BaseModel, *, wait: float | None, guard: GuardInput | None = None
@@ -329,6 +333,8 @@ class ServerState:
 
         backend = self.backend(ctx)
         budget = self.budget(ctx, wait)
+        if op.name == "pollInbox":  # server/inbox.py: monitoring note, webhook events as a source
+            return await self._inbox(ctx, backend, op, params, budget)
         if op.kind == "direct":
             sync_tool = SYNC_BEFORE_READ.get(op.tool)
             # Only where the sync is itself enabled: read-only mode (or its toolset switched off)
@@ -339,7 +345,33 @@ class ServerState:
             return await self.runner.call_direct(
                 backend, op, params, budget=budget, sync_first=sync_op, report=_reporter(ctx)
             )
-        return await self.runner.run_workflow(backend, op, params, budget=budget, report=_reporter(ctx), guard=guard)
+        outcome = await self.runner.run_workflow(backend, op, params, budget=budget, report=_reporter(ctx), guard=guard)
+        from linkedapi_mcp.server.inbox import after_sync
+
+        return after_sync(outcome, time.time())
+
+    async def _inbox(self, ctx: Context, backend: Backend, op: Operation, params: BaseModel, budget: float) -> Any:
+        """get_inbox: from recorded webhook events when they cover the request, else Linked API;
+        either way with when monitoring started and what it covers (server/inbox.py)."""
+        from linkedapi_mcp.catalog.params import GetInboxParams
+        from linkedapi_mcp.server import inbox
+
+        assert isinstance(params, GetInboxParams)
+        sync_tool = "nv_sync_inbox" if params.type == "nv" else "sync_inbox"
+        enabled = Exposure.from_settings(self.settings).enabled(sync_tool)
+        started, running = await inbox.monitoring_started(self.ledger, backend.account)
+        note = inbox.monitoring_text(started, sync_tool=sync_tool if enabled else None, running=running)
+        # [INFERRED] Events carry Linked API's accountId, which a named account (hosted, accounts
+        # file) cannot be matched to here: only a single-account server answers from them.
+        answered = await inbox.from_events(self.ledger, params, started) if self.accounts is None else None
+        if answered is not None:
+            data, source = answered
+            data["monitoring"] = note
+            return self.runner.completed(backend, op, {"data": data}, message=source)
+        outcome = await self.runner.call_direct(backend, op, params, budget=budget, report=_reporter(ctx))
+        if isinstance(outcome.get("result"), dict):
+            outcome["result"]["monitoring"] = note
+        return outcome
 
     async def workflow_result(
         self, ctx: Context, workflow_id: str, *, operation_name: str | None, wait: float | None
@@ -360,14 +392,20 @@ class ServerState:
     async def _workflow_result(
         self, ctx: Context, workflow_id: str, *, operation_name: str | None, wait: float | None
     ) -> Any:
-        return await self.runner.workflow_result(
-            self.backend(ctx),
+        from linkedapi_mcp.server.inbox import after_sync
+        from linkedapi_mcp.server.previews import remember
+
+        backend = self.backend(ctx)
+        outcome = await self.runner.workflow_result(
+            backend,
             workflow_id,
             resolve=_resolve,
             operation_name=operation_name,
             budget=self.budget(ctx, wait),
             report=_reporter(ctx),
         )
+        remember(backend.account, outcome)
+        return after_sync(outcome, time.time())
 
     async def cancel(self, ctx: Context, workflow_id: str) -> CancelOutcome:
         from linkedapi_mcp.server.storage_faults import contain_cancel
@@ -494,6 +532,16 @@ class _ServerTools:
     def listed(self) -> list[Tool]:
         return self._build()[1]
 
+    def listed_for(self, view: Exposure) -> list[Tool]:
+        """What one session lists (``view``: :meth:`Exposure.for_client`), in registration order."""
+        from linkedapi_mcp.server.toolsets import DISCLOSURE_TOOLS
+
+        tools = self.listed
+        out = [t for t in tools if t.name not in DISCLOSURE_TOOLS and view.plain(t.name)]
+        if view.mode == "core":
+            out += [t for t in tools if t.name in DISCLOSURE_TOOLS]
+        return out
+
 
 class _LazySpecs(Mapping[str, "ToolSpec"]):
     """The validation middleware's view of the specs: built when a ``tools/call`` first looks."""
@@ -531,16 +579,6 @@ class _LazyToolManager(ToolManager):
     def get_tool(self, name: str) -> Tool | None:
         self.fill()
         return super().get_tool(name)
-
-    def listed_for(self, view: Exposure) -> list[Tool]:
-        """What one session lists (``view``: :meth:`Exposure.for_client`), in registration order."""
-        from linkedapi_mcp.server.toolsets import DISCLOSURE_TOOLS
-
-        tools = self.listed
-        out = [t for t in tools if t.name not in DISCLOSURE_TOOLS and view.plain(t.name)]
-        if view.mode == "core":
-            out += [t for t in tools if t.name in DISCLOSURE_TOOLS]
-        return out
 
     def list_tools(self) -> list[Tool]:
         self.fill()
@@ -585,6 +623,7 @@ class LinkedApiServer(MCPServer[Any]):
         self._lazy_tools = _LazyToolManager(server_tools)
         self._tool_manager = self._lazy_tools
         self._exposure = server_tools.exposure
+        self._server_tools = server_tools
         self._uses_sandbox = uses_sandbox
         self._warm_up = warm_up
         self.warm_up_thread: threading.Thread | None = None
@@ -631,7 +670,6 @@ class LinkedApiServer(MCPServer[Any]):
         models, and the modules a call runs through imported. No I/O: the ledger file, the HTTP
         client and the embedded sandbox are still created by the first call."""
         self._lazy_tools.fill()
-        self._server_tools = server_tools
         # The runner brings the ledger, the guards and the HTTP client with it.
         modules = ["linkedapi_mcp.facade", "linkedapi_mcp.server.runner"]
         if self._uses_sandbox:
@@ -642,6 +680,11 @@ class LinkedApiServer(MCPServer[Any]):
 
 def built_listing(exposure: Exposure) -> list[dict[str, Any]]:
     """The ``tools/list`` entries built from the models (what the listing artifact must hold)."""
+    return [listing.entry_of(_listed(tool)) for tool in _ServerTools(exposure).listed_for(exposure.for_client(None))]
+
+
+def _listed(tool: Tool) -> MCPTool:
+    """A registered tool as ``tools/list`` shows it (what ``MCPServer.list_tools`` does)."""
     from mcp.types import Tool as MCPTool
 
     return MCPTool(
@@ -675,11 +718,6 @@ def _shared_request_state(settings: Settings) -> dict[str, Any]:
     except SecretKeyError as exc:
         from linkedapi_mcp.settings import ConfigurationError
 
-    return [listing.entry_of(_listed(tool)) for tool in _ServerTools(exposure).listed_for(exposure.for_client(None))]
-
-
-def _listed(tool: Tool) -> MCPTool:
-    """A registered tool as ``tools/list`` shows it (what ``MCPServer.list_tools`` does)."""
         raise ConfigurationError(str(exc)) from None
     return {"request_state_security": RequestStateSecurity(keys=[key])}
 

@@ -20,7 +20,6 @@ actions that did not happen are given back (the budget step of server/pipeline.p
 from __future__ import annotations
 
 import inspect
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,9 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
-from linkedapi_mcp.actions import ACTIONS, iter_actions
+from linkedapi_mcp.actions import ACTIONS
+from linkedapi_mcp.server import previews
+from linkedapi_mcp.server.previews import describe_action
 
 if TYPE_CHECKING:
     from linkedapi_mcp.catalog.spec import Operation
@@ -226,65 +227,7 @@ def _items_reached(iterator: dict[str, Any], source: Any) -> int:
 # -- what the user is shown -----------------------------------------------------------------
 
 
-def _q(text: Any) -> str:
-    return f"«{text}»"
-
-
-def describe_action(op: Operation, params: BaseModel) -> str:
-    """One exact sentence of what a start will do on the account, built from the arguments."""
-    a: dict[str, Any] = params.model_dump(mode="json", exclude_none=True)
-    target = a.get("personUrl") or a.get("threadId") or a.get("postUrl") or a.get("postUrn") or a.get("commentUrl")
-    name = op.name
-    if name in ("sendMessage", "nvSendMessage"):
-        where = f"to {a['personUrl']}" if a.get("personUrl") else f"in conversation {a.get('threadId')}"
-        subject = f" with the subject {_q(a['subject'])}" if a.get("subject") else ""
-        kind = "Sales Navigator message" if name == "nvSendMessage" else "LinkedIn message"
-        manage = a.get("manageConversation")
-        after = manage.get("operation") if isinstance(manage, dict) else manage
-        extra = f" (then {after} the conversation)" if after else ""
-        return f"Send this {kind} {where}{subject}: {_q(a['text'])}{extra}"
-    if name == "sendConnectionRequest":
-        note = f" with the note {_q(a['note'])}" if a.get("note") else " without a note"
-        email = f" (email {a['email']})" if a.get("email") else ""
-        return f"Send a LinkedIn connection request to {a['personUrl']}{note}{email}"
-    if name == "withdrawConnectionRequest":
-        unfollow = " and unfollow them" if a.get("unfollow", True) else ""
-        return f"Withdraw the pending connection request to {a['personUrl']}{unfollow}"
-    if name in ("acceptInvitation", "ignoreInvitation"):
-        verb = "Accept" if name == "acceptInvitation" else "Ignore"
-        source = a.get("personUrl") or a.get("companyUrl") or a.get("newsletterUrl")
-        return f"{verb} the {a.get('invitationType', 'connect')} invitation from {source}"
-    if name == "removeConnection":
-        return f"Remove {a['personUrl']} from your LinkedIn connections"
-    if name in ("reactToPost", "reactToComment"):
-        what = "comment" if name == "reactToComment" else "post"
-        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
-        return f"React {_q(a.get('type'))} to the {what} {target}{as_company}"
-    if name in ("commentOnPost", "replyToComment"):
-        verb = "Reply to the comment" if name == "replyToComment" else "Comment on the post"
-        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
-        return f"{verb} {target}{as_company}: {_q(a['text'])}"
-    if name == "createPost":
-        as_company = f" as {a['companyUrl']}" if a.get("companyUrl") else ""
-        files = f" with {len(a['attachments'])} attachment(s)" if a.get("attachments") else ""
-        return f"Publish this LinkedIn post{as_company}{files}: {_q(a['text'])}"
-    if name == "createRepost":
-        text = f" with the text {_q(a['text'])}" if a.get("text") else ""
-        return f"Repost {target}{text}"
-    if name == "endorsePersonSkill":
-        return f"Endorse {a['personUrl']} for the skill {_q(a['skillName'])}"
-    if name == "endorsePersonSkills":
-        return f"Endorse {a['personUrl']} for the skills matching {a.get('skillNamePatterns')}"
-    if name in ("manageConversation", "nvManageConversation"):
-        return f"{str(a.get('operation', '')).capitalize()} the conversation {a.get('threadId')}"
-    if name == "customWorkflow":
-        definition = a.get("definition")
-        actions = iter_actions(definition)
-        body = json.dumps(definition, ensure_ascii=False, separators=(",", ":"))
-        if len(body) > 1500:
-            body = body[:1500] + "…"
-        return f"Run a custom workflow of {len(actions)} action(s) ({', '.join(actions)}): {body}"
-    return f"{op.title}: {json.dumps(a, ensure_ascii=False, separators=(',', ':'))}"
+# The text (who, what, from which account) is built in server/previews.py.
 
 
 class ConfirmAction(BaseModel):
@@ -340,8 +283,7 @@ async def ask(ctx: Context, op: Operation, params: BaseModel) -> Elicit[ConfirmA
         raise ToolError(refusal(fault, op.tool)) from None
     if verdict is not None:
         return NotAsked(verdict)
-    where = " [sandbox: synthetic, nothing reaches LinkedIn]" if backend.kind == "sandbox" else ""
-    return Elicit(f"{describe_action(op, params)}{where}\n\nGo ahead?", ConfirmAction)
+    return Elicit(f"{await previews.action_text(backend, op, params)}\n\nGo ahead?", ConfirmAction)
 
 
 def answer_annotation(

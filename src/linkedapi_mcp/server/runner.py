@@ -40,7 +40,7 @@ from linkedapi_mcp.client.errors import (
 )
 from linkedapi_mcp.client.models import WorkflowState
 from linkedapi_mcp.facade import snapshot
-from linkedapi_mcp.server import holders, pipeline
+from linkedapi_mcp.server import holders, pipeline, previews
 from linkedapi_mcp.server.durations import Prediction, predict_row
 from linkedapi_mcp.server.envelope import BackendKind, OutcomeStatus, Status, WorkflowSummary
 from linkedapi_mcp.server.errors import action_errors_text, describe, tool_error
@@ -49,7 +49,6 @@ from linkedapi_mcp.server.guards import (
     GuardConfig,
     GuardInput,
     budget_text,
-    describe_action,
     gate,
     preview_text,
     rejected_text,
@@ -224,15 +223,27 @@ class Runner:
             budget=max(deadline - self._monotonic(), 0.0),
             report=report or _no_report,
         )
+        # Said in every case: the read turned on monitoring of this conversation (Linked API state).
+        started = (
+            f"This conversation was not synced yet, so {sync_first.tool} was started for it: Linked API copies "
+            "it from now on for 30 days"
+        )
         if outcome["status"] != "completed":
             outcome["message"] = (
-                f"This conversation was not synced yet, so {sync_first.tool} was started for it "
-                f"({outcome['status']}). Call get_workflow_result with this workflowId until it completes, "
-                f"then call {op.tool} again."
+                f"{started} ({outcome['status']}). Call get_workflow_result with this workflowId until it "
+                f"completes, then call {op.tool} again."
             )
             return outcome
+        until = (outcome.get("result") or {}).get("syncUntil") if isinstance(outcome.get("result"), dict) else None
         mapped = await self._direct(backend, op, params, deadline)
-        return self._completed(backend, op, None, _dump_mapped(mapped), deduplicated=False)
+        return self._completed(
+            backend,
+            op,
+            None,
+            _dump_mapped(mapped),
+            deduplicated=False,
+            message=f"{started}" + (f" (until {until})." if until else "."),
+        )
 
     async def _direct(self, backend: Backend, op: Operation, params: BaseModel, deadline: float) -> Mapped[Any]:
         try:
@@ -296,7 +307,7 @@ class Runner:
                 except ConfirmationError as exc:
                     raise ToolError(rejected_text(str(exc), op)) from None
                 if isinstance(claim, Issued):
-                    return self._preview(backend, op, params, claim)
+                    return await self._preview(backend, op, params, claim)
                 row = claim.row
                 if not claim.existing:  # start
                     row = await self._start(backend, op, params, row, deadline=self._monotonic() + max(budget, 1.0))
@@ -810,10 +821,8 @@ class Runner:
 
     # -- envelopes ----------------------------------------------------------------------------
 
-    def _preview(self, backend: Backend, op: Operation, params: BaseModel, issued: Issued) -> dict[str, Any]:
-        action = describe_action(op, params)
-        if backend.kind == "sandbox":
-            action += " [sandbox: synthetic, nothing reaches LinkedIn]"
+    async def _preview(self, backend: Backend, op: Operation, params: BaseModel, issued: Issued) -> dict[str, Any]:
+        action = await previews.action_text(backend, op, params)  # who, what, from which account
         out = self._envelope(
             backend,
             op,
@@ -849,6 +858,12 @@ class Runner:
             "deduplicated": deduplicated,
             "backend": backend.kind,
         }
+
+    def completed(
+        self, backend: Backend, op: Operation, mapped: dict[str, Any], *, message: str | None = None
+    ) -> dict[str, Any]:
+        """A completed outcome for data this server answers itself (no workflow row)."""
+        return self._completed(backend, op, None, mapped, deduplicated=False, message=message)
 
     def _completed(
         self,
