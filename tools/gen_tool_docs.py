@@ -59,7 +59,7 @@ async def _tools() -> list[dict[str, str]]:
         rows.append(
             {
                 "name": tool.name,
-                "toolset": op.toolset if op else "handles",
+                "toolset": op.toolset if op else ("workflows" if tool.name == "list_workflow_actions" else "handles"),
                 "effect": EFFECT_WORDS[op.effect] if op else "reads",
                 "listed": exposure,
                 "description": (tool.description or "").split(". ")[0].rstrip("."),

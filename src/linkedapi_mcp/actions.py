@@ -593,6 +593,98 @@ def _with_parents(specs: list[ActionSpec]) -> dict[str, ActionSpec]:
 
 ACTIONS: Mapping[str, ActionSpec] = _with_parents(_SPECS)
 
+# What each action does to the account (contract §5 legend R / M / W, as the catalog's operations
+# built on these actions say): every action not named here only reads.
+_WRITES = frozenset(
+    {
+        "st.endorsePersonSkill",
+        "st.sendMessage",
+        "st.manageConversation",
+        "st.sendConnectionRequest",
+        "st.withdrawConnectionRequest",
+        "st.removeConnection",
+        "st.acceptInvitation",
+        "st.ignoreInvitation",
+        "st.reactToPost",
+        "st.commentOnPost",
+        "st.reactToComment",
+        "st.replyToComment",
+        "st.createPost",
+        "st.createRepost",
+        "nv.sendMessage",
+        "nv.manageConversation",
+    }
+)
+_MONITORS = frozenset({"st.syncConversation", "st.syncInbox", "st.syncNetwork", "nv.syncConversation", "nv.syncInbox"})
+ActionEffect = Literal["read", "monitor", "write"]
+ACTION_EFFECTS: Mapping[str, ActionEffect] = {
+    name: "write" if name in _WRITES else "monitor" if name in _MONITORS else "read" for name in ACTIONS
+}
+
+
+def definition_effect(definition: Any) -> ActionEffect:
+    """The strongest effect among a (valid) definition's actions: a definition made only of reads
+    is a read (issue 11: no confirmation), one with a sync is monitoring, anything else a write.
+    An action this catalogue does not know counts as a write."""
+    effects = {ACTION_EFFECTS.get(name, "write") for name in iter_actions(definition)}
+    if "write" in effects:
+        return "write"
+    return "monitor" if "monitor" in effects else "read"
+
+
+def action_catalogue() -> list[dict[str, Any]]:
+    """Every action type as ``list_workflow_actions`` describes it, from the table the validator uses:
+    purpose, effect, whether it may start a workflow, its target and other parameters (JSON
+    schema, bounds and enums kept), the limit it counts against, and which actions may follow it
+    under ``then``."""
+    out: list[dict[str, Any]] = []
+    for spec in ACTIONS.values():
+        schema = spec.params.model_json_schema()
+        entry: dict[str, Any] = {
+            "actionType": spec.type,
+            "purpose": spec.purpose,
+            "effect": ACTION_EFFECTS[spec.type],
+            "startsWorkflow": {"always": "yes", "never": "no", "withTarget": "yes, with its target"}[spec.root],
+            "targets": list(spec.targets),
+            "parameters": _plain_schema(schema),
+            "then": sorted(spec.children),
+        }
+        if spec.root_required:
+            entry["requiredAtRoot"] = list(spec.root_required)
+        if spec.iterates:
+            entry["iterates"] = spec.iterates
+        if spec.limit_category:
+            entry["limitCategory"] = spec.limit_category
+        out.append(entry)
+    return out
+
+
+def _plain_schema(node: Any, *, names: bool = False) -> Any:
+    """A parameters schema without generated titles and null branches (bounds and enums kept)."""
+    if isinstance(node, list):
+        return [_plain_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if names:
+        return {k: _plain_schema(v) for k, v in node.items()}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        out[key] = _plain_schema(value, names=key in ("properties", "$defs"))
+    any_of = out.get("anyOf")
+    if isinstance(any_of, list) and {"type": "null"} in any_of:
+        rest = [b for b in any_of if b != {"type": "null"}]
+        del out["anyOf"]
+        if out.get("default", "") is None:
+            del out["default"]
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            out = {**rest[0], **out}
+        elif rest:
+            out["anyOf"] = rest
+    return out
+
+
 # Invitation target per type (contract §5.3 acceptInvitation).
 INVITATION_TARGETS: Mapping[str, str] = {
     "connect": "personUrl",
@@ -688,7 +780,13 @@ def _check_action(node: Any, path: str, parent: ActionSpec | None) -> None:
         raise WorkflowDefinitionError("invalidRequestPayload", f"Invalid workflow at {path}: 'actionType' is required.")
     spec = ACTIONS.get(action_type)
     if spec is None:
-        raise _invalid(path, action_type, "unknown actionType")
+        import difflib
+
+        near = difflib.get_close_matches(action_type, list(ACTIONS), n=3, cutoff=0.6)
+        if parent is not None:
+            near = [n for n in near if n in parent.children] or sorted(parent.children)
+        hint = f"; did you mean {' or '.join(near)}" if near else ""
+        raise _invalid(path, action_type, f"unknown actionType{hint} (list_workflow_actions lists them all)")
     label = node.get("label")
     if label is not None and not isinstance(label, str):
         raise _invalid(path, action_type, "'label' must be a string")

@@ -68,7 +68,7 @@ async def test_an_explicit_tool_mode_wins_over_the_client_name(tmp_path: Path, s
     async with connect(tmp_path, sandbox, "claude-ai", tool_mode="core") as client:
         core = await names(client)
     assert "describe_operation" not in full
-    assert set(full) == {*CATALOG, *HANDLE_TOOLS}
+    assert set(full) == {*CATALOG, "list_workflow_actions", *HANDLE_TOOLS}
     assert "describe_operation" in core
     assert "retrieve_ssi" not in core
 

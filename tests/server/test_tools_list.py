@@ -39,7 +39,7 @@ def tools(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def test_every_catalog_operation_and_the_workflow_tools_are_listed_in_catalog_order(tools: list[Tool]) -> None:
-    assert [t.name for t in tools] == [*CATALOG, *WORKFLOW_TOOLS]
+    assert [t.name for t in tools] == [*CATALOG, "list_workflow_actions", *WORKFLOW_TOOLS]
 
 
 def test_every_tool_has_a_title_an_output_schema_and_all_four_hints(tools: list[Tool]) -> None:

@@ -217,7 +217,7 @@ async def test_full_mode_lists_every_enabled_operation_and_no_disclosure_tools(
 ) -> None:
     async with connect(tmp_path, sandbox, toolsets="all", tool_mode="full") as client:
         names = list(await listed(client))
-    assert names == [*CATALOG, *HANDLE_TOOLS]
+    assert names == [*CATALOG, "list_workflow_actions", *HANDLE_TOOLS]
 
 
 async def test_the_default_tool_list_matches_the_committed_snapshot(

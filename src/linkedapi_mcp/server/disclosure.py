@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from linkedapi_mcp.catalog import CATALOG
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome
-from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse
+from linkedapi_mcp.server.tools import ToolSpec, _catalog_parser, _pre_parse, effective
 from linkedapi_mcp.server.toolsets import (
     DESCRIBE_TOOL,
     RUN_TOOL,
@@ -138,6 +138,8 @@ def disclosure_specs(
             params = parse(_pre_parse(dict(arguments)))
         except ValidationError:
             return guards.NotAsked("policy")  # the body refuses the arguments; nothing is sent
+        if effective(op, params).effect != "write":
+            return guards.NotAsked("policy")  # a custom workflow of reads only (issue 11)
         return await guards.ask(ctx, op, params)
 
     return [

@@ -35,6 +35,7 @@ ARTIFACT = Path(__file__).with_name("tools_list.json")
 REGENERATE = "python -m linkedapi_mcp.server.listing"
 _DESCRIBE = "describe_operation"
 _RUN = "run_operation"
+LIST_ACTIONS = "list_workflow_actions"
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,10 @@ def _metadata() -> dict[str, Any]:
     from linkedapi_mcp.catalog import CATALOG
     from linkedapi_mcp.catalog.spec import Toolset
 
-    return {
-        "regenerate": REGENERATE,
-        "toolsets": list(get_args(Toolset)),
-        "operations": {op.tool: {"toolset": op.toolset, "effect": op.effect} for op in CATALOG.values()},
-    }
+    operations = {op.tool: {"toolset": op.toolset, "effect": op.effect} for op in CATALOG.values()}
+    # Issue 11: the custom workflows' action catalogue goes with execute_custom_workflow.
+    operations[LIST_ACTIONS] = {"toolset": "workflows", "effect": "read"}
+    return {"regenerate": REGENERATE, "toolsets": list(get_args(Toolset)), "operations": operations}
 
 
 def toolsets() -> tuple[str, ...]:

@@ -9,12 +9,13 @@ same params model validates arguments in :mod:`.validation` before the SDK sees 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.tools import Tool
@@ -441,13 +442,23 @@ def operation_spec(op: Operation) -> ToolSpec:
     resolved: dict[str, Any] = {}
     if op.effect == "write":
         extra[guards.CONFIRM_FIELD] = (str | None, _CONFIRM_INFO)
-        resolved[guards.ANSWER_PARAM] = guards.answer_annotation(
-            op, [*op.params.model_fields, *extra], _catalog_parser(op, extra)
+        parser = _catalog_parser(op, extra)
+
+        def target(arguments: dict[str, Any]) -> tuple[Operation, BaseModel]:
+            params = parser(arguments)
+            return effective(op, params), params
+
+        resolved[guards.ANSWER_PARAM] = guards.dispatch_answer_annotation(
+            op.name, [*op.params.model_fields, *extra], target
         )
 
     async def impl(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
         data = await state.run_operation(
-            ctx, op, params, wait=extras.get(WAIT_FIELD), guard=guards.GuardInput.from_extras(extras)
+            ctx,
+            effective(op, params),
+            params,
+            wait=extras.get(WAIT_FIELD),
+            guard=guards.GuardInput.from_extras(extras),
         )
         return output.model_validate(shape(data))
 
@@ -463,6 +474,18 @@ def operation_spec(op: Operation) -> ToolSpec:
         effect=op.effect,
         resolved=resolved,
     )
+
+
+def effective(op: Operation, params: BaseModel) -> Operation:
+    """The operation as this call runs it. Issue 11: a custom workflow made only of read actions is
+    a read (no confirmation, no write dedupe window), one with a sync but no write is monitoring;
+    its effect comes from the same action table the validator checks it against (actions.py)."""
+    if op.tool != "execute_custom_workflow" or op.build is None:
+        return op
+    from linkedapi_mcp.actions import definition_effect
+
+    effect = definition_effect(op.build(params))
+    return op if effect == op.effect else dataclasses.replace(op, effect=effect)
 
 
 def _catalog_parser(op: Operation, extra: Mapping[str, Any]) -> Callable[[dict[str, Any]], BaseModel]:
@@ -509,6 +532,40 @@ class ListWorkflowsParams(_Params):
     operationName: str | None = Field(None, description="Only workflows of this operation, e.g. sendMessage.")
 
 
+class ListWorkflowActionsParams(_Params):
+    actionTypes: list[str] | None = Field(
+        None, max_length=100, description="Only these action types (default: every one)."
+    )
+
+
+class WorkflowActionInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    actionType: str
+    purpose: str
+    effect: Literal["read", "monitor", "write"]
+    startsWorkflow: str = Field(description="yes, no (only under a parent's then), or yes with its target.")
+    targets: list[str] = Field(description="Target parameters: required at the root, taken from the parent below it.")
+    parameters: dict[str, Any] = Field(description="JSON schema of its other parameters (beside actionType).")
+    then: list[str] = Field(description="Action types allowed in its `then`.")
+
+
+class WorkflowActionCatalogue(BaseModel):
+    """Every action a custom workflow can use (actions.py: the table the validator checks against)."""
+
+    actions: list[WorkflowActionInfo]
+    rules: str
+    backend: str = "local"
+
+
+_CATALOGUE_RULES = (
+    "A definition is one action object or an array of root actions run in order. An action is "
+    '{"actionType": ..., its target and parameters, "label"?: ..., "then"?: action or array}; only actions '
+    "with startsWorkflow yes may be roots, and a child takes its target from its parent (do not repeat it). "
+    "A definition of read actions only is a read: no confirmation. Run it with execute_custom_workflow."
+)
+
+
 class CancelOutcome(BaseModel):
     workflowId: str
     cancelled: bool = Field(description="True when Linked API stopped the workflow.")
@@ -526,6 +583,20 @@ async def _get_result(state: ServerState, ctx: Context, params: BaseModel, extra
     )
     shaped = shape(data, include_all=params.includeAll, offset=params.offset, limit=params.limit)
     return _AnyOutcome.model_validate(shaped)
+
+
+async def _list_actions(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from linkedapi_mcp.actions import ACTIONS, action_catalogue
+
+    assert isinstance(params, ListWorkflowActionsParams)
+    wanted = params.actionTypes
+    unknown = [name for name in wanted or [] if name not in ACTIONS]
+    if unknown:
+        raise ToolError(f"Unknown action types: {', '.join(unknown)}. Leave actionTypes out to list every one.")
+    entries = [e for e in action_catalogue() if wanted is None or e["actionType"] in wanted]
+    return WorkflowActionCatalogue.model_validate({"actions": entries, "rules": _CATALOGUE_RULES})
 
 
 async def _cancel(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
@@ -599,8 +670,32 @@ WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
 )
 
 
+# --- issue 11: the action catalogue for custom workflows, in the workflows toolset (listed where
+# execute_custom_workflow is; server/listing.py and toolsets.py know it by this name).
+LIST_ACTIONS_SPEC = ToolSpec(
+    name="list_workflow_actions",
+    title="List workflow actions",
+    description=(
+        "Every action a custom workflow can use: parameters, effect, which actions may follow it, and the "
+        "rules of a definition. Local and free."
+    ),
+    params=ListWorkflowActionsParams,
+    extra={},
+    output=WorkflowActionCatalogue,
+    annotations=ToolAnnotations(
+        title="List workflow actions",
+        read_only_hint=True,
+        destructive_hint=False,
+        idempotent_hint=True,
+        open_world_hint=False,
+    ),
+    impl=_list_actions,
+    effect="read",
+)
+
+
 def all_specs(catalog: Mapping[str, Operation]) -> list[ToolSpec]:
-    return [operation_spec(op) for op in catalog.values()] + list(WORKFLOW_TOOLS)
+    return [operation_spec(op) for op in catalog.values()] + [LIST_ACTIONS_SPEC, *WORKFLOW_TOOLS]
 
 
 def build_tool(spec: ToolSpec) -> Tool:

@@ -57,6 +57,8 @@ CORE_TOOLS: frozenset[str] = frozenset(
         "comment_on_post",
         "react_to_post",
         "get_account_info",
+        # Not an operation: the action catalogue, listed wherever custom workflows are enabled.
+        "list_workflow_actions",
     }
 )
 
@@ -125,6 +127,9 @@ class Exposure:
         Read-only mode is checked first and wins over any toolset choice. Unknown names are
         not this function's business (None): the SDK answers "Unknown tool".
         """
+        if name == listing.LIST_ACTIONS:
+            # Listed exactly where the custom workflows it describes can run.
+            return self.refusal("execute_custom_workflow")
         op = listing.operations().get(name)  # the catalog's toolset and effect, without its models
         if op is None:
             if name == "cancel_workflow" and self.read_only:
