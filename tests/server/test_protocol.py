@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.types import Implementation, LoggingMessageNotificationParams, ResourceTemplateReference
+from mcp_types import RequestParamsMeta
 
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server.app import build
@@ -71,8 +72,9 @@ async def legacy_logged(built: tuple[Any, Any]) -> AsyncIterator[tuple[Client, l
 
 
 async def test_logging_set_level_sends_the_servers_log_lines_at_that_level(
-    legacy_logged: tuple[Client, list[LoggingMessageNotificationParams]], sandbox: Sandbox
+    legacy_logged: tuple[Client, list[LoggingMessageNotificationParams]], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="linkedapi_mcp")  # the process logs at INFO (LINKEDAPI_MCP_LOG_LEVEL)
     client, received = legacy_logged
     assert client.server_capabilities.logging is not None
     await client.call_tool("search_people", {"term": "engineer", "waitSeconds": 0})
@@ -124,3 +126,27 @@ async def test_progress_carries_the_predicted_duration_as_total(tmp_path: Path, 
     total = seen[0][1]
     assert total is not None, "a search's run time is predicted (priors before any history)"
     assert values[0] < total
+
+
+LOG_INFO = cast(RequestParamsMeta, {"io.modelcontextprotocol/logLevel": "info"})
+
+
+async def test_on_2026_a_request_opting_in_with_log_level_gets_the_servers_log_lines(
+    built: tuple[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="linkedapi_mcp")
+    received: list[LoggingMessageNotificationParams] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        received.append(params)
+
+    async with Client(built[0], logging_callback=on_log, client_info=Implementation(name="pytest", version="1")) as c:
+        await c.call_tool("search_people", {"term": "engineer", "waitSeconds": 0})
+        assert received == []  # no logLevel in the request: nothing is sent
+        out = await c.call_tool(
+            "search_people",
+            {"term": "designer", "waitSeconds": 0},
+            meta=LOG_INFO,  # the request's opt-in
+        )
+    workflow_id = (out.structured_content or {})["workflowId"]
+    assert any(m.level == "info" and workflow_id in str(m.data) for m in received), received

@@ -172,9 +172,7 @@ async def test_unknown_and_foreign_task_ids_are_invalid_params(task_client: Clie
         assert caught.value.error.code == -32602
 
 
-async def test_a_client_without_the_extension_waits_and_gets_a_handle_as_before(
-    client: Client, upstream: Any
-) -> None:
+async def test_a_client_without_the_extension_waits_and_gets_a_handle_as_before(client: Client, upstream: Any) -> None:
     out = data(await client.call_tool("search_people", {"term": "chef", "waitSeconds": 0}))
     assert out["status"] in ("pending", "running")
     assert out["workflowId"]

@@ -5,8 +5,9 @@ Logging: the server's own log records (``linkedapi_mcp.*``) that happen while a 
 handled are also sent to that request's client, at or above the level it asked for —
 ``logging/setLevel`` on handshake-era connections (2025-11-25), the request's
 ``io.modelcontextprotocol/logLevel`` ``_meta`` on 2026-07-28. Only the formatted message goes
-out: never a traceback. What the server logs is kept free of secrets and of LinkedIn text at INFO
-and above (operation names, workflow ids, error types); LinkedIn text never reaches a log record.
+out: never a traceback. Only this package's loggers are forwarded (not the SDK's, whose lines may
+quote a tool error); they log operation names, workflow ids, request paths and error types, never a
+secret or LinkedIn text.
 """
 
 from __future__ import annotations
@@ -109,14 +110,14 @@ _HANDLER = ClientLogHandler(level=logging.DEBUG)
 
 
 def install_log_forwarding() -> None:
-    """Attach the forwarding handler to the ``linkedapi_mcp`` logger (once per process)."""
-    root = logging.getLogger(FORWARDED_LOGGER)
-    if _HANDLER not in root.handlers:
-        root.addHandler(_HANDLER)
-        if root.level == logging.NOTSET or root.level > logging.DEBUG:
-            # Records below the process's own log level must still reach a client asking for
-            # debug; the console handler keeps its own level.
-            root.setLevel(logging.DEBUG)
+    """Attach the forwarding handler to the ``linkedapi_mcp`` logger (once per process).
+
+    [INFERRED] The process's own log level (``LINKEDAPI_MCP_LOG_LEVEL``, default WARNING) bounds
+    what a client can receive: records below it are never made, and lowering it for one client
+    would also put them on every other log output. Run with INFO or DEBUG to offer more."""
+    ours = logging.getLogger(FORWARDED_LOGGER)
+    if _HANDLER not in ours.handlers:
+        ours.addHandler(_HANDLER)
 
 
 def _connection_of(ctx: ServerRequestContext[Any, Any]) -> object:
@@ -174,9 +175,6 @@ class Protocol:
             sink.open = False
 
 
-
-
-
 def install_protocol(server: Any, *, known_tool: Callable[[str], bool], bus: Any) -> None:
     """Add this module's, :mod:`.resources`' and :mod:`.prompts`' protocol surface to a built
     server: the unknown-tool and unknown-prompt checks and log forwarding (middleware),
@@ -193,4 +191,6 @@ def install_protocol(server: Any, *, known_tool: Callable[[str], bool], bus: Any
     lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, protocol.set_level)
     resources.install()
     install_log_forwarding()
+
+
 __all__ = ["ClientLogHandler", "Protocol", "install_log_forwarding", "install_protocol"]

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
@@ -52,6 +53,9 @@ SCHEME = "linkedapi://workflows/"
 TEMPLATE = SCHEME + "{workflowId}"
 LISTED = 20  # resources/list: the newest workflows of the caller's account
 WATCH_BUDGET = 300.0  # seconds a watcher waits per round (it loops until the workflow ends)
+# [INFERRED] A watcher gives up after this long: a 2026 listen stream's end is not visible here, and a
+# workflow parked for days (working hours, a queue) must not keep a poller forever.
+WATCH_LIMIT = 24 * 3600.0
 MAX_COMPLETIONS = 100  # the spec's cap on completion values
 
 
@@ -174,31 +178,35 @@ class WorkflowResources:
         task.add_done_callback(lambda done: self._watchers.pop(key, None) if self._watchers.get(key) is done else None)
 
     async def _watch(self, state: ServerState, backend: Backend, workflow_id: str, uri: str) -> None:
-        from linkedapi_mcp.server.app import _resolve
-
-        async def quiet(_progress: float, _message: str, /, *, total: float | None = None) -> None:
-            return None
-
         try:
-            while True:
-                rows = [r for r in await state.ledger.find(workflow_id) if r.account == backend.account]
-                if not rows or not rows[0].in_flight:
-                    break
-                # a failed workflow (then recorded) or a passing upstream error: look again
-                with contextlib.suppress(ToolError):
-                    await state.runner.workflow_result(
-                        backend,
-                        workflow_id,
-                        resolve=_resolve,
-                        operation_name=None,
-                        budget=WATCH_BUDGET,
-                        report=quiet,
-                    )
+            with anyio.move_on_after(WATCH_LIMIT) as limit:
+                await self._until_ended(state, backend, workflow_id)
+            if limit.cancelled_caught:
+                logger.info("stopped watching workflow %s after %.0f h", workflow_id, WATCH_LIMIT / 3600)
+                return
             await self._announce(uri)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.warning("watching workflow %s for its subscribers failed", workflow_id, exc_info=True)
+
+    async def _until_ended(self, state: ServerState, backend: Backend, workflow_id: str) -> None:
+        """Wait for the workflow like a waiting ``get_workflow_result`` (one poller per workflow,
+        woken by webhook pushes and other waiters' news), round after round, until it ends."""
+        from linkedapi_mcp.server.app import _resolve
+
+        async def quiet(_progress: float, _message: str, /, *, total: float | None = None) -> None:
+            return None
+
+        while True:
+            rows = [r for r in await state.ledger.find(workflow_id) if r.account == backend.account]
+            if not rows or not rows[0].in_flight:
+                return
+            # a failed workflow (then recorded) or a passing upstream error: look again
+            with contextlib.suppress(ToolError):
+                await state.runner.workflow_result(
+                    backend, workflow_id, resolve=_resolve, operation_name=None, budget=WATCH_BUDGET, report=quiet
+                )
 
     async def _announce(self, uri: str) -> None:
         logger.debug("workflow resource %s updated", uri)
