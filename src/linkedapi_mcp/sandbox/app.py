@@ -31,6 +31,7 @@ from linkedapi_mcp.actions import WorkflowDefinitionError, iter_actions, validat
 
 from . import admin
 from .account_api import MALFORMED_LINK_FAULT, AccountApi
+from .captaindata import CaptainData
 from .clock import parse_epoch
 from .errors import ConnectionDropped, RateLimited, SandboxRequestError
 from .faults import FaultRule
@@ -73,7 +74,10 @@ class Sandbox(SandboxState):
         super().__init__(*args, **kwargs)
         # The Account API generation (origin 000/002) over the same world and scheduler.
         self.account_api = AccountApi(self)
-        self.app: ASGIApp = _FaultLayer(self, _build_router(self, self.account_api.routes()))
+        # Captain Data's API v3 (origin 004, docs/captaindata.md) under /v3, over the same world.
+        self.captaindata = CaptainData(self)
+        routes = [*self.account_api.routes(), *self.captaindata.routes()]
+        self.app: ASGIApp = _FaultLayer(self, _build_router(self, routes))
 
     def close(self) -> None:
         self.account_api.close(wait=5.0)
