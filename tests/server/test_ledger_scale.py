@@ -314,3 +314,19 @@ async def test_a_sample_window_read_before_is_read_again_once_another_process_ch
     await there.record_completed(row.id, {}, duration=20.0)
     assert [d for _, _, d in await here.completed_samples("acct")] == [20.0, 10.0]
     assert [d for _, _, d in await here.completed_samples("acct", limit=1)] == [20.0]
+
+
+async def test_webhook_events_expire_with_the_workflows(open_ledger: Callable[..., Ledger]) -> None:
+    """Recorded deliveries do not pile up for ever: they keep as long as finished workflows."""
+    clock = Clock()
+    ledger = open_ledger(clock=clock)
+    assert await ledger.record_event("workflow.completed:wf-old", "workflow.completed", "acc", {"workflowId": "wf-old"})
+    clock.now += 31 * DAY
+    assert await ledger.record_event("inbox.message:new", "inbox.message", "acc", {"text": "hi"})
+    ledger.close()
+
+    reopened = open_ledger(clock=clock, prune_in_background=False)
+    await reopened.prune()
+    kept = await reopened.events(types=("workflow.completed", "inbox.message"))
+    assert [e["id"] for e in kept] == ["inbox.message:new"]
+

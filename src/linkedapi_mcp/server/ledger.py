@@ -298,13 +298,16 @@ class Ledger:
         """One batch of retention: at most ``prune_batch`` expired rows of each table, found by an
         index on their time (no table scan); True if a table may have more.
 
-        Finished workflows (and the duration samples taken from them) are kept RETENTION_SECONDS;
-        budget windows are at most a day and confirmations live minutes: those keep two days.
+        Finished workflows (and the duration samples taken from them) are kept RETENTION_SECONDS,
+        and so are webhook events (inbox/network tools read them; a replayed id older than the
+        signature's 300 s window is refused anyway); budget windows are at most a day and
+        confirmations live minutes: those keep two days.
         """
         more = False
         for table, column, keep in (
             ("workflows", "finished_at", RETENTION_SECONDS),
             ("duration_samples", "at", RETENTION_SECONDS),
+            ("webhook_events", "received_at", RETENTION_SECONDS),
             ("budget_usage", "at", 2 * 86400.0),
             ("confirmations", "expires_at", 2 * 86400.0),
         ):
