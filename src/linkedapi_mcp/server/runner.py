@@ -648,6 +648,10 @@ class Runner:
                 continue
             if not await self.ledger.take_lease(row.id, me, until=self._wall() + delay + LEASE_GRACE_SECONDS):
                 row = await self.ledger.get(row.id) or row  # another call became the poller first
+                if not row.in_flight:  # or a push finished it since our last read: no lease on a final row
+                    return await self._settle(
+                        backend, op, row, budget=0.0, progress=progress, deduplicated=deduplicated, look_now=False
+                    )
                 continue
             pushed = await self._sleep_watching(delay, op, row, progress)
             if pushed is not None:  # a webhook delivery changed the row while this call slept
