@@ -30,6 +30,7 @@ def database_url(both_stores: str | None) -> str | None:
     """Every test here runs on SQLite and on a real PostgreSQL server (server/db.py)."""
     return both_stores
 
+
 TextOf = Callable[[CallToolResult], str]
 HOUR = 3600.0
 
@@ -253,6 +254,8 @@ async def test_a_long_wait_between_polls_still_sends_a_heartbeat(
     assert upstream.gets == 0
     assert len(progress.messages) >= 5
     assert all("queued" in message for message in progress.messages)
+    # Nothing else of this account runs: "queued behind" is never said (issue 11).
+    assert not any("behind" in message for message in progress.messages)
 
 
 async def test_cancel_workflow_stops_it_and_its_result_says_cancelled(
@@ -404,3 +407,16 @@ async def test_a_conversation_synced_within_the_wait_is_returned_in_one_call(
     assert out["status"] == "completed"
     assert out["result"] is not None
     assert upstream.posts == 1
+
+
+async def test_queued_behind_is_said_only_with_the_earlier_workflow_it_waits_for(
+    client: Client, sandbox: Sandbox, progress: Any
+) -> None:
+    first = data(await client.call_tool("search_people", {"term": "x", "waitSeconds": 0}))
+    second = data(
+        await client.call_tool("search_companies", {"term": "y", "waitSeconds": 0.05}, progress_callback=progress)
+    )
+    assert second["status"] == "pending"
+    queued = [message for message in progress.messages if "queued" in message]
+    assert queued
+    assert all(f"queued behind searchPeople ({first['workflowId']})" in message for message in queued)

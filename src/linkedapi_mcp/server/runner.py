@@ -91,6 +91,7 @@ FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 # (the sandbox uses workflowCancelled), which is an outcome, not an error.
 CANCELLED_REASONS = frozenset({"workflowCancelled", "cancelled", "workflowCanceled"})
 
+
 class Report(Protocol):
     """Sends one progress notification: (progress, human message, total when it is known)."""
 
@@ -153,11 +154,19 @@ def _status(row: Row) -> Status:
     return "pending" if row.state == "claimed" else row.state
 
 
-def _waiting_text(op: Operation, row: Row, elapsed: float) -> str:
+def _waiting_text(op: Operation, row: Row, elapsed: float, ahead: list[Row] | None = None) -> str:
+    """A progress line. Issue 11: the status words are the envelope's (pending / running), and
+    "queued behind" is said only when this server knows of earlier unfinished workflows of the
+    same account, naming them; Linked API's own "queued" alone means "waiting to start"."""
     if row.pending_reason == "outsideWorkingHours":
         return row.message or "Waiting for the account's working hours to open."
     if row.state in ("pending", "claimed"):
-        what = "queued behind other work on this account" if row.pending_reason == "queued" else "pending"
+        if ahead:
+            named = ", ".join(f"{r.operation} ({r.workflow_id or 'starting'})" for r in ahead[:3])
+            more = f" and {len(ahead) - 3} more" if len(ahead) > 3 else ""
+            what = f"pending, queued behind {named}{more} on this account"
+        else:
+            what = "pending (queued: waiting to start)" if row.pending_reason == "queued" else "pending"
     else:
         what = "running on LinkedIn"
     return f"{op.title}: {what} ({elapsed:.0f} s so far)."
@@ -466,6 +475,20 @@ class Runner:
 
     # -- list_workflows -----------------------------------------------------------------------
 
+    async def _waiting_text(self, op: Operation, row: Row) -> str:
+        """:func:`_waiting_text` with the account's earlier unfinished workflows, from the ledger."""
+        ahead: list[Row] = []
+        if row.state in ("pending", "claimed") and row.pending_reason == "queued":
+            try:
+                recent = await self.ledger.recent(row.account, limit=20)
+            except Exception:  # a progress line never fails the call
+                recent = []
+            ahead = sorted(
+                (r for r in recent if r.id != row.id and r.in_flight and r.created_at <= row.created_at),
+                key=lambda r: r.created_at,
+            )
+        return _waiting_text(op, row, self._wall() - row.created_at, ahead)
+
     async def recent(self, backend: Backend, *, limit: int, operation: str | None) -> list[WorkflowSummary]:
         rows = await self.ledger.recent(backend.account, limit=limit, operation=operation)
         return [
@@ -560,7 +583,7 @@ class Runner:
         beat = max(progress.last_sent + self.heartbeat - self._monotonic(), 0.0)
         fresh = await self.ledger.wait_change(row, within=max(min(until - self._monotonic(), lapse, beat), 0.0))
         if self._monotonic() >= progress.last_sent + self.heartbeat:
-            await progress(_waiting_text(op, fresh, self._wall() - fresh.created_at))
+            await progress(await self._waiting_text(op, fresh))
         return fresh
 
     async def _wait_leased(
@@ -589,7 +612,7 @@ class Runner:
         # start answer said pending. The end then lies between that look and the one that sees
         # it done; the midpoint is what the ledger learns durations from.
         last_unfinished: float | None = row.created_at if not (look_now or deduplicated) else None
-        await progress(_waiting_text(op, row, self._wall() - row.created_at))
+        await progress(await self._waiting_text(op, row))
         while True:
             remaining = deadline - self._monotonic()
             if look_now and polls == 0:
@@ -715,7 +738,7 @@ class Runner:
                 row = await self.ledger.record_status(
                     row.id, status=status, pending_reason=snapshot.pendingReason, message=snapshot.message
                 )
-                await progress(_waiting_text(op, row, self._wall() - row.created_at))
+                await progress(await self._waiting_text(op, row))
         return self._pending(backend, op, row, prediction, deduplicated=deduplicated)
 
     async def _predict(self, backend: Backend, op: Operation, row: Row) -> Prediction | None:
@@ -819,7 +842,7 @@ class Runner:
                 return
             next_beat = progress.last_sent + self.heartbeat
             if now >= next_beat:
-                await progress(_waiting_text(op, row, self._wall() - row.created_at))
+                await progress(await self._waiting_text(op, row))
                 continue
             await self._sleep_for(min(end, next_beat) - now)
 
