@@ -184,7 +184,12 @@ def install_protocol(server: Any, *, known_tool: Callable[[str], bool], bus: Any
 
     install_prompts(server)
     prompts = {prompt.name for prompt in server._prompt_manager.list_prompts()}
-    protocol = Protocol(known_tool, known_prompt=prompts.__contains__)
+    tools = server._tool_manager  # the SDK's registry (LinkedApiServer fills it on first use)
+
+    def known(name: str) -> bool:
+        return known_tool(name) or tools.get_tool(name) is not None
+
+    protocol = Protocol(known, known_prompt=prompts.__contains__)
     resources = WorkflowResources(server, bus)
     server.middleware.extend([protocol, resources.listen])
     lowlevel = server._lowlevel_server  # mcp 2.3: spec methods without an MCPServer surface
