@@ -6,9 +6,10 @@ start follow the retry rules (outcome unknown, never re-sent) as the sandbox's r
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, Implementation
 from pydantic import SecretStr
 
+from linkedapi_mcp.catalog.operations import CATALOG
 from linkedapi_mcp.sandbox import Sandbox, ServerThread
 from linkedapi_mcp.sandbox.server import base_url_of, bind
 from linkedapi_mcp.server.account_hooks import mac
@@ -117,6 +119,28 @@ def calls(samples: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def test_the_calls_cover_every_workflow_operation_of_the_catalog() -> None:
+    tools = {tool for tool, _ in calls(Sandbox(seed=42, speed=0).samples())}
+    assert tools == {op.tool for op in CATALOG.values() if op.kind == "workflow"}
+
+
+def outcome_of(result: CallToolResult) -> tuple[Any, ...]:
+    """What a user sees of a finished call: its status, result and partial errors, or its error text
+    (without the SDK's "Error executing tool <name>: ", which names the tool that answered)."""
+    if result.is_error:
+        return ("error", re.sub(r"^Error executing tool \w+: ", "", text_of(result)))
+    out = data(result)
+    return (out["status"], out.get("result"), out.get("errors"))
+
+
+def upstream(sandbox: Sandbox, since: int = 0) -> list[tuple[str, str]]:
+    """The sandbox's request log (method, path), from entry ``since`` on."""
+    return [(r.method, r.path) for r in list(sandbox.requests)[since:]]
+
+
+START = ("POST", "/account/workflow")
+
+
 async def outcomes(tmp: Path, api: str) -> list[Any]:
     """Each call started with no wait (a handle), the clock moved on, then get_workflow_result."""
     server = Server(tmp, api)
@@ -125,17 +149,12 @@ async def outcomes(tmp: Path, api: str) -> list[Any]:
         for tool, args in calls(server.sandbox.samples()):
             started = await client.call_tool(tool, {**args, "waitSeconds": 0})
             if started.is_error:
-                seen.append(("error", text_of(started)))
+                seen.append(outcome_of(started))
                 continue
             handle = data(started)["workflowId"]
             assert data(started)["status"] in ("pending", "running")
             server.sandbox.advance(HOUR)
-            result = await client.call_tool("get_workflow_result", {"workflowId": handle})
-            if result.is_error:
-                seen.append(("error", text_of(result)))
-            else:
-                out = data(result)
-                seen.append((out["status"], out.get("result"), out.get("errors")))
+            seen.append(outcome_of(await client.call_tool("get_workflow_result", {"workflowId": handle})))
     if api != "workflows":
         assert server.count("POST", "/workflows") == server.count("GET", "/workflows") == 0
     starts = server.count("POST", "/workflows" if api == "workflows" else "/account/workflow")
@@ -268,27 +287,81 @@ async def test_html_5xx_on_the_result_link_are_ridden_out(account: tuple[Server,
 # -- long for reads (LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=long-reads) ----------------------------------
 
 
-@pytest.mark.parametrize("api", ["account", "account-002"])
-async def test_long_reads_answer_in_the_start_with_no_poll_and_writes_still_get_a_link(
-    tmp_path: Path, api: str
-) -> None:
-    expected = await baseline(tmp_path / "baseline")
-    server = Server(tmp_path, api, speed=100_000, account_result_handling="long-reads")
-    samples = server.sandbox.samples()
-    tool, args = calls(samples)[0]
+SAFETY = 30.0  # seconds: a safety net against hangs, never an ordering device
+
+
+def long_read(tool: str) -> bool:
+    """Which calls of :func:`calls` ``long-reads`` answers in the start (docs/account-api.md): the
+    catalog's reads, and the custom workflow, whose definition there (st.retrieveSSI) only reads.
+    Monitors (syncs) and writes change the account: they keep a result link."""
+    return CATALOG[tool].effect == "read" or tool == "execute_custom_workflow"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for a state of the in-process sandbox (a held request) by checking it between
+    scheduler turns; bounded by :data:`SAFETY`."""
+    with anyio.fail_after(SAFETY):
+        while not condition():  # noqa: ASYNC110 (the sandbox offers counters and logs, not events)
+            await anyio.sleep(0.001)
+
+
+async def held_call(server: Server, client: Client, tool: str, args: dict[str, Any]) -> CallToolResult:
+    """A call whose long start the sandbox holds until the workflow ends: the clock moves on (as
+    in :func:`outcomes`) only once the start is held, so the workflow runs at the same virtual time."""
+    results: list[CallToolResult] = []
+    account_api = server.sandbox.account_api
+    held = account_api.held
+
+    async def call() -> None:
+        results.append(await client.call_tool(tool, {**args, "waitSeconds": SAFETY}))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await until(lambda: account_api.held > held)
+        server.sandbox.advance(HOUR)
+    (result,) = results
+    return result
+
+
+async def long_outcomes(tmp: Path, api: str) -> list[Any]:
+    """:func:`outcomes` with ``long-reads``: each read waits in its call and its result comes in the
+    start's answer (one POST, zero polls); each write and sync still gets a result link at once,
+    polled through its handle."""
+    server = Server(tmp, api, account_result_handling="long-reads")
+    sandbox = server.sandbox
+    seen: list[Any] = []
     async for client in session(server):
-        read = data(await client.call_tool(tool, {**args, "waitSeconds": 30}))
-        assert read["status"] == "completed"
-        assert (read["status"], read["result"], read.get("errors")) == expected[0]  # as on /workflows
-        assert server.count("GET", "/account/results/") == 0  # the long answer carried the result
-        write = data(
-            await client.call_tool(
-                "send_message", {"personUrl": samples["connectionUrls"][0], "text": "Hi", "waitSeconds": 30}
-            )
-        )
-        assert write["status"] == "completed"
-        assert server.count("GET", "/account/results/") >= 1  # reslink: polled through its handle
-    assert server.count("POST", "/account/workflow") == 2
+        for tool, args in calls(sandbox.samples()):
+            before = len(list(sandbox.requests))
+            if long_read(tool):
+                result = await held_call(server, client, tool, args)
+                assert upstream(sandbox, before) == [START], tool  # one start, zero polls
+                if not result.is_error:
+                    assert data(result)["workflowId"].startswith("long-"), tool
+                seen.append(outcome_of(result))
+                continue
+            started = data(await client.call_tool(tool, {**args, "waitSeconds": 0}))
+            handle = started["workflowId"]
+            assert started["status"] == "running", tool  # answered at once: not held to the end
+            assert not handle.startswith(("long-", "hook-")), tool  # a result link's hash
+            sandbox.advance(HOUR)
+            seen.append(outcome_of(await client.call_tool("get_workflow_result", {"workflowId": handle})))
+            after = upstream(sandbox, before)
+            assert after[0] == START, tool
+            assert set(after[1:]) == {("GET", f"/account/results/{handle}")}, tool  # polled through its link
+    seen.append(("starts", server.count("POST", "/account/workflow")))
+    return seen
+
+
+@pytest.mark.parametrize("api", ["account", "account-002"])
+async def test_long_reads_answer_every_read_in_the_start_and_writes_still_get_a_link(tmp_path: Path, api: str) -> None:
+    expected = await baseline(tmp_path / "baseline")
+    got = await long_outcomes(tmp_path, api)
+    assert got == expected
+    tools = [tool for tool, _ in calls(Sandbox(seed=42, speed=0).samples())]
+    reads = {tool for tool in tools if long_read(tool)}
+    assert {op.tool for op in CATALOG.values() if op.kind == "workflow" and op.effect == "read"} <= reads
+    assert len(reads) < len(set(tools))  # writes and syncs were asked for too
 
 
 async def test_a_cut_long_read_is_outcome_unknown_and_not_resent(tmp_path: Path) -> None:
@@ -322,7 +395,6 @@ def test_hook_mode_needs_a_public_url_and_a_secret() -> None:
 
 # -- hook: the result is pushed to the server (LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=hook) -------------
 
-SAFETY = 30.0  # seconds: a safety net against hangs, never an ordering device
 HOOK_SECRET = "account-hook-secret"
 
 
@@ -371,8 +443,10 @@ def hooked(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hooked]:
             sock.close()
 
 
-def upstream(sandbox: Sandbox) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in sandbox.requests]
+async def settled(sandbox: Sandbox) -> None:
+    """Until the sandbox has noted each delivery's answer: the server's 200 may finish the call it
+    completes before the sandbox's delivery thread writes it down."""
+    await until(lambda: all(d["status"] != "pending" for d in sandbox.account_api.deliveries()))
 
 
 async def test_a_hook_workflow_completes_a_waiting_call_with_zero_polls(hooked: Hooked) -> None:
@@ -402,6 +476,7 @@ async def test_a_hook_workflow_completes_a_waiting_call_with_zero_polls(hooked: 
         assert out["status"] == "completed"
         assert len(out["result"]) == 2
         assert upstream(sandbox) == [("POST", "/account/workflow")]  # zero polls: nothing but the start
+        await settled(sandbox)
         (delivery,) = sandbox.account_api.deliveries()
         assert (delivery["status"], delivery["attempts"], delivery["responseStatusCode"]) == ("success", 1, 200)
         assert delivery["url"].startswith(f"{hooked.public_url}/webhooks/account/{handle}?sig=")
@@ -423,3 +498,32 @@ async def test_a_hook_workflow_completes_a_waiting_call_with_zero_polls(hooked: 
         same = data(await client.call_tool("get_workflow_result", {"workflowId": handle}))
         assert same["result"] == out["result"]
     assert upstream(sandbox) == [("POST", "/account/workflow")]
+
+
+async def test_hook_mode_runs_every_catalog_operation_as_on_workflows_with_zero_polls(
+    hooked: Hooked, tmp_path: Path
+) -> None:
+    """Every call of :func:`calls` over real HTTP in hook mode: started with no wait (a ``hook-``
+    handle), the clock moved on, then get_workflow_result, which the sandbox's delivery completes.
+    Same outcomes as on /workflows; the request log holds one start per call and nothing else."""
+    expected = await baseline(tmp_path / "baseline")
+    sandbox = hooked.sandbox
+    seen: list[Any] = []
+    async with Client(streamable_http_client(f"{hooked.public_url}/mcp")) as client:
+        for tool, args in calls(sandbox.samples()):
+            before = len(list(sandbox.requests))
+            started = data(await client.call_tool(tool, {**args, "waitSeconds": 0}))
+            handle = started["workflowId"]
+            assert handle.startswith("hook-"), tool
+            assert started["status"] == "running", tool
+            sandbox.advance(HOUR)  # the workflow ends; its final body is POSTed to the server
+            with anyio.fail_after(SAFETY):  # the push ends the wait long before
+                result = await client.call_tool("get_workflow_result", {"workflowId": handle, "waitSeconds": 120})
+            seen.append(outcome_of(result))
+            assert upstream(sandbox, before) == [START], tool  # one start, zero polls
+    seen.append(("starts", len(upstream(sandbox))))
+    assert seen == expected
+    await settled(sandbox)
+    deliveries = sandbox.account_api.deliveries()
+    assert len(deliveries) == len(seen) - 1
+    assert {(d["status"], d["attempts"], d["responseStatusCode"]) for d in deliveries} == {("success", 1, 200)}
