@@ -23,6 +23,7 @@ calls on two replicas exactly one inserts the claim.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,11 +32,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from linkedapi_mcp.server import holders
+from linkedapi_mcp.server.db import StorageFault
 from linkedapi_mcp.server.guards import Cap
 from linkedapi_mcp.server.ledger import ClaimTx, Ledger, Row, canonical_args
 
 if TYPE_CHECKING:
     from linkedapi_mcp.server.guards import Gate
+
+logger = logging.getLogger("linkedapi_mcp.server")
 
 # A claim whose holder cannot be inspected and whose lease is out, or one older than this whose
 # live holder stopped renewing it, belongs to a start that is over (the client's POST time-out is
@@ -177,10 +181,25 @@ def refund(tx: ClaimTx, row_id: int) -> bool:
 
 
 async def give_back(ledger: Ledger, row: Row) -> bool:
-    """The budget step after the wait: units of actions that did not happen return, once."""
+    """The budget step after the wait: units of actions that did not happen return, once.
+
+    Looked at first without writing (a finished row is read again and again); a store that cannot
+    be written keeps the units spent — the cautious side — and the answer goes out regardless.
+    """
     if not not_done(row):
         return False
-    return await ledger.atomically(row.account, partial(_refund_row, row.id))
+    try:
+        if not await ledger.peek(row.account, partial(_owed, row.id)):
+            return False
+        return await ledger.atomically(row.account, partial(_refund_row, row.id))
+    except StorageFault as exc:
+        logger.warning("the budget units of workflow row %s could not be given back: %s", row.id, exc)
+        return False
+
+
+def _owed(row_id: int, tx: ClaimTx) -> bool:
+    entries = tx.row_units(row_id)
+    return any(units > 0 for _, units, _ in entries) and not any(units < 0 for _, units, _ in entries)
 
 
 def _refund_row(row_id: int, tx: ClaimTx) -> bool:
