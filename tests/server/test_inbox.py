@@ -206,3 +206,54 @@ async def test_recorded_webhook_inbox_events_answer_get_inbox_without_calling_li
     assert conversation["awaitingReply"] is True
     assert conversation["personUrl"] == "https://www.linkedin.com/in/person-1"
     assert [m["id"] for m in out["result"]["messages"]] == ["msg-ev-1"]
+
+
+async def _deliver(hooks: httpx2.AsyncClient, event: dict[str, Any]) -> None:
+    body = json.dumps(event).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "content-type": "application/json",
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: signature(SECRET, stamp, body),
+    }
+    assert (await hooks.post(PATH, content=body, headers=headers)).status_code == 200
+
+
+async def test_recorded_webhook_network_events_answer_get_network_without_calling_linked_api(
+    settings: Settings, sandbox: Sandbox
+) -> None:
+    push = settings.model_copy(update={"webhook_secret": SecretStr(SECRET)})
+    server, _ = build(push, sandbox=sandbox, http=True, host="127.0.0.1")
+    app = http_app(server, host="127.0.0.1")
+    async with (
+        server.session_manager.run(),
+        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as hooks,
+        Client(server) as client,
+    ):
+        # Deliveries arrive before monitoring is turned on: they cover everything it will capture.
+        for n, kind in enumerate(("connectionAccepted", "connectionRequestReceived")):
+            data = {
+                "accountId": "acc-1",
+                "personUrl": f"https://www.linkedin.com/in/person-{n}",
+                "personUrn": f"urn:li:member:{n}",
+                "detectedAt": f"2030-01-0{n + 1}T10:00:00Z",
+            }
+            await _deliver(hooks, {"id": f"network.{kind}:ev-{n}", "type": f"network.{kind}", "data": data})
+        synced = await _collect(client, sandbox, await client.call_tool("sync_network", {"waitSeconds": 0}))
+        assert synced["message"].startswith("Network monitoring is on")
+        polls = sum(1 for r in sandbox.requests if r.path == "/network/poll")
+        everything = (await client.call_tool("get_network", {})).structured_content or {}
+        received = (
+            await client.call_tool("get_network", {"type": "connectionRequestReceived"})
+        ).structured_content or {}
+        assert sum(1 for r in sandbox.requests if r.path == "/network/poll") == polls  # no Linked API call
+    assert everything["message"].startswith("Answered from the 2 network webhook event(s) this server recorded")
+    assert [e["type"] for e in everything["result"]["events"]] == ["connectionRequestReceived", "connectionAccepted"]
+    [event] = received["result"]["events"]
+    assert event == {
+        "id": "network.connectionRequestReceived:ev-1",
+        "type": "connectionRequestReceived",
+        "personUrl": "https://www.linkedin.com/in/person-1",
+        "personUrn": "urn:li:member:1",
+        "detectedAt": "2030-01-02T10:00:00Z",
+    }

@@ -335,6 +335,15 @@ class ServerState:
         budget = self.budget(ctx, wait)
         if op.name == "pollInbox":  # server/inbox.py: monitoring note, webhook events as a source
             return await self._inbox(ctx, backend, op, params, budget)
+        if op.name == "pollNetwork" and self.accounts is None:  # recorded network.* events (server/inbox.py)
+            from linkedapi_mcp.catalog.params import GetNetworkParams
+            from linkedapi_mcp.server import inbox
+
+            assert isinstance(params, GetNetworkParams)
+            started_at = await inbox.network_started(self.ledger, backend.account)
+            pushed = await inbox.network_from_events(self.ledger, params, started_at)
+            if pushed is not None:
+                return self.runner.completed(backend, op, {"data": pushed[0]}, message=pushed[1])
         if op.kind == "direct":
             sync_tool = SYNC_BEFORE_READ.get(op.tool)
             # Only where the sync is itself enabled: read-only mode (or its toolset switched off)

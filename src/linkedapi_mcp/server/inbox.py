@@ -1,11 +1,12 @@
-"""The inbox tools' answers: when monitoring started, what it covers, and webhook events as a source.
+"""The inbox and network tools' answers: when monitoring started, what it covers, webhook events as a source.
 
 Linked API captures inbox messages only after inbox monitoring was turned on (``sync_inbox``,
 contract §2.5) and never says when that was, nor lists older conversations. This server knows
 when *it* ran ``sync_inbox`` (its ledger), so ``get_inbox`` says so in ``result.monitoring`` —
 or that it has no record, and what to do. When webhook deliveries of ``inbox.*`` events
 (contract §2.10) were recorded from the start of monitoring (or from the asked ``since``), the
-answer is built from them without calling Linked API, and the message says so.
+answer is built from them without calling Linked API, and the message says so; ``get_network``
+likewise from recorded ``network.*`` events.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from linkedapi_mcp.catalog.operations import inbox_view
-from linkedapi_mcp.catalog.params import GetInboxParams
+from linkedapi_mcp.catalog.params import GetInboxParams, GetNetworkParams
 
 if TYPE_CHECKING:
     from linkedapi_mcp.server.ledger import Ledger
 
 INBOX_EVENTS = ("inbox.messageReceived", "inbox.messageSent")
+NETWORK_EVENTS = ("network.connectionAccepted", "network.connectionAdded", "network.connectionRequestReceived")
+MAX_EVENTS = 5000  # read at most this many recorded events for one answer; more: Linked API is asked
 _SYNC_OPS: Mapping[str, str] = {"syncInbox": "st", "nvSyncInbox": "nv"}
 # Event data fields that are an InboxMessage's own (contract §2.10 vs §2.5).
 _MESSAGE_FIELDS = ("type", "threadId", "personUrn", "personHashedUrl", "personPublicUrl", "personUrl", "sender", "text")
@@ -86,15 +89,19 @@ def monitoring_text(
 
 
 def after_sync(outcome: dict[str, Any], now: float) -> dict[str, Any]:
-    """A completed ``sync_inbox`` (when started or collected): say from when messages are captured."""
-    if (
-        outcome.get("operationName") in _SYNC_OPS
-        and outcome.get("status") == "completed"
-        and not outcome.get("message")
-    ):
+    """A completed ``sync_inbox`` / ``sync_network`` (when started or collected): say from when
+    messages or connection events are captured."""
+    if outcome.get("status") != "completed" or outcome.get("message"):
+        return outcome
+    if outcome.get("operationName") in _SYNC_OPS:
         outcome["message"] = (
             f"Inbox monitoring is on (at {_iso(now)} UTC at the latest): messages sent or received from now on "
             "appear in get_inbox; conversations from before are not captured."
+        )
+    elif outcome.get("operationName") == "syncNetwork":
+        outcome["message"] = (
+            f"Network monitoring is on (at {_iso(now)} UTC at the latest): connection events from now on appear "
+            "in get_network; earlier ones are not captured."
         )
     return outcome
 
@@ -111,8 +118,8 @@ async def from_events(
     """
     if params.personUrl is not None:
         return None
-    events = await ledger.events(types=INBOX_EVENTS, limit=5000)
-    if not events:
+    events = await ledger.events(types=INBOX_EVENTS, limit=MAX_EVENTS)
+    if not events or len(events) >= MAX_EVENTS:  # more than read here: the newest may be missing
         return None
     first = min(e["receivedAt"] for e in events)
     since = _parse(params.since)
@@ -143,4 +150,58 @@ async def from_events(
     return view.model_dump(mode="json", exclude_none=True), note
 
 
-__all__ = ["INBOX_EVENTS", "after_sync", "from_events", "monitoring_started", "monitoring_text"]
+async def network_started(ledger: Ledger, account: str) -> float | None:
+    """When this server first saw ``sync_network`` complete on this account."""
+    rows = await ledger.recent(account, limit=50, operation="syncNetwork")
+    done = [row.finished_at or row.updated_at for row in rows if row.state == "completed"]
+    return min(done) if done else None
+
+
+async def network_from_events(
+    ledger: Ledger, params: GetNetworkParams, started: float | None
+) -> tuple[dict[str, Any], str] | None:
+    """``get_network``'s answer from recorded ``network.*`` webhook events, under the same rule as
+    the inbox's (:func:`from_events`); None to ask Linked API.
+
+    [INFERRED] A webhook event carries no network-event id (contract §2.10): the delivery's own
+    event id stands in for it.
+    """
+    events = await ledger.events(types=NETWORK_EVENTS, limit=MAX_EVENTS)
+    if not events or len(events) >= MAX_EVENTS:
+        return None
+    first = min(e["receivedAt"] for e in events)
+    since = _parse(params.since)
+    if not (started is not None and started >= first) and (since is None or since < first):
+        return None
+    out: list[dict[str, Any]] = []
+    for event in events:
+        data = event.get("data")
+        if not isinstance(data, dict):
+            continue
+        kind = str(event["type"]).removeprefix("network.")
+        detected = data.get("detectedAt") if isinstance(data.get("detectedAt"), str) else None
+        stamp = _parse(detected)
+        if params.type and kind != params.type:
+            continue
+        if since is not None and (stamp is None or stamp <= since):
+            continue
+        item = {"id": event["id"], "type": kind, "personUrl": data.get("personUrl"), "personUrn": data.get("personUrn")}
+        out.append({**item, "detectedAt": detected})
+    out.sort(key=lambda e: e["detectedAt"] or "", reverse=True)  # newest first, as /network/poll
+    note = (
+        f"Answered from the {len(events)} network webhook event(s) this server recorded (the first at "
+        f"{_iso(first)} UTC), without calling Linked API."
+    )
+    return {"events": out}, note
+
+
+__all__ = [
+    "INBOX_EVENTS",
+    "NETWORK_EVENTS",
+    "after_sync",
+    "from_events",
+    "monitoring_started",
+    "monitoring_text",
+    "network_from_events",
+    "network_started",
+]
