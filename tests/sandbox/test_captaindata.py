@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -285,3 +286,24 @@ async def test_a_lost_session_pauses_running_jobs(sandbox: Sandbox, cd: httpx.As
     job = (await cd.get(f"/jobs/{job_uid}")).json()
     assert job["status"] == "paused"
     assert job["error_message"]
+
+
+async def test_jobs_survive_a_persistent_sandbox_restart_and_a_reset_forgets_them(tmp_path: Path) -> None:
+    path = tmp_path / "account.pickle"
+    first = Sandbox(seed=42, speed=0, persist_to=path)
+    person = first.samples()["personUrls"][0]
+    async with httpx.AsyncClient(
+        transport=first.transport(), base_url=first.base_url + "/v3", headers=HEADERS
+    ) as client:
+        job_uid = (await launch(client, "extract-linkedin-people-profile", [{"linkedin_profile_url": person}])).json()[
+            "job_uid"
+        ]
+    first.close()
+    second = Sandbox(seed=42, speed=0, persist_to=path)
+    async with httpx.AsyncClient(
+        transport=second.transport(), base_url=second.base_url + "/v3", headers=HEADERS
+    ) as client:
+        assert (await client.get(f"/jobs/{job_uid}")).json()["name"] == "test extract-linkedin-people-profile"
+        second.reset()
+        assert (await client.get(f"/jobs/{job_uid}")).status_code == 404
+    second.close()

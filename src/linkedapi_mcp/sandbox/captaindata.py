@@ -245,11 +245,22 @@ TEMPLATES: tuple[Template, ...] = (
 class Job:
     uid: str
     name: str
-    template: Template
+    permalink: str
     workflow_uid: str
     record_id: str
     rows: list[dict[str, Any]]
     metas: list[Any]
+
+    @property
+    def template(self) -> Template:
+        return next(t for t in TEMPLATES if t.permalink == self.permalink)
+
+
+# Jobs live on the scheduler they were queued on (an attribute of ours): a persistent sandbox
+# pickles the scheduler, so its jobs survive a restart, and a reset (a new scheduler) forgets them
+# together with their workflows — workflow ids are drawn from the seed, so a job kept elsewhere
+# could point at a new workflow of the same id after a reset.
+JOBS_ATTRIBUTE = "captaindata_jobs"
 
 
 class CaptainData:
@@ -263,7 +274,15 @@ class CaptainData:
         self.sandbox = sandbox
         self.api_key = api_key
         self.project_id = project_id
-        self._jobs: dict[str, Job] = {}
+
+    @property
+    def _jobs(self) -> dict[str, Job]:
+        scheduler = self.sandbox.scheduler
+        jobs: dict[str, Job] | None = getattr(scheduler, JOBS_ATTRIBUTE, None)
+        if jobs is None:
+            jobs = {}
+            setattr(scheduler, JOBS_ATTRIBUTE, jobs)
+        return jobs
 
     # -- state --------------------------------------------------------------------------------------
     @property
@@ -284,8 +303,6 @@ class CaptainData:
         job = self._jobs.get(job_uid)
         record = self.sandbox.scheduler.get(job.record_id) if job is not None else None
         if job is None or record is None:
-            # A reset sandbox has a new scheduler: its old jobs are gone with it.
-            self._jobs.pop(job_uid, None)
             raise CaptainDataError("JOB_NOT_FOUND", f"Job '{job_uid}' was not found.", 404, "param")
         return job, record
 
@@ -414,7 +431,7 @@ class CaptainData:
             now = sandbox.sync()
             record = sandbox.submit(definition, now)
             job_uid = record.id.removeprefix("wf-")
-            self._jobs[job_uid] = Job(job_uid, job_name, template, uid, record.id, rows, metas)
+            self._jobs[job_uid] = Job(job_uid, job_name, template.permalink, uid, record.id, rows, metas)
         return {
             "workflow": {
                 "uid": uid,
