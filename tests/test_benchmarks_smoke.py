@@ -8,12 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tools.bench import plots  # noqa: E402
 from tools.bench import run as bench  # noqa: E402
 from tools.bench.common import render_table  # noqa: E402
 
@@ -35,12 +37,12 @@ EXPECTED_GOALS = {
         "get_workflow_result (finished), 2k rows / 2 rows",
         "ledger file at 2k rows",
     },
+    "results": {"after / before"},
 }
 
-    "results": {"after / before"},
 
 @pytest.mark.anyio
-async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal() -> None:
+async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal(tmp_path: Path) -> None:
     results = await bench.run_all(list(bench.BENCHMARKS), quick=True, say=lambda _text: None)
 
     assert [r.bench for r in results] == list(EXPECTED_GOALS)
@@ -55,6 +57,15 @@ async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal(
     assert all(row["gets"] >= 1 for row in lag.details["ours"] + lag.details["baseline"])
     http = next(r for r in results if r.bench == "http_load")
     assert http.details["in_flight_at_end"] == http.details["waits"]  # the load was really there
+
+    # issue 15: the pictures docs/benchmarks.md shows are drawn from the same report.
+    pictures = await anyio.to_thread.run_sync(plots.draw, bench.report(results, True), tmp_path)
+    assert [p.name for p in pictures] == ["bench-lag.svg", "bench-context.svg", "bench-http.svg"]
+    texts = [p.read_text() for p in pictures]
+    assert "this server: mean" in texts[0]
+    assert "policy (emulated): mean" in texts[0]
+    assert "core tool mode" in texts[1]
+    assert "quick-call latency" in texts[2]
 
     table = render_table(results).splitlines()
     assert table[0].split() == ["benchmark", "figure", "value", "goal", "result", "note"]

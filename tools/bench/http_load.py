@@ -164,6 +164,7 @@ async def run(
     url = f"http://127.0.0.1:{port}/mcp"
     latencies: list[float] = []
     by_tool: dict[str, list[float]] = {"get_account_info": [], "list_workflows": []}
+    timeline: list[tuple[float, str, float]] = []  # (seconds into the quick phase, tool, ms): the plots
     peak = [0.0]
     failed: list[str] = []
     sandbox_port = free_port()
@@ -241,6 +242,7 @@ async def run(
                     elapsed = (time.perf_counter() - t0) * 1000
                     latencies.append(elapsed)
                     by_tool[tool].append(elapsed)
+                    timeline.append((round(t0 - phase_start, 4), tool, round(elapsed, 3)))
                     i += 1
                 phase = time.perf_counter() - phase_start
                 cpu_share = (_cpu_seconds(process.pid) - cpu_before) / phase
@@ -306,5 +308,6 @@ async def run(
         "server_cpu_share": cpu_share,
         "per_tool_ms": {t: {"p50": median(v), "p99": percentile(v, 99)} for t, v in by_tool.items() if v},
         "peak_rss_mb": peak[0],
+        "quick_calls_timeline": timeline,
     }
     return result
