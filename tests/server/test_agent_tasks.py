@@ -232,3 +232,32 @@ async def test_the_11th_invitation_at_linked_apis_limit_is_an_actionable_error(
     assert "Linked API's own limit for stConnectionRequests" in error
     assert "not this server's local budget" in error
     assert "a daily one reopens at the next 00:00 UTC" in error
+
+
+async def test_write_a_custom_workflow_from_the_described_catalogue_alone(human_agent: tuple[Agent, Human]) -> None:
+    agent, human = human_agent
+    catalogue = (await agent("list_workflow_actions"))["actions"]
+    by_purpose = {entry["purpose"]: entry for entry in catalogue}
+    # "Check the connection status of the people a search finds", from the catalogue's words only:
+    search = by_purpose["people search"]
+    assert search["startsWorkflow"] == "yes"
+    assert {"term", "limit"} <= set(search["parameters"]["properties"])
+    [iterator] = [e for e in catalogue if e["actionType"] in search["then"] and e.get("iterates") == "person"]
+    [status] = [e for e in catalogue if e["actionType"] in iterator["then"] and e["purpose"] == "connection status"]
+    assert status["effect"] == "read"
+    definition = {
+        "actionType": search["actionType"],
+        "term": "engineer",
+        "limit": 3,
+        "then": {"actionType": iterator["actionType"], "then": {"actionType": status["actionType"]}},
+    }
+    ran = await agent("execute_custom_workflow", {"definition": definition})
+    assert ran["status"] == "completed"
+    assert agent.calls == ["list_workflow_actions", "execute_custom_workflow"]
+    assert human.questions == []  # only read actions: nothing to confirm
+    people = ran["result"]["data"]
+    assert len(people) == 3
+    for person in people:
+        [checked] = person["then"]
+        assert checked["actionType"] == status["actionType"]
+        assert checked["data"]["connectionStatus"]
