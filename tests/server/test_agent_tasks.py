@@ -214,7 +214,8 @@ async def test_the_11th_invitation_at_linked_apis_limit_is_an_actionable_error(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     # The local budget above Linked API's own daily 10 (the sandbox's, as documented), so Linked API refuses.
-    server = _server(tmp_path, sandbox, confirm="never", budgets="stConnectionRequests=20/day")
+    # 11 a day locally: were the refused 11th counted, a 12th would be refused locally instead.
+    server = _server(tmp_path, sandbox, confirm="never", budgets="stConnectionRequests=11/day")
     async with Client(server) as client:
         agent = Agent(client)
         people = (await agent("search_people", {"filter": {"connectionDegrees": ["2nd", "3rd+"]}, "limit": 30}))[
@@ -228,6 +229,9 @@ async def test_the_11th_invitation_at_linked_apis_limit_is_an_actionable_error(
             sent += not result.is_error
         assert sent == 10
         error = await agent.failing("send_connection_request", {"personUrl": people[-1]["publicUrl"]})
+        # The action did not happen, so no local budget was used for it: the 12th reaches Linked API again.
+        again = await agent.failing("send_connection_request", {"personUrl": people[-2]["publicUrl"]})
+    assert "[limitExceeded]" in again
     assert "[limitExceeded]" in error
     assert "Linked API's own limit for stConnectionRequests" in error
     assert "not this server's local budget" in error
