@@ -101,7 +101,7 @@ async def test_a_handle_of_an_earlier_in_memory_sandbox_is_explained_as_what_it_
         out = await client.call_tool("get_workflow_result", {"workflowId": workflow})
     assert out.is_error
     text = text_of(out)
-    assert f"Workflow {workflow} was started on another sandbox" in text
+    assert f"Workflow {workflow} belongs to another sandbox account" in text
     assert "tokens" not in text
 
 
@@ -119,3 +119,25 @@ async def test_the_instructions_name_only_tools_this_server_has(
     off = {"execute_custom_workflow", "list_workflow_actions"}
     assert mentioned - off <= listed, (mentioned - off) - listed
     assert ("cancel_workflow" in instructions) is (not read_only)
+
+
+async def test_list_workflows_says_a_finished_workflows_status_without_its_in_progress_words(
+    client: Client, sandbox: Sandbox
+) -> None:
+    started = await client.call_tool("search_people", {"term": "x", "waitSeconds": 0})
+    assert started.structured_content is not None
+    workflow = started.structured_content["workflowId"]
+    before = await client.call_tool("list_workflows", {})
+    sandbox.advance(3600)
+    done = await client.call_tool("get_workflow_result", {"workflowId": workflow})
+    after = await client.call_tool("list_workflows", {})
+    assert before.structured_content is not None
+    assert done.structured_content is not None
+    assert after.structured_content is not None
+    [pending] = before.structured_content["workflows"]
+    [finished] = after.structured_content["workflows"]
+    assert pending["status"] == "pending"
+    assert pending["pendingReason"] == "queued"
+    assert finished["status"] == done.structured_content["status"] == "completed"
+    assert "pendingReason" not in finished
+    assert "message" not in finished

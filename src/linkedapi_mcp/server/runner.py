@@ -449,9 +449,9 @@ class Runner:
             # Issue 11: a sandbox has no tokens; another sandbox account's handle is one from an
             # earlier (in-memory) sandbox of this data directory, whose world ended with its server.
             raise ToolError(
-                f"[workflowNotFound] Workflow {workflow_id} was started on another sandbox (an earlier in-memory "
-                "sandbox server, whose synthetic world and workflows ended with it). Nothing of it can be read "
-                "now: start the operation again on this sandbox."
+                f"[workflowNotFound] Workflow {workflow_id} belongs to another sandbox account: the in-memory "
+                "sandbox of another or an earlier server on this data directory, whose synthetic workflows this "
+                "sandbox cannot read. Start the operation again here."
             )
         if rows and not self.ledger_only:
             raise ToolError(
@@ -504,8 +504,10 @@ class Runner:
                 workflowId=row.workflow_id,
                 operationName=row.operation,
                 status=_status(row),
-                pendingReason=row.pending_reason,
-                message=row.message,
+                # Issue 11: one status vocabulary; Linked API's last in-progress words ("queued",
+                # "Workflow is running.") are not repeated beside a final status.
+                pendingReason=row.pending_reason if _status(row) == "pending" else None,
+                message=row.message if row.in_flight or row.state in ("failed", "outcome_unknown") else None,
                 startedAt=_iso(row.created_at) or "",
                 finishedAt=_iso(row.finished_at),
                 arguments=row.arguments,
