@@ -112,3 +112,19 @@ async def test_a_person_never_seen_is_shown_by_url_and_said_to_be_unnamed(tmp_pa
     )
     # No paid lookup (a profile view) was made for a preview.
     assert not any(r.path == "/workflows" for r in sandbox.requests)
+
+
+async def test_a_sales_navigator_lead_gets_its_public_profile_url_once_seen_in_a_standard_result(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    async with Client(_server(tmp_path, sandbox)) as client:
+        lead = (await _done(client, sandbox, "nv_search_people", {"term": "sales", "limit": 1}))["result"][0]
+        first, last = lead["name"].split(" ", 1)
+        found = await _done(client, sandbox, "search_people", {"filter": {"firstName": first, "lastName": last}})
+        [person] = [p for p in found["result"] if p["urn"] == lead["urn"]]  # the same member
+        preview = await client.call_tool(
+            "nv_send_message", {"personUrl": lead["hashedUrl"], "subject": "Intro", "text": "Hello!"}
+        )
+    message = (preview.structured_content or {})["message"]
+    who = f"{lead['name']} ({person['publicUrl']}; given as {lead['hashedUrl']})"
+    assert f"Send this Sales Navigator message to {who} with the subject «Intro»: «Hello!»" in message

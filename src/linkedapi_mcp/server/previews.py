@@ -133,16 +133,27 @@ class People:
         self._accounts: dict[str, tuple[str | None, str | None]] = {}
 
     def put(self, account: str, person: Person) -> None:
-        urls = [u for u in (person.public_url, *person.other_urls) if u]
-        for url in urls:
-            old = self._people.get((account, _key(url)))
-            merged = Person(
-                person.name or (old.name if old else None),
-                person.public_url or (old.public_url if old else None),
-                tuple(dict.fromkeys((*(old.other_urls if old else ()), *person.other_urls))),
-            )
-            self._people[(account, _key(url))] = merged
-            self._people.move_to_end((account, _key(url)))
+        """Remember a person under every URL (and member URN) it has, merged with what any of them
+        knew: a Sales Navigator lead seen with its URN gets the public URL a standard result gave."""
+        keys = [_key(u) for u in (person.public_url, *person.other_urls) if u]
+        known = [old for k in keys if (old := self._people.get((account, k))) is not None]
+        known += [
+            again
+            for k in {_key(u) for old in known for u in old.other_urls}
+            if (again := self._people.get((account, k)))
+        ]
+        merged = Person(
+            person.name or next((o.name for o in known if o.name), None),
+            person.public_url or next((o.public_url for o in known if o.public_url), None),
+            tuple(dict.fromkeys((*person.other_urls, *(u for o in known for u in o.other_urls)))),
+        )
+        for key in {
+            *keys,
+            *(_key(u) for u in merged.other_urls),
+            *([_key(merged.public_url)] if merged.public_url else []),
+        }:
+            self._people[(account, key)] = merged
+            self._people.move_to_end((account, key))
         while len(self._people) > _MAX_PEOPLE:
             self._people.popitem(last=False)
 
@@ -161,7 +172,11 @@ class People:
         if urls:
             name = data.get("name") if isinstance(data.get("name"), str) else None
             public = next((u for u in urls if _is_public(u)), None)
-            self.put(account, Person(name, public, tuple(u for u in urls if u != public)))
+            # The member URN ties a Sales Navigator lead to the same person seen elsewhere.
+            urns = [
+                v for k in ("urn", "personUrn") if isinstance(v := data.get(k), str) and v.startswith("urn:li:member:")
+            ]
+            self.put(account, Person(name, public, tuple(u for u in [*urls, *urns] if u != public)))
             thread = data.get("threadId")
             if isinstance(thread, str):
                 self._threads[(account, thread)] = public or urls[0]
