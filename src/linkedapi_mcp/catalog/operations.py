@@ -399,7 +399,7 @@ _OPERATIONS: tuple[Operation, ...] = (
         "get_inbox",
         "Get inbox",
         "Read messages captured since inbox monitoring began (sync_inbox), newest first, plus one entry per "
-        "conversation (last message, awaitingReply). Says when monitoring began. Instant.",
+        "conversation (last message, awaitingReply); says when monitoring began. Instant.",
         "messaging",
         p.GetInboxParams,
         r.Inbox,
