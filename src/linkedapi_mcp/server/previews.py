@@ -129,7 +129,7 @@ class People:
 
     def __init__(self) -> None:
         self._people: OrderedDict[tuple[str, str], Person] = OrderedDict()
-        self._threads: dict[tuple[str, str], str | None] = {}
+        self._threads: OrderedDict[tuple[str, str], str | None] = OrderedDict()
         self._accounts: dict[str, tuple[str | None, str | None]] = {}
 
     def put(self, account: str, person: Person) -> None:
@@ -157,6 +157,12 @@ class People:
         while len(self._people) > _MAX_PEOPLE:
             self._people.popitem(last=False)
 
+    def put_thread(self, account: str, thread: str, url: str | None) -> None:
+        self._threads[(account, thread)] = url
+        self._threads.move_to_end((account, thread))
+        while len(self._threads) > _MAX_PEOPLE:
+            self._threads.popitem(last=False)
+
     def get(self, account: str, url: str) -> Person | None:
         return self._people.get((account, _key(url)))
 
@@ -179,7 +185,7 @@ class People:
             self.put(account, Person(name, public, tuple(u for u in [*urls, *urns] if u != public)))
             thread = data.get("threadId")
             if isinstance(thread, str):
-                self._threads[(account, thread)] = public or urls[0]
+                self.put_thread(account, thread, public or urls[0])
         for value in data.values():
             if isinstance(value, list | dict):
                 self.remember(account, value)
@@ -213,7 +219,7 @@ async def _thread_person(backend: Backend, thread_id: str, deadline: float) -> s
     except Exception:  # a preview is still shown without the name
         logger.debug("thread lookup for a preview failed", exc_info=True)
         return None
-    PEOPLE._threads[key] = url  # looked up once, found or not
+    PEOPLE.put_thread(backend.account, thread_id, url)  # looked up once, found or not
     return url
 
 
