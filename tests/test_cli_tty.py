@@ -236,14 +236,19 @@ def test_malformed_json_is_reported_as_such_and_nothing_runs(
     assert json.loads(capsys.readouterr().out)["workflows"] == []  # nothing was started
 
 
-@pytest.mark.parametrize("command", [["tools", "--toolsets", "all"], ["tools", "--json"]])
+@pytest.mark.parametrize(
+    "command", [["tools", "--toolsets", "all"], ["tools", "--json"], ["call", "list_workflows", "--json"]]
+)
 def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path, command: list[str]) -> None:
     reader, writer = os.pipe()
     os.close(reader)  # the reader is gone before anything is written, like `| head` that has had enough
     try:
         done = subprocess.run(
             [sys.executable, "-m", "linkedapi_mcp", *command],
-            env={**os.environ, "LINKEDAPI_MCP_DATA_DIR": str(tmp_path)},
+            env={
+                **{k: v for k, v in os.environ.items() if k not in ("LINKED_API_TOKEN", "IDENTIFICATION_TOKEN")},
+                "LINKEDAPI_MCP_DATA_DIR": str(tmp_path),
+            },
             stdout=writer,
             stderr=subprocess.PIPE,
             text=True,

@@ -368,8 +368,8 @@ async def run_call(settings: Settings, options: CallOptions, out: Console, err: 
                 result = await client.call_tool(name, args, progress_callback=view)
                 data = result.structured_content if isinstance(result.structured_content, dict) else {}
                 status = data.get("status")
-                if not result.is_error and status not in WAITING and status != "confirmation_required":
-                    view.finish(f"{title}: {status or 'done'}.")
+                if status and not result.is_error and status not in WAITING and status != "confirmation_required":
+                    view.finish(f"{title}: {status}.")  # a workflow's end; a plain read has no status line
             return result
 
         async def work() -> CallToolResult:
