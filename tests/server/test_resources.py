@@ -18,6 +18,12 @@ pytestmark = pytest.mark.anyio
 HOUR = 3600.0
 
 
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """SQLite and PostgreSQL: a watcher is woken by the store's change notifications."""
+    return both_stores
+
+
 async def start(client: Client, term: str = "engineer") -> str:
     out = await client.call_tool("search_people", {"term": term, "waitSeconds": 0})
     workflow_id = (out.structured_content or {})["workflowId"]

@@ -24,6 +24,12 @@ from linkedapi_mcp.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture
+def database_url(both_stores: str | None) -> str | None:
+    """SQLite and PostgreSQL: tasks are ledger rows."""
+    return both_stores
+
 TASKS = "io.modelcontextprotocol/tasks"
 HOUR = 3600.0
 
