@@ -51,9 +51,11 @@ def text_of(result: CallToolResult) -> str:
 class Server:
     """One MCP server on one sandbox, on the given API generation."""
 
-    def __init__(self, tmp: Path, api: str, *, speed: float = 0, **settings: Any) -> None:
+    def __init__(
+        self, tmp: Path, api: str, *, speed: float = 0, poll_speed: float = POLL_SPEED, **settings: Any
+    ) -> None:
         self.sandbox = Sandbox(seed=42, speed=speed, account_api=VERSIONS.get(api, "000"))
-        self.settings = Settings(data_dir=tmp / api, sandbox_speed=POLL_SPEED, api=api, **settings)
+        self.settings = Settings(data_dir=tmp / api, sandbox_speed=poll_speed, api=api, **settings)
         self.built = build(self.settings, sandbox=self.sandbox)
 
     def count(self, method: str, prefix: str) -> int:
@@ -313,7 +315,7 @@ async def held_call(server: Server, client: Client, tool: str, args: dict[str, A
     held = account_api.held
 
     async def call() -> None:
-        results.append(await client.call_tool(tool, {**args, "waitSeconds": SAFETY}))
+        results.append(await client.call_tool(tool, {"waitSeconds": SAFETY, **args}))
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(call)
@@ -362,6 +364,22 @@ async def test_long_reads_answer_every_read_in_the_start_and_writes_still_get_a_
     reads = {tool for tool in tools if long_read(tool)}
     assert {op.tool for op in CATALOG.values() if op.kind == "workflow" and op.effect == "read"} <= reads
     assert len(reads) < len(set(tools))  # writes and syncs were asked for too
+
+
+async def test_a_long_read_returns_its_result_in_the_call_before_the_first_scheduled_look(tmp_path: Path) -> None:
+    """The start already holds the result: the call returns it at once. On this schedule (Linked
+    API's pace halved: a GET every 10 s at most, timing.credit_delay) a wait of 8 s earns no GET at
+    all, so a call that waited for its schedule's first look would hand back a running handle."""
+    expected = await baseline(tmp_path / "baseline")
+    server = Server(tmp_path, "account", poll_speed=0.5, account_result_handling="long-reads")
+    tool, args = calls(server.sandbox.samples())[0]
+    async for client in session(server):
+        result = await held_call(server, client, tool, {**args, "waitSeconds": 8})
+    out = data(result)
+    assert out["status"] == "completed"
+    assert out["workflowId"].startswith("long-")
+    assert outcome_of(result) == expected[0]  # as on /workflows
+    assert upstream(server.sandbox) == [START]
 
 
 async def test_a_cut_long_read_is_outcome_unknown_and_not_resent(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ Handles. A ``reslink`` start answers a result link; the handle (``workflowId`` t
 is the link's hash, and :meth:`get_workflow` polls ``<base>/account/results/<hash>``. The hash is
 the whole handle: any process or replica can poll it, nothing is kept in memory. A ``long`` start
 answers the final result instead; its handle is a local id (``long-…``) whose result this client
-keeps in memory until it is read.
+keeps in memory until it is read; the start says so (``resultHeld``), and the server's runner reads
+it at once rather than on its polling schedule.
 
 Result handling — which operations use which mode, and why:
 
@@ -253,7 +254,8 @@ class AccountApiClient(LinkedApiClient):
             self._long_results[handle] = WorkflowState(workflowStatus="completed", completion=answer.completion)
             while len(self._long_results) > LONG_RESULTS_KEPT:  # the runner reads each within seconds
                 self._long_results.pop(next(iter(self._long_results)))
-            return WorkflowStart(workflowId=handle, workflowStatus="running")
+            # resultHeld: the caller's first look is answered from memory, so it looks at once.
+            return WorkflowStart(workflowId=handle, workflowStatus="running", resultHeld=True)
 
         return await self._account_call(
             "POST",

@@ -42,6 +42,10 @@ class WorkflowStart(_Lenient):
     workflowStatus: str = "pending"
     pendingReason: str | None = None
     message: str | None = None
+    # Not a wire field: set by a backend whose start answer already carried the final state (the
+    # Account API's ``long``, client/account_api.py). Its first status look then needs neither a
+    # request nor a wait, so the caller looks at once instead of on the polling schedule.
+    resultHeld: bool = False
 
 
 class WorkflowFailure(_Lenient):

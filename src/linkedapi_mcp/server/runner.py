@@ -317,9 +317,10 @@ class Runner:
                     raise ToolError(rejected_text(str(exc), op)) from None
                 if isinstance(claim, Issued):
                     return await self._preview(backend, op, params, claim)
-                row = claim.row
+                row, held = claim.row, False
                 if not claim.existing:  # start
-                    row = await self._start(backend, op, params, row, deadline=self._monotonic() + max(budget, 1.0))
+                    deadline = self._monotonic() + max(budget, 1.0)
+                    row, held = await self._start(backend, op, params, row, deadline=deadline)
         finally:
             if not lock.locked() and lock.statistics().tasks_waiting == 0:
                 self._locks.pop(key, None)
@@ -332,10 +333,13 @@ class Runner:
             budget=budget,
             progress=Progress(report, self._monotonic),
             deduplicated=claim.existing,
-            look_now=False,
+            look_now=held,  # the start's answer held the result (Account API long): look at once
         )
 
-    async def _start(self, backend: Backend, op: Operation, params: BaseModel, row: Row, *, deadline: float) -> Row:
+    async def _start(
+        self, backend: Backend, op: Operation, params: BaseModel, row: Row, *, deadline: float
+    ) -> tuple[Row, bool]:
+        """The recorded row, and whether the start's answer already held the final state."""
         # Shielded: a cancellation arriving mid-POST must neither leave the POST's outcome
         # unrecorded nor turn an accepted workflow into a lost one.
         with anyio.CancelScope(shield=True):
@@ -343,7 +347,7 @@ class Runner:
                 start = await self._post(backend, op, params, row, deadline=deadline)
             except OutcomeUnknownError as exc:
                 logger.warning("start of %s has an unknown outcome: %s", op.name, exc.detail)
-                return await self.ledger.record_outcome_unknown(row.id, exc.message)
+                return await self.ledger.record_outcome_unknown(row.id, exc.message), False
             except LinkedApiError as exc:
                 await self.ledger.release(row.id)  # refused outright: nothing was started
                 raise tool_error(exc) from None
@@ -353,13 +357,14 @@ class Runner:
                 )
                 raise
             logger.info("started %s as %s", op.name, start.workflowId)
-            return await self.ledger.record_start(
+            recorded = await self.ledger.record_start(
                 row.id,
                 workflow_id=start.workflowId,
                 status=start.workflowStatus,
                 pending_reason=start.pendingReason,
                 message=start.message,
             )
+            return recorded, start.resultHeld
         raise AssertionError("unreachable: a shielded scope never swallows an exception")
 
     async def _post(self, backend: Backend, op: Operation, params: BaseModel, row: Row, *, deadline: float) -> Any:
