@@ -36,6 +36,8 @@ ENV_VARS = (
     "LINKEDAPI_MCP_TOOLSETS",
     "LINKEDAPI_MCP_READ_ONLY",
     "LINKEDAPI_MCP_TOOL_MODE",
+    "CAPTAINDATA_API_KEY",  # the captaindata toolset (server/captaindata.py): off unless a test turns it on
+    "CAPTAINDATA_PROJECT_ID",
 )
 POLL_SPEED = 1000.0  # the server polls as if the sandbox ran 1000× faster than LinkedIn
 

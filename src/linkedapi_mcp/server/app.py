@@ -120,6 +120,19 @@ class ServerState:
         return self._runner
 
     def backend(self, ctx: Context | None) -> Backend:
+        """The account a call runs on (:meth:`_backend`), with Captain Data's launches and handles
+        routed to it when that toolset is on (server/captaindata.py)."""
+        from linkedapi_mcp.server.captaindata_settings import enabled
+
+        backend = self._backend(ctx)
+        if not enabled(self.settings):
+            return backend
+        from linkedapi_mcp.server.captaindata import routed
+
+        routed_backend: Backend = routed(self, backend)
+        return routed_backend
+
+    def _backend(self, ctx: Context | None) -> Backend:
         """The account a call runs on: the caller's chosen account when there is a directory of
         named accounts (hosted HTTP: the bearer token's principal; or an accounts file), else the
         environment's tokens, else the sandbox. Linked API tokens never come from a request."""
@@ -442,6 +455,11 @@ def _resolve(name: str) -> Operation:
     try:
         op = by_operation_name(name)
     except KeyError:
+        from linkedapi_mcp.server.captaindata import resolve
+
+        launch = resolve(name)  # a Captain Data job's row (server/captaindata.py)
+        if launch is not None:
+            return launch
         workflows = sorted(op.name for op in CATALOG.values() if op.kind == "workflow")
         raise ToolError(f"Unknown operationName '{name}'. Known: {', '.join(workflows)}.") from None
     if op.kind != "workflow":
@@ -506,8 +524,9 @@ class _ServerTools:
     in the order of the listing artifact (:func:`listing.entries`).
     """
 
-    def __init__(self, exposure: Exposure) -> None:
+    def __init__(self, exposure: Exposure, extra: tuple[ToolSpec, ...] = ()) -> None:
         self.exposure = exposure
+        self.extra = extra  # tools of optional backends (server/captaindata.py), built here
         self._built: tuple[dict[str, ToolSpec], list[Tool]] | None = None
 
     @property
@@ -523,12 +542,13 @@ class _ServerTools:
             from linkedapi_mcp.server.disclosure import disclosure_specs
             from linkedapi_mcp.server.tools import build_tool
 
-            specs = prebuilt_specs()
+            specs = (*prebuilt_specs(), *self.extra)
             # --- toolsets: in auto mode a capped client's session sees the core listing, so the
             # disclosure tools of the core view are registered too (listed only in that view).
             disclosing = self.exposure.as_core() if self.exposure.mode == "auto" else self.exposure
             extra = disclosure_specs(disclosing, {s.name: s for s in specs}, prebuilt_tool)
-            listed = [prebuilt_tool(s.name) for s in specs if self.exposure.plain(s.name)]
+            listed = [prebuilt_tool(s.name) for s in specs if s not in self.extra and self.exposure.plain(s.name)]
+            listed += [build_tool(s) for s in self.extra]
             listed += [build_tool(s) for s in extra]
             self._built = {spec.name: spec for spec in (*specs, *extra)}, listed
         return self._built
@@ -656,7 +676,7 @@ class LinkedApiServer(MCPServer[Any]):
         return [t.model_copy(update={"input_schema": add_account_argument(t.input_schema, names)}) for t in tools]
 
     async def _list_tools(self, view: Exposure) -> list[MCPTool]:
-        if not self._lazy_tools.filled:
+        if not self._lazy_tools.filled and not self._server_tools.extra:  # the artifact lacks extras
             tools = listing.listed_tools(view)
             if self._warm_up and self.warm_up_thread is None:
                 self.warm_up_thread = threading.Thread(target=self._warm_up_soon, name="warm-up", daemon=True)
@@ -786,7 +806,14 @@ def build(
     # core mode the rest of the enabled operations go through describe/run_operation), and gate
     # calls by the same rule in the middleware.
     exposure = Exposure.from_settings(settings)
-    tools = _ServerTools(exposure)
+    from linkedapi_mcp.server.captaindata_settings import enabled as captaindata_enabled
+
+    extra: tuple[ToolSpec, ...] = ()
+    if captaindata_enabled(settings):  # the captaindata toolset (server/captaindata.py)
+        from linkedapi_mcp.server.captaindata import tool_specs
+
+        extra = tool_specs()
+    tools = _ServerTools(exposure, extra)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[Any]) -> AsyncIterator[ServerState]:

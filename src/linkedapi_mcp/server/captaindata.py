@@ -30,13 +30,13 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field
 
 from linkedapi_mcp.catalog.spec import Mapped, Operation, ParamsModel, ResultModel
-from linkedapi_mcp.client.captaindata import DEFAULT_BASE_URL, CaptainDataClient
+from linkedapi_mcp.client.captaindata import CaptainDataClient
 from linkedapi_mcp.client.models import WorkflowStart, WorkflowState
 from linkedapi_mcp.facade import LinkedApi, WorkflowSnapshot
+from linkedapi_mcp.server.captaindata_settings import CaptainDataSettings, enabled
 from linkedapi_mcp.server.storage_faults import NotedApi
 
 HANDLE_PREFIX = "cd-"
@@ -55,21 +55,6 @@ EQUIVALENT_ACTIONS: Mapping[str, str] = {
     "extract-linkedin-company-employees": "st.openCompanyPage",
     "send-linkedin-message": "st.sendMessage",
 }
-
-
-class CaptainDataSettings(BaseSettings):
-    """``CAPTAINDATA_API_KEY`` and ``CAPTAINDATA_PROJECT_ID`` enable the toolset against Captain Data;
-    ``CAPTAINDATA_BASE_URL`` overrides the API base."""
-
-    model_config = SettingsConfigDict(env_prefix="CAPTAINDATA_", extra="ignore")
-
-    api_key: SecretStr | None = None
-    project_id: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-
-    @property
-    def enabled(self) -> bool:
-        return self.api_key is not None and bool(self.project_id)
 
 
 # -- the operations ------------------------------------------------------------------------------------
@@ -270,17 +255,189 @@ class RoutingApi(NotedApi):
         return await self.linked.call(op, params, deadline=deadline)
 
 
+# -- the MCP tools (registered by server/app.py when the toolset is enabled) ---------------------------
+
+
+class ListCaptainDataParams(ParamsModel):
+    """No arguments: every workflow of the Captain Data project."""
+
+
+class CaptainDataTemplates(BaseModel):
+    workflows: list[dict[str, Any]] = Field(
+        description="Each workflow: workflowUid, name, readOnly, inputs (key, required, help), parameters, outputs."
+    )
+    integrationAccounts: list[dict[str, Any]] = Field(description="LinkedIn integration accounts: uid, name, level.")
+
+
+class LaunchParams(ParamsModel):
+    """Launch one Captain Data workflow of the project on a list of inputs."""
+
+    workflowUid: str = Field(min_length=1, max_length=100, description="From list_captaindata_workflows.")
+    jobName: str = Field(min_length=1, max_length=200, description="A name for this run (job).")
+    inputs: list[dict[str, Any]] = Field(
+        min_length=1, max_length=MAX_INPUTS, description="One object per input row, keyed by the workflow's input keys."
+    )
+    parameters: dict[str, Any] | None = Field(None, description="The workflow's parameters, e.g. max_results.")
+    accounts: list[str] | None = Field(None, description="Integration account uids (default: the project's).")
+
+
+def _client_for(state: Any) -> CaptainDataClient:
+    client: CaptainDataClient | None = getattr(state, "_captaindata_client", None)
+    if client is None:
+        config = CaptainDataSettings()
+        assert config.api_key is not None
+        assert config.project_id is not None
+        sandbox = state.sandbox if state.settings.uses_sandbox else None
+        client = CaptainDataClient(
+            api_key=config.api_key.get_secret_value(),
+            project_id=config.project_id,
+            base_url=sandbox.base_url + "/v3" if sandbox is not None else config.base_url,
+            transport=sandbox.transport() if sandbox is not None else None,
+        )
+        state._captaindata_client = client
+        state._clients.append(client)  # closed with the Linked API clients
+    return client
+
+
+def routed(state: Any, backend: Any) -> Any:
+    """``backend`` with Captain Data's operations and handles routed (unchanged when disabled)."""
+    if not enabled(state.settings):
+        return backend
+    from dataclasses import replace
+
+    cache: dict[int, Any] = state.__dict__.setdefault("_captaindata_backends", {})
+    found = cache.get(id(backend))
+    if found is None or found[0] is not backend:
+        api = backend.api if isinstance(backend.api, RoutingApi) else RoutingApi(backend.api, _client_for(state))
+        found = (backend, replace(backend, api=api))
+        cache[id(backend)] = found
+    return found[1]
+
+
+async def _list_impl(state: Any, ctx: Any, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+    from linkedapi_mcp.client.errors import LinkedApiError
+    from linkedapi_mcp.server.errors import tool_error
+
+    state.backend(ctx)  # the sandbox exists once a backend was chosen
+    client = _client_for(state)
+    try:
+        workflows = await client.list_workflows(deadline=client.clock() + 60.0)
+        accounts = await client.list_accounts(deadline=client.clock() + 60.0)
+    except LinkedApiError as exc:
+        raise tool_error(exc) from None
+    return CaptainDataTemplates(
+        workflows=[template_summary(w) for w in workflows],
+        integrationAccounts=[
+            {"uid": a.get("uid"), "name": a.get("name"), "level": a.get("level")}
+            for a in accounts.get("accounts") or []
+        ],
+    )
+
+
+def tool_specs() -> tuple[Any, ...]:
+    """The toolset's two tools as ToolSpecs of server/tools.py."""
+    from mcp.server.mcpserver.exceptions import ToolError
+    from mcp.types import ToolAnnotations
+
+    from linkedapi_mcp.client.errors import LinkedApiError
+    from linkedapi_mcp.server import guards
+    from linkedapi_mcp.server.envelope import Outcome
+    from linkedapi_mcp.server.errors import tool_error
+    from linkedapi_mcp.server.shaping import shape
+    from linkedapi_mcp.server.tools import _CONFIRM_INFO, _WAIT_INFO, WAIT_FIELD, ToolSpec
+
+    output: type[BaseModel] = Outcome[CaptainDataJobResult]
+
+    async def launch_impl(state: Any, ctx: Any, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
+        assert isinstance(params, LaunchParams)
+        state.backend(ctx)
+        client = _client_for(state)
+        try:
+            details = await client.get_workflow_details(params.workflowUid, deadline=client.clock() + 60.0)
+        except LinkedApiError as exc:
+            raise tool_error(exc) from None
+        try:
+            op, launch = launch_for(
+                details,
+                job_name=params.jobName,
+                inputs=params.inputs,
+                parameters=params.parameters,
+                accounts=params.accounts,
+            )
+        except LaunchRefused as exc:
+            raise ToolError(f"[invalidInput] {exc} Nothing was sent.") from None
+        if op.effect == "write" and state.settings.read_only:
+            raise ToolError(
+                f"[toolNotEnabled] Workflow {params.workflowUid} acts on the account and read-only mode is on. "
+                "Nothing was sent."
+            )
+        data = await state.run_operation(
+            ctx, op, launch, wait=extras.get(WAIT_FIELD), guard=guards.GuardInput.from_extras(extras)
+        )
+        return output.model_validate(shape(data))
+
+    return (
+        ToolSpec(
+            name=TEMPLATES_TOOL,
+            title="List Captain Data workflows",
+            description=(
+                "The Captain Data project's workflows with their input keys, parameters and outputs, whether each "
+                "only reads (readOnly), and the LinkedIn integration accounts. Free."
+            ),
+            params=ListCaptainDataParams,
+            extra={},
+            output=CaptainDataTemplates,
+            annotations=ToolAnnotations(
+                title="List Captain Data workflows",
+                read_only_hint=True,
+                destructive_hint=False,
+                idempotent_hint=True,
+                open_world_hint=True,
+            ),
+            impl=_list_impl,
+            effect="read",
+        ),
+        ToolSpec(
+            name=LAUNCH_TOOL,
+            title="Launch Captain Data workflow",
+            description=(
+                "Launch a Captain Data workflow on input rows; waits for the job and returns its rows (a handle "
+                "for get_workflow_result otherwise). A workflow that is not readOnly acts on the account: it is "
+                "confirmed first and counted in the budgets."
+            ),
+            params=LaunchParams,
+            extra={WAIT_FIELD: (float | None, _WAIT_INFO), guards.CONFIRM_FIELD: (str | None, _CONFIRM_INFO)},
+            output=output,
+            annotations=ToolAnnotations(
+                title="Launch Captain Data workflow",
+                read_only_hint=False,
+                destructive_hint=False,
+                idempotent_hint=False,
+                open_world_hint=True,
+            ),
+            impl=launch_impl,
+            effect="write",
+        ),
+    )
+
+
 __all__ = [
     "CD_READ",
     "CD_WRITE",
     "HANDLE_PREFIX",
+    "LAUNCH_TOOL",
+    "TEMPLATES_TOOL",
     "CaptainDataJobResult",
     "CaptainDataLaunch",
     "CaptainDataSettings",
     "HandleClient",
+    "LaunchParams",
     "LaunchRefused",
     "RoutingApi",
+    "enabled",
     "launch_for",
     "resolve",
+    "routed",
     "template_summary",
+    "tool_specs",
 ]
