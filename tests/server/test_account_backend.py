@@ -382,6 +382,24 @@ async def test_a_long_read_returns_its_result_in_the_call_before_the_first_sched
     assert upstream(server.sandbox) == [START]
 
 
+@pytest.mark.parametrize("api", ["account", "account-002"])
+async def test_a_read_that_will_not_wait_gets_a_result_link_under_long_reads(tmp_path: Path, api: str) -> None:
+    """waitSeconds 0 asks for a handle at once: a long start could only be cut (outcome unknown,
+    the workflow left running with nothing to poll), so the read gets a result link instead."""
+    server = Server(tmp_path, api, account_result_handling="long-reads")
+    tool, args = calls(server.sandbox.samples())[0]
+    async for client in session(server):
+        started = data(await client.call_tool(tool, {**args, "waitSeconds": 0}))
+        assert started["status"] == "running"
+        handle = started["workflowId"]
+        assert not handle.startswith(("long-", "hook-"))  # a result link's hash
+        server.sandbox.advance(HOUR)
+        out = data(await client.call_tool("get_workflow_result", {"workflowId": handle}))
+    assert out["status"] == "completed"
+    assert server.count("POST", "/account/workflow") == 1
+    assert upstream(server.sandbox)[1:] == [("GET", f"/account/results/{handle}")]
+
+
 async def test_a_cut_long_read_is_outcome_unknown_and_not_resent(tmp_path: Path) -> None:
     server = Server(tmp_path, "account", speed=100_000, account_result_handling="long-reads")
     server.sandbox.faults.add("dropAfterAccept", method="POST", path="/account/workflow")

@@ -17,9 +17,10 @@ Result handling — which operations use which mode, and why:
 * ``reslink`` for every start by default: the answer carries a handle before the workflow runs, so
   the usual rules hold (a handle is recorded before the tool returns; a dropped start is outcome
   unknown and never re-sent).
-* ``long`` only with ``long_reads=True`` (``LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=long-reads``) and
+* ``long`` only with ``long_reads=True`` (``LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=long-reads``),
   only for workflows whose every action reads (open*, retrieve*, search*, checkConnectionStatus,
-  doFor*: :func:`reads_only`). A long start has no handle until it ends: a cut connection leaves
+  doFor*: :func:`reads_only`), and only when the caller can wait (:data:`LONG_MIN_WAIT`; a call
+  with ``waitSeconds`` 0 wants a handle at once). A long start has no handle until it ends: a cut connection leaves
   the workflow running with nothing to poll. For a read that costs a re-run; for an account-changing
   action it would hide whether a message or invitation went out, so those never use ``long``.
   A long start also needs the caller's wait budget to cover the whole run, which is why it is not
@@ -89,6 +90,9 @@ HOOK_MESSAGE = (
 _HASH = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # [INFERRED] a long answer with no caller deadline is awaited this long at most.
 LONG_WAIT_CAP = 600.0
+# [INFERRED] a caller with less time than this (``waitSeconds`` 0 gives a start 1 s) asks for a handle
+# at once: a long start could only be cut (outcome unknown, nothing to poll), so it gets reslink.
+LONG_MIN_WAIT = 5.0
 NO_CANCEL_TYPE = "cancelNotSupported"
 # [INFERRED] long-start results kept in memory for the caller's first look; the oldest go first.
 LONG_RESULTS_KEPT = 1000
@@ -206,9 +210,11 @@ class AccountApiClient(LinkedApiClient):
     def __repr__(self) -> str:
         return f"AccountApiClient(base_url={self.base_url!r}, version={self.version!r})"
 
-    def mode_for(self, definition: Any) -> Mode:
+    def mode_for(self, definition: Any, *, time_left: float | None = None) -> Mode:
         if self.hook_url is not None:
             return "hook"
+        if time_left is not None and time_left < LONG_MIN_WAIT:
+            return "reslink"  # the caller will not wait for the end: a handle at once
         return "long" if self.long_reads and reads_only(definition) else "reslink"
 
     # -- the three workflow methods ------------------------------------------------------------
@@ -217,7 +223,7 @@ class AccountApiClient(LinkedApiClient):
         self, definition: dict[str, Any] | list[dict[str, Any]], *, deadline: float | None = None
     ) -> WorkflowStart:
         """``POST /account/workflow``; never re-sent once it may have reached the server."""
-        mode = self.mode_for(definition)
+        mode = self.mode_for(definition, time_left=None if deadline is None else deadline - self.clock())
         body = drop_none(definition)
         headers: dict[str, str] = {"result-handling": mode}
         hook_handle = None
