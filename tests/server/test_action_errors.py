@@ -111,3 +111,24 @@ def test_limit_windows_reopen_on_calendar_boundaries() -> None:
     assert next_reset("weekly", now) == datetime(2026, 5, 11, tzinfo=UTC)
     assert next_reset("monthly", now) == datetime(2026, 6, 1, tzinfo=UTC)
     assert next_reset("monthly", datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == datetime(2027, 1, 1, tzinfo=UTC)
+
+
+async def test_a_partial_result_says_what_each_failed_action_means(tmp_path: Path, sandbox: Sandbox) -> None:
+    settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, confirm="never")
+    server, _ = build(settings, sandbox=sandbox)
+    company = sandbox.samples()["special"]["retrievingNotAllowedCompany"]
+    async with Client(server) as client:
+        started = await client.call_tool(
+            "fetch_company", {"companyUrl": company, "retrieveEmployees": True, "waitSeconds": 0}
+        )
+        sandbox.advance(HOUR)
+        out = (
+            await client.call_tool(
+                "get_workflow_result", {"workflowId": (started.structured_content or {})["workflowId"]}
+            )
+        ).structured_content or {}
+    assert out["status"] == "completed"
+    assert out["result"]["name"]  # the company's basics arrived
+    assert [e["type"] for e in out["errors"]] == ["retrievingNotAllowed"]
+    assert out["message"].startswith("Some actions failed; the rest of the result is valid. [retrievingNotAllowed]")
+    assert out["message"].endswith("LinkedIn does not allow this for this target or account: retrying will not help.")

@@ -290,7 +290,10 @@ async def test_an_action_error_without_data_is_an_error_with_its_type(
     sandbox.set_speed(100_000)
     result = await client.call_tool("fetch_person", {"personUrl": "https://www.linkedin.com/in/nobody-here-xyz"})
     assert result.is_error
-    assert text_of(result).endswith("[personNotFound] The provided URL is not an existing LinkedIn person.")
+    assert text_of(result).endswith(
+        "[personNotFound] The provided URL is not an existing LinkedIn person. It does not exist or is not "
+        "reachable: check the argument; the same call fails the same way."
+    )  # the type, Linked API's words, then what it means for the caller (server/errors.py)
 
 
 async def test_direct_reads_complete_in_one_call_without_a_workflow(client: Client, upstream: Any) -> None:

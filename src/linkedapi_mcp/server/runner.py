@@ -243,7 +243,6 @@ class Runner:
                 f"completes, then call {op.tool} again."
             )
             return outcome
-        until = (outcome.get("result") or {}).get("syncUntil") if isinstance(outcome.get("result"), dict) else None
         mapped = await self._direct(backend, op, params, deadline)
         return self._completed(
             backend,
@@ -251,7 +250,7 @@ class Runner:
             None,
             _dump_mapped(mapped),
             deduplicated=False,
-            message=f"{started}" + (f" (until {until})." if until else "."),
+            message=f"{started} (result.syncUntil says until when).",
         )
 
     async def _direct(self, backend: Backend, op: Operation, params: BaseModel, deadline: float) -> Mapped[Any]:
@@ -925,6 +924,10 @@ class Runner:
         if data is None and errors:
             # Nothing usable came back: the agent must see this as a failure, not an empty success.
             raise ToolError(action_errors_text([ActionError.model_validate(e) for e in errors], op))
+        if errors:  # partial: say what each failure means (server/errors.py), beside the valid data
+            failed = action_errors_text([ActionError.model_validate(e) for e in errors], op).replace("\n", " ")
+            note = f"Some actions failed; the rest of the result is valid. {failed}"
+            message = f"{message} {note}" if message else note
         return self._envelope(
             backend,
             op,
