@@ -36,6 +36,7 @@ pytestmark = pytest.mark.anyio
 
 HOUR = 3600.0
 VERSIONS = {"account": "000", "account-002": "002"}
+HOOK_SECRET = "account-hook-secret"
 
 
 def data(result: CallToolResult) -> dict[str, Any]:
@@ -235,31 +236,6 @@ async def test_cancel_says_plainly_that_this_generation_has_none(account: tuple[
     assert out["status"] == "completed"  # it ran to its end
 
 
-async def test_an_html_5xx_on_the_start_is_outcome_unknown_and_never_resent(account: tuple[Server, Client]) -> None:
-    server, client = account
-    server.sandbox.faults.add("serverError", method="POST", path="/account/workflow")
-    args = {"personUrl": server.sandbox.samples()["connectionUrls"][1], "text": "Did this arrive?"}
-    first = data(await client.call_tool("send_message", args))
-    assert first["status"] == "outcome_unknown"
-    assert first.get("workflowId") is None
-    again = data(await client.call_tool("send_message", args))
-    assert again["status"] == "outcome_unknown"
-    assert again["deduplicated"]
-    assert server.count("POST", "/account/workflow") == 1
-
-
-async def test_a_dropped_reslink_start_is_outcome_unknown_and_never_resent(account: tuple[Server, Client]) -> None:
-    server, client = account
-    server.sandbox.faults.add("dropAfterAccept", method="POST", path="/account/workflow")
-    args = {"personUrl": server.sandbox.samples()["connectionUrls"][1], "text": "Lost answer"}
-    first = data(await client.call_tool("send_message", args))
-    assert first["status"] == "outcome_unknown"
-    assert len(server.sandbox.workflows()) == 1  # accepted: the answer was lost, not the workflow
-    again = data(await client.call_tool("send_message", args))
-    assert again["deduplicated"]
-    assert server.count("POST", "/account/workflow") == 1
-
-
 async def test_a_malformed_result_link_is_outcome_unknown_and_nothing_is_followed(
     account: tuple[Server, Client],
 ) -> None:
@@ -400,15 +376,55 @@ async def test_a_read_that_will_not_wait_gets_a_result_link_under_long_reads(tmp
     assert upstream(server.sandbox)[1:] == [("GET", f"/account/results/{handle}")]
 
 
-async def test_a_cut_long_read_is_outcome_unknown_and_not_resent(tmp_path: Path) -> None:
-    server = Server(tmp_path, "account", speed=100_000, account_result_handling="long-reads")
-    server.sandbox.faults.add("dropAfterAccept", method="POST", path="/account/workflow")
-    async for client in session(server):
-        out = data(await client.call_tool("search_people", {"term": "designer", "waitSeconds": 30}))
-    assert out["status"] == "outcome_unknown"
-    assert out.get("workflowId") is None
-    assert server.count("POST", "/account/workflow") == 1
-    assert [w["workflowStatus"] for w in server.sandbox.workflows()] == ["completed"]
+MODES: dict[str, dict[str, Any]] = {
+    "reslink": {},
+    "long-reads": {"account_result_handling": "long-reads"},
+    # in memory: no delivery reaches this URL (nothing here waits for one)
+    "hook": {
+        "account_result_handling": "hook",
+        "public_url": "http://127.0.0.1:9",
+        "webhook_secret": SecretStr(HOOK_SECRET),
+    },
+}
+
+
+@pytest.mark.parametrize("fault", ["serverError", "dropAfterAccept"])
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("api", ["account", "account-002"])
+async def test_a_failed_start_is_outcome_unknown_and_never_resent_in_every_mode(
+    tmp_path: Path, api: str, mode: str, fault: str
+) -> None:
+    """An HTML 5xx on the start, or its answer dropped after the workflow was accepted (for a
+    ``long`` start: the held answer cut), for a read and a send in each result-handling mode:
+    outcome unknown, nothing followed, never re-sent; the identical send is not sent again."""
+    server = Server(tmp_path, api, speed=100_000, **MODES[mode])  # a held long answer comes at once
+    sandbox = server.sandbox
+    read_tool, read_args = calls(sandbox.samples())[0]
+    send = {"personUrl": sandbox.samples()["connectionUrls"][1], "text": "Did this arrive?"}
+    try:
+        async for client in session(server):
+            # First, without a fault: the read runs in this mode (its handle says which).
+            wait = SAFETY if mode == "long-reads" else 0
+            probe_tool, probe_args = calls(sandbox.samples())[1]
+            probe = data(await client.call_tool(probe_tool, {**probe_args, "waitSeconds": wait}))
+            kind = {"long-": "long-reads", "hook-": "hook"}.get(probe["workflowId"][:5], "reslink")
+            assert kind == mode
+            assert upstream(sandbox) == [START]
+            sandbox.requests.clear()
+            sandbox.faults.add(fault, method="POST", path="/account/workflow", count=2)
+            read = data(await client.call_tool(read_tool, {**read_args, "waitSeconds": SAFETY}))
+            first = data(await client.call_tool("send_message", send))
+            again = data(await client.call_tool("send_message", send))
+    finally:
+        sandbox.account_api.close()  # hook: no delivery to attempt after the test
+    assert (read["status"], read.get("workflowId")) == ("outcome_unknown", None)
+    assert (first["status"], first.get("workflowId")) == ("outcome_unknown", None)
+    assert again["status"] == "outcome_unknown"
+    assert again["deduplicated"]
+    assert upstream(sandbox) == [START, START]  # one per call: never re-sent, no link followed
+    assert [r.fault for r in sandbox.requests] == [fault, fault]
+    if fault == "dropAfterAccept":  # accepted: the answer was lost, not the workflows
+        assert len(sandbox.workflows()) == 3
 
 
 def test_the_api_generation_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -430,8 +446,6 @@ def test_hook_mode_needs_a_public_url_and_a_secret() -> None:
 
 
 # -- hook: the result is pushed to the server (LINKEDAPI_MCP_ACCOUNT_RESULT_HANDLING=hook) -------------
-
-HOOK_SECRET = "account-hook-secret"
 
 
 @dataclass
