@@ -197,3 +197,33 @@ async def test_reads_ride_out_injected_faults(client: Client, sandbox: Sandbox) 
     found = await templates(client)
     assert len(found) == 4
     assert [e.fault for e in sandbox.requests if e.fault] == ["serverError", "rateLimit"]
+
+
+async def test_read_only_mode_refuses_a_launch_that_acts_on_the_account_and_runs_a_read(
+    tmp_path: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKEDAPI_MCP_READ_ONLY", "1")
+    samples = sandbox.samples()
+    async for client in Server(tmp_path / "data", sandbox).session():
+        found = await templates(client)
+        refused = await client.call_tool(
+            "launch_captaindata_workflow",
+            {
+                "workflowUid": found["Send LinkedIn Message"]["workflowUid"],
+                "jobName": "no",
+                "inputs": [{"linkedin_profile_url": samples["connectionUrls"][0], "message": "Hi"}],
+            },
+        )
+        read = await client.call_tool(
+            "launch_captaindata_workflow",
+            {
+                "workflowUid": found["Extract LinkedIn People Profile"]["workflowUid"],
+                "jobName": "yes",
+                "inputs": [{"linkedin_profile_url": samples["personUrls"][0]}],
+                "waitSeconds": 0,
+            },
+        )
+    assert refused.is_error
+    assert "read-only mode" in text_of(refused)
+    assert not read.is_error
+    assert len(launches(sandbox)) == 1
