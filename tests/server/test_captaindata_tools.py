@@ -227,3 +227,24 @@ async def test_read_only_mode_refuses_a_launch_that_acts_on_the_account_and_runs
     assert "read-only mode" in text_of(refused)
     assert not read.is_error
     assert len(launches(sandbox)) == 1
+
+
+async def test_a_new_connection_after_the_last_one_closed_still_reaches_captain_data(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    server = Server(tmp_path / "data", sandbox)
+    async for client in server.session():
+        assert len(await templates(client)) == 4
+    # The last connection's end closed the HTTP clients; the next connection gets fresh ones.
+    async for client in server.session():
+        assert len(await templates(client)) == 4
+        uid = (await templates(client))["Extract LinkedIn People Profile"]["workflowUid"]
+        args = {
+            "workflowUid": uid,
+            "jobName": "again",
+            "inputs": [{"linkedin_profile_url": sandbox.samples()["personUrls"][0]}],
+        }
+        started = data(await client.call_tool("launch_captaindata_workflow", {**args, "waitSeconds": 0}))
+        sandbox.advance(HOUR)
+        done = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert done["status"] == "completed"

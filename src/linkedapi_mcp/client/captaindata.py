@@ -131,6 +131,10 @@ class CaptainDataClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
     # -- workflows (templates) -------------------------------------------------------------------
     async def list_workflows(self, *, deadline: float | None = None) -> list[dict[str, Any]]:
         """The project's workflows with their steps (inputs, parameters, outputs)."""

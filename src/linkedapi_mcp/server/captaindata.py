@@ -283,7 +283,7 @@ class LaunchParams(ParamsModel):
 
 def _client_for(state: Any) -> CaptainDataClient:
     client: CaptainDataClient | None = getattr(state, "_captaindata_client", None)
-    if client is None:
+    if client is None or client.is_closed:  # the last connection's end closed the clients
         config = CaptainDataSettings()
         assert config.api_key is not None
         assert config.project_id is not None
@@ -307,7 +307,7 @@ def routed(state: Any, backend: Any) -> Any:
 
     cache: dict[int, Any] = state.__dict__.setdefault("_captaindata_backends", {})
     found = cache.get(id(backend))
-    if found is None or found[0] is not backend:
+    if found is None or found[0] is not backend or found[1].api.captaindata.is_closed:
         api = backend.api if isinstance(backend.api, RoutingApi) else RoutingApi(backend.api, _client_for(state))
         found = (backend, replace(backend, api=api))
         cache[id(backend)] = found
