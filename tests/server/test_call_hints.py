@@ -77,12 +77,18 @@ async def test_every_call_hint_of_a_task_run_names_a_listed_tool(
         preview = seen.add(await call("send_message", {"personUrl": person, "text": "Hello", "waitSeconds": 0}))
         assert preview["status"] == "confirmation_required"
         seen.add(await call("send_message", {"personUrl": person, "text": "Hello", "confirmationId": "bogus"}))
+        # One that a capped client does not see listed (not a core tool): its preview names the
+        # tool the client can call there (run_operation with the operation's name).
+        withdraw = seen.add(await call("withdraw_connection_request", {"personUrl": person, "waitSeconds": 0}))
+        assert withdraw["status"] == "confirmation_required"
         # Refusals and unknown handles.
         seen.add(await call("get_workflow_result", {"workflowId": "wf-unknown"}))
         seen.add(await call("run_operation", {"name": "retrieve_ssl", "arguments": {}}))
         seen.add(await call("search_people", {"limit": 5000}))
     named = seen.named()
     assert {"get_workflow_result", "send_message"} <= named  # the run did produce hints
+    via = "withdraw_connection_request" if "withdraw_connection_request" in listed else "run_operation"
+    assert via in named
     assert named <= listed, named - listed
 
 

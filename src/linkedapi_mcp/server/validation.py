@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import CallToolResult, TextContent
 
 from linkedapi_mcp.hosted.accounts import ACCOUNT_ARGUMENT, selected_account
+from linkedapi_mcp.server import listing
 from linkedapi_mcp.server.toolsets import DESCRIBE_TOOL, RUN_TOOL, Exposure, not_enabled_text
 
 if TYPE_CHECKING:
@@ -99,7 +101,12 @@ class ValidateArguments:
                     # would refuse it where a default exists (limit: null) with pydantic's full text.
                     given = {k: v for k, v in arguments.items() if v is not None}
                     ctx = dataclasses.replace(ctx, params={**dict(ctx.params or {}), "arguments": given})
-        return await call_next(ctx)
+        result = await call_next(ctx)
+        if ctx.method == "tools/call" and self._exposure.mode == "auto":
+            view = self._exposure.for_client(_client_name(ctx))
+            if view.mode == "core":
+                return _hints_for(view, result)
+        return result
 
     def _check(self, spec: ToolSpec, arguments: Any) -> str | None:
         if not isinstance(arguments, Mapping):
@@ -125,6 +132,55 @@ class ValidateArguments:
                     inner = json.loads(inner)
             return self._check(self._specs[target], {} if inner is None else inner)
         return None
+
+
+_CALL = re.compile(r"\b([Cc]all) ([a-z][a-z_]*[a-z])\b")
+
+
+def _client_name(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    try:
+        info = ctx.session.client_params.client_info  # type: ignore[union-attr]
+    except Exception:
+        return None
+    return str(info.name) if info is not None and info.name else None
+
+
+def _hints_for(view: Exposure, result: HandlerResult) -> HandlerResult:
+    """Issue 11: a capped client's session sees the core listing, where a hint to "call X" for an
+    operation X that is not listed there must name the tool that is: run_operation with X's name.
+    ``result`` is the handler's answer: the wire dict, or a ``CallToolResult``."""
+
+    def rewrite(text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            tool = match.group(2)
+            if tool not in listing.operations() or view.plain(tool) or not view.enabled(tool):
+                return match.group(0)
+            return f'{match.group(1)} {RUN_TOOL}(name="{tool}", arguments=…)'
+
+        return _CALL.sub(one, text)
+
+    if isinstance(result, dict):
+        out = dict(result)
+        blocks = result.get("content")
+        if isinstance(blocks, list):
+            out["content"] = [
+                {**b, "text": rewrite(b["text"])} if isinstance(b, dict) and isinstance(b.get("text"), str) else b
+                for b in blocks
+            ]
+        data = result.get("structuredContent")
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            out["structuredContent"] = {**data, "message": rewrite(data["message"])}
+        return out
+    if not isinstance(result, CallToolResult):
+        return result
+    content = [
+        block.model_copy(update={"text": rewrite(block.text)}) if isinstance(block, TextContent) else block
+        for block in result.content
+    ]
+    structured = result.structured_content
+    if isinstance(structured, dict) and isinstance(structured.get("message"), str):
+        structured = {**structured, "message": rewrite(structured["message"])}
+    return result.model_copy(update={"content": content, "structured_content": structured})
 
 
 _NAME_ARGUMENT = {RUN_TOOL: "name", DESCRIBE_TOOL: "name"}
