@@ -14,7 +14,6 @@ one (not shown to be damaged) is also left alone without ``--force``: its fault 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +39,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], da
 
 def health(path: Path) -> tuple[str, str]:
     """``("ok" | "damaged" | "unknown", detail)`` of the SQLite file at ``path``, read-only."""
+    import sqlite3  # here, not at the top: `linkedapi-mcp` builds its parser (this module's) at every start
+
     from linkedapi_mcp.server.db import sqlite_fault
 
     try:
