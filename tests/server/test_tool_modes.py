@@ -24,9 +24,12 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def connect(tmp_path: Path, sandbox: Sandbox, client_name: str, **options: Any) -> AsyncIterator[Client]:
+async def connect(
+    tmp_path: Path, sandbox: Sandbox, client_name: str, era: str = "auto", **options: Any
+) -> AsyncIterator[Client]:
     server, _ = build(Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, **options), sandbox=sandbox)
-    async with Client(server, client_info=Implementation(name=client_name, version="1")) as client:
+    info = Implementation(name=client_name, version="1")
+    async with Client(server, mode=era, client_info=info) as client:  # type: ignore[arg-type]
         yield client
 
 
@@ -45,12 +48,13 @@ async def test_by_default_every_operation_of_the_enabled_toolsets_is_a_listed_to
     assert listed == [*expected, *HANDLE_TOOLS]  # no describe_operation / run_operation
 
 
+@pytest.mark.parametrize("era", ["auto", "legacy"])  # the 2026 envelope and the initialize handshake
 @pytest.mark.parametrize("client_name", ["cursor-vscode", "Windsurf"])
 async def test_a_client_known_to_cap_tool_counts_gets_the_core_listing_and_can_reach_the_rest(
-    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, client_name: str
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream, client_name: str, era: str
 ) -> None:
     assert capped_client(client_name)
-    async with connect(tmp_path, sandbox, client_name) as client:
+    async with connect(tmp_path, sandbox, client_name, era) as client:
         listed = await names(client)
         described = await client.call_tool("describe_operation", {"name": "retrieve_ssi"})
         started = await client.call_tool("run_operation", {"name": "retrieve_ssi", "arguments": {"waitSeconds": 0}})
