@@ -13,6 +13,11 @@ answers with a ``CreateTaskResult`` instead, whose ``taskId`` *is* the workflow 
 
 Clients without the extension see nothing of this: the interceptor passes their calls through
 and the ``tasks/*`` methods refuse them with ``-32021`` (missing required client capability).
+
+A handle the ledger does not know may belong to a :class:`TaskSource` added with
+:meth:`WorkflowTasks.add_source` (the conformance suite's fixture tools, tools/conformance_server.py):
+its tool hands back the same pending handle shape, and the source answers ``tasks/*`` for it.
+Workflows never go through a source.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.extension import Extension, MethodBinding
@@ -29,9 +35,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.server import require_client_extension
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import MCP_NAME_HEADER, decode_header_value
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, CallToolRequestParams, CallToolResult, TextContent
 from mcp_types import RequestParams, Result
-from pydantic import ConfigDict, Field
+from mcp_types.jsonrpc import HEADER_MISMATCH
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -72,6 +80,14 @@ class _TaskFields(Result):
     ttl_ms: int | None = Field(default=None, alias="ttlMs")
     poll_interval_ms: int | None = Field(default=None, alias="pollIntervalMs")
 
+    @model_serializer(mode="wrap")
+    def _ttl_always(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # The extension requires ttlMs on the wire, null included (the SDK drops None fields).
+        data = handler(self)
+        if isinstance(data, dict):
+            data.setdefault("ttlMs", self.ttl_ms)
+        return data
+
 
 class CreateTaskResult(_TaskFields):
     """``resultType: "task"``: the answer to a ``tools/call`` that became a task."""
@@ -84,6 +100,7 @@ class DetailedTask(_TaskFields):
 
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    input_requests: dict[str, Any] | None = Field(default=None, alias="inputRequests")
 
 
 class TaskIdParams(RequestParams):
@@ -92,6 +109,31 @@ class TaskIdParams(RequestParams):
 
 class UpdateTaskParams(TaskIdParams):
     input_responses: dict[str, Any] = Field(default_factory=dict, alias="inputResponses")
+
+
+@dataclass
+class TaskView:
+    """A task of a :class:`TaskSource` as ``tasks/get`` shows it (times are epoch seconds)."""
+
+    status: TaskStatus
+    created_at: float
+    updated_at: float
+    status_message: str | None = None
+    result: CallToolResult | None = None  # completed
+    error: dict[str, Any] | None = None  # failed: a JSON-RPC error object
+    input_requests: dict[str, Any] | None = None  # input_required
+    poll_interval_ms: int | None = None
+
+
+class TaskSource(Protocol):
+    """Tasks behind handles that are not workflows. ``view`` is ``None`` for a handle the source
+    does not know; ``update`` and ``cancel`` are only called for handles it knows."""
+
+    async def view(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> TaskView | None: ...
+
+    async def update(self, ctx: ServerRequestContext[Any, Any], task_id: str, responses: dict[str, Any]) -> None: ...
+
+    async def cancel(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> None: ...
 
 
 def declared(ctx: ServerRequestContext[Any, Any]) -> bool:
@@ -113,10 +155,17 @@ def declared(ctx: ServerRequestContext[Any, Any]) -> bool:
     return False
 
 
-def _require(ctx: ServerRequestContext[Any, Any]) -> None:
-    """``tasks/*`` from a client that did not declare the extension: ``-32021`` (SDK's error)."""
+def _require(ctx: ServerRequestContext[Any, Any], task_id: str) -> None:
+    """``tasks/*`` from a client that did not declare the extension: ``-32021`` (SDK's error).
+    Over HTTP, an ``Mcp-Name`` header that names another task than ``taskId``: ``-32020``
+    (SEP-2243 extends the header to the tasks methods; the SDK checks only tools, prompts and
+    resources). [INFERRED] A missing header is accepted: the SDK's own client does not send one."""
     if not declared(ctx):
         require_client_extension(ctx, TASKS_EXTENSION)
+    headers: Any = getattr(ctx.request, "headers", None)
+    named = headers.get(MCP_NAME_HEADER) if isinstance(headers, Mapping) else None
+    if named is not None and decode_header_value(named) != task_id:
+        raise MCPError(code=HEADER_MISMATCH, message="Mcp-Name header does not match the request body's 'taskId'")
 
 
 def _iso(ts: float) -> str:
@@ -134,6 +183,20 @@ class WorkflowTasks(Extension):
 
     def __init__(self) -> None:
         self._server: MCPServer[Any] | None = None
+        self._sources: list[TaskSource] = []
+
+    def add_source(self, source: TaskSource) -> None:
+        """Answer ``tasks/*`` for handles ``source`` knows (after the ledger's own)."""
+        self._sources.append(source)
+
+    async def _source_view(
+        self, ctx: ServerRequestContext[Any, Any], task_id: str
+    ) -> tuple[TaskSource, TaskView] | None:
+        for source in self._sources:
+            view = await source.view(ctx, task_id)
+            if view is not None:
+                return source, view
+        return None
 
     def attach(self, server: MCPServer[Any]) -> None:
         """The server whose ``get_workflow_result`` tool answers ``tasks/get`` (set after building)."""
@@ -162,17 +225,29 @@ class WorkflowTasks(Extension):
         workflow_id = outcome.get("workflowId")
         if outcome.get("status") not in ("pending", "running") or not isinstance(workflow_id, str):
             return result
-        row = await self._row(ctx, workflow_id)
-        if row is None:  # recorded before the tool returned, so only a vanished store gets here
-            return result
         poll = outcome.get("pollAfterSeconds")
+        poll_ms = int(poll * 1000) if isinstance(poll, int | float) else None
+        row = await self._row(ctx, workflow_id)
+        if row is None:
+            known = await self._source_view(ctx, workflow_id)
+            if known is None:  # recorded before the tool returned, so only a vanished store gets here
+                return result
+            view = known[1]
+            return CreateTaskResult(
+                task_id=workflow_id,
+                status=view.status,
+                status_message=view.status_message,
+                created_at=_iso(view.created_at),
+                last_updated_at=_iso(view.updated_at),
+                poll_interval_ms=view.poll_interval_ms or poll_ms,
+            )
         return CreateTaskResult(
             task_id=workflow_id,
             status="working",
             status_message=outcome.get("message"),
             created_at=_iso(row.created_at),
             last_updated_at=_iso(row.updated_at),
-            poll_interval_ms=int(poll * 1000) if isinstance(poll, int | float) else None,
+            poll_interval_ms=poll_ms,
         )
 
     # -- tasks/* ---------------------------------------------------------------------------------
@@ -195,10 +270,10 @@ class WorkflowTasks(Extension):
         return None
 
     async def _get(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> DetailedTask:
-        _require(ctx)
+        _require(ctx, params.task_id)
         row = await self._row(ctx, params.task_id)
         if row is None:
-            raise _unknown(params.task_id)
+            return await self._get_from_source(ctx, params.task_id)
         result = await self._fetch(ctx, params.task_id)
         fresh = await self._row(ctx, params.task_id) or row
         outcome = result.structured_content or {}
@@ -222,6 +297,25 @@ class WorkflowTasks(Extension):
             result=result.model_dump(by_alias=True, mode="json", exclude_none=True) if status == "completed" else None,
         )
 
+    async def _get_from_source(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> DetailedTask:
+        known = await self._source_view(ctx, task_id)
+        if known is None:
+            raise _unknown(task_id)
+        view = known[1]
+        return DetailedTask(
+            task_id=task_id,
+            status=view.status,
+            status_message=view.status_message,
+            created_at=_iso(view.created_at),
+            last_updated_at=_iso(view.updated_at),
+            poll_interval_ms=view.poll_interval_ms,
+            result=None
+            if view.result is None
+            else view.result.model_dump(by_alias=True, mode="json", exclude_none=True),
+            error=view.error,
+            input_requests=view.input_requests,
+        )
+
     async def _fetch(self, ctx: ServerRequestContext[Any, Any], workflow_id: str) -> CallToolResult:
         """What ``get_workflow_result`` with no wait returns: the same typed envelope, or the same
         ``isError`` text for a failed workflow."""
@@ -242,17 +336,25 @@ class WorkflowTasks(Extension):
         return out
 
     async def _update(self, ctx: ServerRequestContext[Any, Any], params: UpdateTaskParams) -> Result:
-        _require(ctx)
+        _require(ctx, params.task_id)
         if await self._row(ctx, params.task_id) is None:
-            raise _unknown(params.task_id)
+            known = await self._source_view(ctx, params.task_id)
+            if known is None:
+                raise _unknown(params.task_id)
+            await known[0].update(ctx, params.task_id, params.input_responses)
+            return Result()
         # These tasks never enter input_required: every response is for a key never issued,
         # which the spec says to ignore.
         return Result()
 
     async def _cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> Result:
-        _require(ctx)
+        _require(ctx, params.task_id)
         if await self._row(ctx, params.task_id) is None:
-            raise _unknown(params.task_id)
+            known = await self._source_view(ctx, params.task_id)
+            if known is None:
+                raise _unknown(params.task_id)
+            await known[0].cancel(ctx, params.task_id)
+            return Result()
         state = self._state(ctx)
         try:
             # cancel_workflow's behaviour: an ended workflow is left alone (the ack is the same).
@@ -263,4 +365,13 @@ class WorkflowTasks(Extension):
         return Result()
 
 
-__all__ = ["TASKS_EXTENSION", "CreateTaskResult", "DetailedTask", "WorkflowTasks", "declared", "task_wait_cap"]
+__all__ = [
+    "TASKS_EXTENSION",
+    "CreateTaskResult",
+    "DetailedTask",
+    "TaskSource",
+    "TaskView",
+    "WorkflowTasks",
+    "declared",
+    "task_wait_cap",
+]

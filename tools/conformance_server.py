@@ -1,0 +1,339 @@
+"""The conformance server: our real HTTP server plus the fixtures of the MCP conformance suite.
+
+Test-only (started by ``.ci/conformance``; never part of the product's listing). The official
+suite (``@modelcontextprotocol/conformance``) calls tools, prompts and resources of its own
+reference ("everything") server by name — ``greet``, ``slow_compute``, ``test_simple_text``,
+``test://static-text``, ... A product server has none of them, so this module takes the server
+``linkedapi-mcp serve --transport http`` runs — :func:`linkedapi_mcp.server.app.build`, with the
+same tasks extension, protocol layer (unknown tools/prompts, logging, completions), workflow
+resources, validation middleware and HTTP app — and adds those fixtures to it, so the suite's
+scenarios exercise our protocol machinery instead of being skipped.
+
+The tasks fixtures become tasks through our tasks extension (server/tasks.py) the way a workflow
+does: the tool hands back a pending handle (``status: running`` and a ``workflowId``); for a client
+that declared the extension, the extension's interceptor turns it into a ``CreateTaskResult``
+and answers ``tasks/get`` / ``tasks/update`` / ``tasks/cancel`` for it — here through the
+extension's :class:`~linkedapi_mcp.server.tasks.TaskSource` seam (:class:`FixtureJobs`), since a
+fixture job is no Linked API workflow and has no ledger row. A client without the extension gets
+the tool's result in the call (or ``-32021`` for a tool whose tasks are required).
+
+Run: ``python -m tools.conformance_server --port 8123`` (the sandbox backend, no auth, loopback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.server import require_client_extension
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, CallToolResult, TextContent
+from mcp_types import InputRequiredResult
+from pydantic import BaseModel
+
+from linkedapi_mcp.server.tasks import (
+    TASKS_EXTENSION,
+    TaskStatus,
+    TaskView,
+    WorkflowTasks,
+    declared,
+    task_wait_cap,
+)
+
+# A blocking (non-tasks) client waits at most this long for a fixture job in the call.
+SYNC_LIMIT = 120.0
+POLL_MS = 200  # what a fixture task suggests as its polling interval
+TERMINAL: frozenset[TaskStatus] = frozenset({"completed", "failed", "cancelled"})
+
+
+def _text(text: str, *, error: bool = False) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=error)
+
+
+def _elicit(message: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An ``elicitation/create`` input request (SEP-2322's ``inputRequests`` entry)."""
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"method": "elicitation/create", "params": {"mode": "form", "message": message, "requestedSchema": schema}}
+
+
+# -- fixture jobs: the TaskSource ------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    """One fixture job: a coroutine running in the server's loop, parked while it waits for input."""
+
+    job_id: str
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+    status: TaskStatus = "working"
+    result: CallToolResult | None = None
+    error: dict[str, Any] | None = None
+    asked: dict[str, Any] = field(default_factory=dict)  # input requests not answered yet
+    answers: dict[str, Any] = field(default_factory=dict)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: asyncio.Task[None] | None = None
+
+    def touch(self, status: TaskStatus) -> None:
+        self.status = status
+        self.updated_at = time.time()
+
+    async def ask(self, requests: dict[str, Any]) -> dict[str, Any]:
+        """Park as ``input_required`` until every one of ``requests`` is answered (in any number
+        of ``tasks/update`` calls); the answers by key."""
+        self.asked.update(requests)
+        self.touch("input_required")
+        while any(key in self.asked for key in requests):
+            self.answered.clear()
+            await self.answered.wait()
+        self.touch("working")
+        return {key: self.answers[key] for key in requests}
+
+
+Work = Callable[[Job], Awaitable[CallToolResult]]
+
+
+class FixtureJobs:
+    """The fixture tools' jobs, by handle (a :class:`~linkedapi_mcp.server.tasks.TaskSource`)."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+
+    async def run(self, ctx: Context[Any, Any], work: Work, *, required: bool = False) -> CallToolResult:
+        """What a task-supporting fixture tool returns: for a tasks client, a pending handle at
+        once (the extension makes it a task); otherwise the job's own result, waited for in the
+        call — or ``-32021`` when the tool's tasks are ``required``."""
+        request = ctx.request_context
+        tasks_client = declared(request)
+        if required and not tasks_client:
+            require_client_extension(request, TASKS_EXTENSION)
+        job = Job(job_id=f"fx-{uuid.uuid4().hex}")
+        self._jobs[job.job_id] = job
+        job.runner = asyncio.get_running_loop().create_task(self._drive(job, work))
+        # Like a workflow tool's wait budget: a tasks client's cap (server/tasks.py) becomes the
+        # handle now — a fixture job is long by definition; a blocking client waits it out.
+        if task_wait_cap.get() is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(job.done.wait(), SYNC_LIMIT)
+            if job.status == "failed" and job.error is not None:
+                raise MCPError(code=int(job.error["code"]), message=str(job.error["message"]))
+            if job.result is not None:
+                return job.result
+        return CallToolResult(
+            content=[TextContent(type="text", text=f"Started {job.job_id}; ask for it later.")],
+            structured_content={"status": "running", "workflowId": job.job_id, "pollAfterSeconds": POLL_MS / 1000},
+        )
+
+    async def _drive(self, job: Job, work: Work) -> None:
+        try:
+            job.result = await work(job)
+            job.touch("completed")
+        except asyncio.CancelledError:
+            job.touch("cancelled")
+        except MCPError as exc:  # a protocol-level failure: the task fails with its error
+            job.error = {"code": exc.error.code, "message": exc.error.message}
+            job.touch("failed")
+        except Exception as exc:
+            job.error = {"code": INTERNAL_ERROR, "message": f"{type(exc).__name__}: {exc}"}
+            job.touch("failed")
+        finally:
+            job.done.set()
+
+    async def view(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> TaskView | None:
+        job = self._jobs.get(task_id)
+        if job is None:
+            return None
+        return TaskView(
+            status=job.status,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            result=job.result if job.status == "completed" else None,
+            error=job.error if job.status == "failed" else None,
+            input_requests=dict(job.asked) if job.status == "input_required" else None,
+            poll_interval_ms=None if job.status in TERMINAL else POLL_MS,
+        )
+
+    async def update(self, ctx: ServerRequestContext[Any, Any], task_id: str, responses: dict[str, Any]) -> None:
+        job = self._jobs[task_id]
+        for key, response in responses.items():
+            if key in job.asked:  # a response for a key never issued (or already answered) is ignored
+                del job.asked[key]
+                job.answers[key] = _plain(response)
+        job.answered.set()
+
+    async def cancel(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> None:
+        job = self._jobs[task_id]
+        if job.runner is not None and not job.runner.done():
+            job.runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job.runner
+
+
+def _plain(response: Any) -> Any:
+    """An input response as JSON data (the SDK parses ``inputResponses`` into its models)."""
+    return response.model_dump(by_alias=True, mode="json") if isinstance(response, BaseModel) else response
+
+
+def _accepted(answer: Any) -> dict[str, Any] | None:
+    """The content of an accepted elicitation answer (else ``None``)."""
+    answer = _plain(answer)
+    if isinstance(answer, dict) and answer.get("action") == "accept":
+        content = answer.get("content")
+        return content if isinstance(content, dict) else {}
+    return None
+
+
+# -- the tasks scenarios' fixture tools -----------------------------------------------------------
+
+
+def add_task_fixtures(server: MCPServer[Any], jobs: FixtureJobs) -> None:
+    """``greet``, ``slow_compute``, ``failing_job``, ``protocol_error_job``, ``confirm_delete``,
+    ``multi_input`` and ``test_tool_with_task`` (the suite's tasks scenarios)."""
+
+    @server.tool(name="greet", description="Sync-only: says hello.")
+    def greet(name: str) -> str:
+        return f"Hello, {name}!"
+
+    @server.tool(name="slow_compute", description="Task-supporting: sleeps `seconds`, then answers.")
+    async def slow_compute(ctx: Context[Any, Any], seconds: float = 1.0, label: str = "") -> CallToolResult:
+        async def work(_job: Job) -> CallToolResult:
+            await asyncio.sleep(seconds)
+            return _text(f"Computed {label or 'result'} after {seconds:g} s")
+
+        return await jobs.run(ctx, work)
+
+    @server.tool(name="failing_job", description="Task-required: a tool execution error after ~1 s.")
+    async def failing_job(ctx: Context[Any, Any]) -> CallToolResult:
+        async def work(_job: Job) -> CallToolResult:
+            await asyncio.sleep(1.0)
+            return _text("failing_job failed on purpose", error=True)
+
+        return await jobs.run(ctx, work, required=True)
+
+    @server.tool(name="protocol_error_job", description="Task-supporting: ends in a protocol-level error.")
+    async def protocol_error_job(ctx: Context[Any, Any]) -> CallToolResult:
+        async def work(_job: Job) -> CallToolResult:
+            await asyncio.sleep(0.2)
+            raise MCPError(code=INTERNAL_ERROR, message="protocol_error_job failed on purpose")
+
+        return await jobs.run(ctx, work)
+
+    @server.tool(name="confirm_delete", description="Task-supporting: asks to confirm, then 'deletes'.")
+    async def confirm_delete(ctx: Context[Any, Any], filename: str) -> CallToolResult:
+        async def work(job: Job) -> CallToolResult:
+            asked = {"confirm": _elicit(f"Delete {filename}?", {"confirm": {"type": "boolean"}}, ["confirm"])}
+            content = _accepted((await job.ask(asked))["confirm"])
+            if content is not None and content.get("confirm") is True:
+                return _text(f"Deleted {filename}")
+            return _text(f"Kept {filename}")
+
+        return await jobs.run(ctx, work, required=True)
+
+    @server.tool(name="multi_input", description="Task-supporting: asks two questions at once.")
+    async def multi_input(ctx: Context[Any, Any]) -> CallToolResult:
+        async def work(job: Job) -> CallToolResult:
+            fields = {"name": {"type": "string"}, "confirm": {"type": "boolean"}}
+            answers = await job.ask(
+                {
+                    "first": _elicit("First input?", fields, ["name"]),
+                    "second": _elicit("Second input?", fields, ["name"]),
+                }
+            )
+            names = [(_accepted(answer) or {}).get("name", "?") for answer in answers.values()]
+            return _text("Got " + " and ".join(str(n) for n in names))
+
+        return await jobs.run(ctx, work, required=True)
+
+    @server.tool(name="test_tool_with_task", description="Asks for a name (MRTR), then runs as a task.")
+    async def test_tool_with_task(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        content = _accepted((ctx.input_responses or {}).get("user_name"))
+        if content is None:
+            asked = {"user_name": _elicit("What is your name?", {"name": {"type": "string"}}, ["name"])}
+            return InputRequiredResult.model_validate({"inputRequests": asked})
+        name = str(content.get("name", "?"))
+
+        async def work(_job: Job) -> CallToolResult:
+            await asyncio.sleep(0.2)
+            return _text(f"Hello, {name}!")
+
+        return await jobs.run(ctx, work, required=True)
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+
+def _tasks_extension(server: MCPServer[Any]) -> WorkflowTasks:
+    for extension in server._extensions:  # mcp 2.3: the extensions the server was built with
+        if isinstance(extension, WorkflowTasks):
+            return extension
+    raise RuntimeError("the server was built without the tasks extension")
+
+
+def _list_fixtures_too(server: MCPServer[Any], names: list[str]) -> None:
+    """``tools/list`` shows the fixture tools after the product's (the suite looks some up)."""
+    product_list = server.list_tools
+    registry = server._tool_manager
+
+    async def list_tools(*args: Any, **kwargs: Any) -> Any:
+        listed = list(await product_list(*args, **kwargs))
+        known = {tool.name for tool in listed}
+        fixtures = [registry.get_tool(name) for name in names if name not in known]
+        listed += [_as_listed(tool) for tool in fixtures if tool is not None]
+        return listed
+
+    server.list_tools = list_tools  # type: ignore[method-assign]
+
+
+def _as_listed(tool: Any) -> Any:
+    from mcp.types import Tool as MCPTool
+
+    return MCPTool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=tool.parameters,
+        output_schema=tool.output_schema,
+        annotations=tool.annotations,
+    )
+
+
+def build_conformance_server(port: int) -> MCPServer[Any]:
+    """``build()``'s HTTP server on the sandbox (no auth, loopback) with the suite's fixtures."""
+    from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.settings import Settings
+
+    server, _state = build(Settings(auth="none", host="127.0.0.1", port=port), http=True)
+    before = {tool.name for tool in server._tool_manager.list_tools()}
+    jobs = FixtureJobs()
+    _tasks_extension(server).add_source(jobs)
+    add_task_fixtures(server, jobs)
+    added = [tool.name for tool in server._tool_manager.list_tools() if tool.name not in before]
+    _list_fixtures_too(server, added)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    import anyio
+
+    from linkedapi_mcp.server.http import serve_http
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    server = build_conformance_server(args.port)
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(lambda: serve_http(server, host="127.0.0.1", port=args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
