@@ -211,9 +211,7 @@ class PeopleSearchFilter(FilterModel):
     lastName: str | None = Field(None, description="Last name.")
     position: str | None = Field(None, description="Current job title keywords.")
     locations: StrList | None = Field(None, description="Locations, e.g. 'Berlin, Germany'.")
-    industries: StrList | None = Field(
-        None, description="As LinkedIn names them, e.g. 'Software Development'."
-    )
+    industries: StrList | None = Field(None, description="As LinkedIn names them, e.g. 'Software Development'.")
     currentCompanies: StrList | None = Field(None, description="Current employers (names).")
     previousCompanies: StrList | None = Field(None, description="Past employers (names).")
     schools: StrList | None = Field(None, description="Schools attended.")
