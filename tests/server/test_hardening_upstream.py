@@ -70,8 +70,14 @@ START_FAULT_OUTCOMES = {
 }
 
 
+# Faults of the Account API generation's routes only (tests/server/test_account_backend.py covers
+# them: a start answered with a link that is no link is outcome unknown and nothing is followed).
+ACCOUNT_API_ONLY = {"malformedResultLink"}
+
+
 def test_every_fault_kind_of_the_sandbox_has_a_start_outcome() -> None:
-    assert set(START_FAULT_OUTCOMES) == set(FAULT_KINDS)
+    assert set(START_FAULT_OUTCOMES) | ACCOUNT_API_ONLY == set(FAULT_KINDS)
+    assert not set(START_FAULT_OUTCOMES) & ACCOUNT_API_ONLY
 
 
 @pytest.mark.parametrize("kind", sorted(START_FAULT_OUTCOMES))
