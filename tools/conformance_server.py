@@ -24,18 +24,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
+import io
+import json
+import logging
 import time
 import uuid
+import wave
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from mcp.server.mcpserver.server import require_client_extension
 from mcp.shared.exceptions import MCPError
-from mcp.types import INTERNAL_ERROR, CallToolResult, TextContent
+from mcp.types import (
+    INTERNAL_ERROR,
+    AudioContent,
+    CallToolResult,
+    EmbeddedResource,
+    EmptyResult,
+    ImageContent,
+    TextContent,
+    TextResourceContents,
+)
 from mcp_types import InputRequiredResult
 from pydantic import BaseModel
 
@@ -268,6 +284,304 @@ def add_task_fixtures(server: MCPServer[Any], jobs: FixtureJobs) -> None:
         return await jobs.run(ctx, work, required=True)
 
 
+# -- the other scenarios' fixtures: content, errors, progress, logging, sampling, elicitation -------
+
+# A 1x1 PNG and a 10 ms silent WAV (the suite checks the content's shape, not the picture).
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+
+
+def _wav_base64() -> str:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(b"\x00\x00" * 80)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# The suite's SEP-1613 / SEP-2106 fixture schema, kept verbatim in the listing.
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+
+SEP1034_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "description": "User name", "default": "John Doe"},
+        "age": {"type": "integer", "description": "User age", "default": 30},
+        "score": {"type": "number", "description": "User score", "default": 95.5},
+        "status": {
+            "type": "string",
+            "description": "User status",
+            "enum": ["active", "inactive", "pending"],
+            "default": "active",
+        },
+        "verified": {"type": "boolean", "description": "Verification status", "default": True},
+    },
+    "required": [],
+}
+
+_CHOICES = [{"const": f"value{i}", "title": t} for i, t in ((1, "First"), (2, "Second"), (3, "Third"))]
+SEP1330_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "untitledSingle": {
+            "type": "string",
+            "description": "Select one option",
+            "enum": ["option1", "option2", "option3"],
+        },
+        "titledSingle": {
+            "type": "string",
+            "description": "Select one option with titles",
+            "oneOf": [{**c, "title": f"{c['title']} Option"} for c in _CHOICES],
+        },
+        "legacyEnum": {
+            "type": "string",
+            "description": "Select one option (legacy)",
+            "enum": ["opt1", "opt2", "opt3"],
+            "enumNames": ["Option One", "Option Two", "Option Three"],
+        },
+        "untitledMulti": {
+            "type": "array",
+            "description": "Select multiple options",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+        },
+        "titledMulti": {
+            "type": "array",
+            "description": "Select multiple options with titles",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {"anyOf": [{**c, "title": f"{c['title']} Choice"} for c in _CHOICES]},
+        },
+    },
+    "required": [],
+}
+
+# test_tool_with_logging logs through the server's own log forwarding (server/protocol.py): a
+# record of a ``linkedapi_mcp`` logger during a request goes to that request's client at the
+# level it asked for. INFO here whatever the process's level (this logger only).
+fixture_log = logging.getLogger("linkedapi_mcp.conformance")
+fixture_log.setLevel(logging.INFO)
+
+
+async def _ask_client(ctx: Context[Any, Any], method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A server-to-client request on this call's stream (handshake-era back-channel)."""
+    from mcp.shared.message import ServerMessageMetadata
+    from mcp.types import CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitResult
+
+    session = ctx.request_context.session
+    metadata = ServerMessageMetadata(related_request_id=ctx.request_id)
+    wire = {"method": method, "params": params}
+    answer: BaseModel
+    if method == "sampling/createMessage":
+        answer = await session.send_request(
+            CreateMessageRequest.model_validate(wire), CreateMessageResult, metadata=metadata
+        )
+    else:
+        answer = await session.send_request(ElicitRequest.model_validate(wire), ElicitResult, metadata=metadata)
+    data: dict[str, Any] = answer.model_dump(by_alias=True, mode="json", exclude_none=True)
+    return data
+
+
+def add_content_fixtures(server: MCPServer[Any]) -> None:
+    """The tools of the suite's tools, elicitation and JSON-schema scenarios."""
+    png, wav = PNG_BASE64, _wav_base64()
+
+    @server.tool(name="test_simple_text", description="Tests simple text content response")
+    def test_simple_text() -> CallToolResult:
+        return _text("This is a simple text response for testing.")
+
+    @server.tool(name="test_image_content", description="Tests image content response")
+    def test_image_content() -> CallToolResult:
+        return CallToolResult(content=[ImageContent(type="image", data=png, mime_type="image/png")])
+
+    @server.tool(name="test_audio_content", description="Tests audio content response")
+    def test_audio_content() -> CallToolResult:
+        return CallToolResult(content=[AudioContent(type="audio", data=wav, mime_type="audio/wav")])
+
+    def embedded(uri: str, mime_type: str, text: str) -> EmbeddedResource:
+        return EmbeddedResource(type="resource", resource=TextResourceContents(uri=uri, mime_type=mime_type, text=text))
+
+    @server.tool(name="test_embedded_resource", description="Tests embedded resource content response")
+    def test_embedded_resource() -> CallToolResult:
+        text = "This is an embedded resource content."
+        return CallToolResult(content=[embedded("test://embedded-resource", "text/plain", text)])
+
+    @server.tool(name="test_multiple_content_types", description="Tests text, image and resource content")
+    def test_multiple_content_types() -> CallToolResult:
+        return CallToolResult(
+            content=[
+                TextContent(type="text", text="Multiple content types test:"),
+                ImageContent(type="image", data=png, mime_type="image/png"),
+                embedded("test://mixed-content-resource", "application/json", '{"test": "data", "value": 123}'),
+            ]
+        )
+
+    @server.tool(name="test_error_handling", description="Tests error response handling")
+    def test_error_handling() -> str:
+        raise ToolError("This tool intentionally returns an error for testing")
+
+    @server.tool(name="test_tool_with_progress", description="Tests tool that reports progress notifications")
+    async def test_tool_with_progress(ctx: Context[Any, Any]) -> str:
+        for step in (0, 50, 100):
+            await ctx.report_progress(step, 100, f"Completed step {step} of 100")
+            await asyncio.sleep(0.05)
+        return "progress reported"
+
+    @server.tool(name="test_tool_with_logging", description="Tests tool that emits log messages during execution")
+    async def test_tool_with_logging() -> str:
+        for message in ("Tool execution started", "Tool processing data", "Tool execution completed"):
+            fixture_log.info(message)
+            await asyncio.sleep(0.05)
+        return "Tool with logging executed successfully"
+
+    @server.tool(name="test_sampling", description="Tests server-initiated sampling (LLM completion request)")
+    async def test_sampling(ctx: Context[Any, Any], prompt: str) -> str:
+        answer = await _ask_client(
+            ctx,
+            "sampling/createMessage",
+            {"messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 100},
+        )
+        content = answer.get("content")
+        text = content.get("text") if isinstance(content, dict) else None
+        return f"LLM response: {text or 'No response'}"
+
+    async def elicitation(ctx: Context[Any, Any], message: str, schema: dict[str, Any]) -> str:
+        answer = await _ask_client(ctx, "elicitation/create", {"message": message, "requestedSchema": schema})
+        return f"Elicitation completed: action={answer.get('action')}, content={answer.get('content') or {}}"
+
+    @server.tool(name="test_elicitation", description="Tests server-initiated elicitation (user input request)")
+    async def test_elicitation(ctx: Context[Any, Any], message: str) -> str:
+        schema = {
+            "type": "object",
+            "properties": {"response": {"type": "string", "description": "User's response"}},
+            "required": ["response"],
+        }
+        return await elicitation(ctx, message, schema)
+
+    @server.tool(name="test_elicitation_sep1034_defaults", description="Tests elicitation with default values")
+    async def test_elicitation_sep1034_defaults(ctx: Context[Any, Any]) -> str:
+        return await elicitation(ctx, "Please review and update the form fields with defaults", SEP1034_SCHEMA)
+
+    @server.tool(name="test_elicitation_sep1330_enums", description="Tests elicitation with enum schemas")
+    async def test_elicitation_sep1330_enums(ctx: Context[Any, Any]) -> str:
+        return await elicitation(ctx, "Please select options from the enum fields", SEP1330_SCHEMA)
+
+    @server.tool(name="json_schema_2020_12_tool", description="Tool with JSON Schema 2020-12 features (SEP-1613)")
+    def json_schema_2020_12_tool(name: str | None = None) -> str:
+        return f"JSON Schema 2020-12 tool called with name={name}"
+
+    tool = server._tool_manager.get_tool("json_schema_2020_12_tool")
+    assert tool is not None
+    tool.parameters = JSON_SCHEMA_2020_12  # listed verbatim (the suite checks the keywords survive)
+
+
+def add_prompt_fixtures(server: MCPServer[Any]) -> None:
+    """The prompts of the suite's prompts scenarios."""
+
+    @server.prompt(name="test_simple_prompt", title="Simple Test Prompt")
+    def test_simple_prompt() -> str:
+        """A simple prompt without arguments"""
+        return "This is a simple prompt for testing."
+
+    @server.prompt(name="test_prompt_with_arguments", title="Prompt With Arguments")
+    def test_prompt_with_arguments(arg1: str, arg2: str) -> str:
+        """A prompt with required arguments"""
+        return f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'"
+
+    @server.prompt(name="test_prompt_with_embedded_resource", title="Prompt With Embedded Resource")
+    def test_prompt_with_embedded_resource(resourceUri: str) -> list[Message]:
+        """A prompt that includes an embedded resource"""
+        resource = TextResourceContents(
+            uri=resourceUri, mime_type="text/plain", text="Embedded resource content for testing."
+        )
+        return [
+            UserMessage(content=EmbeddedResource(type="resource", resource=resource)),
+            UserMessage(content="Please process the embedded resource above."),
+        ]
+
+    @server.prompt(name="test_prompt_with_image", title="Prompt With Image")
+    def test_prompt_with_image() -> list[Message]:
+        """A prompt that includes image content"""
+        return [
+            UserMessage(content=ImageContent(type="image", data=PNG_BASE64, mime_type="image/png")),
+            UserMessage(content="Please analyze the image above."),
+        ]
+
+
+def add_resource_fixtures(server: MCPServer[Any]) -> None:
+    """The resources of the suite's resources scenarios; ``test://`` subscriptions are accepted
+    (and forgotten: nothing changes them) beside the product's workflow subscriptions."""
+
+    @server.resource("test://static-text", name="static-text", title="Static Text Resource", mime_type="text/plain")
+    def static_text() -> str:
+        return "This is the content of the static text resource."
+
+    @server.resource(
+        "test://static-binary", name="static-binary", title="Static Binary Resource", mime_type="image/png"
+    )
+    def static_binary() -> bytes:
+        return base64.b64decode(PNG_BASE64)
+
+    @server.resource(
+        "test://watched-resource", name="watched-resource", title="Watched Resource", mime_type="text/plain"
+    )
+    def watched() -> str:
+        return "Watched resource content."
+
+    @server.resource(
+        "test://template/{id}/data", name="template", title="Resource Template", mime_type="application/json"
+    )
+    def template(id: str) -> str:
+        return json.dumps({"id": id, "templateTest": True, "data": f"Data for ID: {id}"})
+
+    lowlevel = server._lowlevel_server
+    for method in ("resources/subscribe", "resources/unsubscribe"):
+        entry = lowlevel.get_request_handler(method)
+        assert entry is not None, f"the product server has no {method}"
+        product = entry.handler
+
+        async def either(ctx: ServerRequestContext[Any, Any], params: Any, product: Any = product) -> Any:
+            if str(params.uri).startswith("test://"):
+                return EmptyResult()
+            return await product(ctx, params)
+
+        lowlevel.add_request_handler(method, entry.params_type, either)
+
+
+def _known_prompts_live(server: MCPServer[Any]) -> None:
+    """The protocol layer's unknown-prompt check (server/protocol.py) knows the prompts of build
+    time; let it see the fixture prompts too."""
+    from linkedapi_mcp.server.protocol import Protocol
+
+    for middleware in server.middleware:
+        if isinstance(middleware, Protocol):
+            middleware._known_prompt = lambda name: server._prompt_manager.get_prompt(name) is not None
+
+
 # -- the server ------------------------------------------------------------------------------------
 
 
@@ -316,6 +630,10 @@ def build_conformance_server(port: int) -> MCPServer[Any]:
     jobs = FixtureJobs()
     _tasks_extension(server).add_source(jobs)
     add_task_fixtures(server, jobs)
+    add_content_fixtures(server)
+    add_prompt_fixtures(server)
+    add_resource_fixtures(server)
+    _known_prompts_live(server)
     added = [tool.name for tool in server._tool_manager.list_tools() if tool.name not in before]
     _list_fixtures_too(server, added)
     return server
