@@ -44,6 +44,7 @@ from mcp.server.mcpserver.server import require_client_extension
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INTERNAL_ERROR,
+    MISSING_REQUIRED_CLIENT_CAPABILITY,
     AudioContent,
     CallToolResult,
     EmbeddedResource,
@@ -325,6 +326,13 @@ JSON_SCHEMA_2020_12: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+# SEP-2243: a string parameter the client mirrors in an `Mcp-Param-Region` header.
+HEADER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"region": {"type": "string", "x-mcp-header": "Region"}},
+    "required": ["region"],
+}
+
 SEP1034_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -494,9 +502,177 @@ def add_content_fixtures(server: MCPServer[Any]) -> None:
     def json_schema_2020_12_tool(name: str | None = None) -> str:
         return f"JSON Schema 2020-12 tool called with name={name}"
 
-    tool = server._tool_manager.get_tool("json_schema_2020_12_tool")
-    assert tool is not None
-    tool.parameters = JSON_SCHEMA_2020_12  # listed verbatim (the suite checks the keywords survive)
+    @server.tool(name="test_custom_header", description="Takes a parameter mirrored in an Mcp-Param header")
+    def test_custom_header(region: str) -> str:
+        return f"Region: {region}"
+
+    @server.tool(name="test_reconnection", description="Closes the SSE stream mid-call (SEP-1699)")
+    async def test_reconnection(ctx: Context[Any, Any]) -> str:
+        await ctx.close_sse_stream()
+        await asyncio.sleep(0.1)
+        return "Reconnection test completed successfully."
+
+    # Schemas listed verbatim (the SDK's HTTP transport validates Mcp-Param-* headers by them too).
+    for name, schema in (
+        ("json_schema_2020_12_tool", JSON_SCHEMA_2020_12),
+        ("test_custom_header", HEADER_SCHEMA),
+    ):
+        tool = server._tool_manager.get_tool(name)
+        assert tool is not None
+        tool.parameters = schema
+
+
+# -- SEP-2322 multi-round-trip (InputRequiredResult) fixtures ---------------------------------------
+# The SDK seals a result's requestState and checks it on the retry (MCPServer's RequestStateBoundary):
+# the fixtures hand it plain strings, and a tampered one never reaches them.
+
+_NAME_SCHEMA = ({"name": {"type": "string"}}, ["name"])
+_SAMPLING = {
+    "method": "sampling/createMessage",
+    "params": {
+        "messages": [{"role": "user", "content": {"type": "text", "text": "What is the capital of France?"}}],
+        "maxTokens": 100,
+    },
+}
+_ROOTS = {"method": "roots/list", "params": {}}
+
+
+def _responses(ctx: Context[Any, Any]) -> dict[str, Any]:
+    return {key: _plain(value) for key, value in (ctx.input_responses or {}).items()}
+
+
+def _needs(requests: dict[str, Any], state: str | None = None) -> InputRequiredResult:
+    data: dict[str, Any] = {"inputRequests": requests}
+    if state is not None:
+        data["requestState"] = state
+    return InputRequiredResult.model_validate(data)
+
+
+def _sampled(answer: Any) -> str:
+    content = answer.get("content") if isinstance(answer, dict) else None
+    if isinstance(content, list):
+        content = content[0] if content else None
+    return str(content.get("text", "")) if isinstance(content, dict) else ""
+
+
+def add_input_required_fixtures(server: MCPServer[Any]) -> None:
+    """The tools and the prompt of the suite's input-required-result (SEP-2322) scenarios."""
+    ask_name = _elicit("What is your name?", *_NAME_SCHEMA)
+
+    @server.tool(name="test_input_required_result_elicitation", description="MRTR: asks for a name")
+    async def irr_elicitation(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        content = _accepted(_responses(ctx).get("user_name"))
+        if content is None:  # first round, or the answer is missing: ask (again)
+            return _needs({"user_name": ask_name})
+        return _text(f"Hello, {content.get('name', '?')}!")
+
+    @server.tool(name="test_input_required_result_sampling", description="MRTR: asks the client's model")
+    async def irr_sampling(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        answer = _responses(ctx).get("capital_question")
+        if answer is None:
+            return _needs({"capital_question": _SAMPLING})
+        return _text(f"The model said: {_sampled(answer)}")
+
+    @server.tool(name="test_input_required_result_list_roots", description="MRTR: asks for the client's roots")
+    async def irr_list_roots(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        answer = _responses(ctx).get("client_roots")
+        roots = answer.get("roots") if isinstance(answer, dict) else None
+        if not isinstance(roots, list):
+            return _needs({"client_roots": _ROOTS})
+        return _text(f"Roots: {len(roots)} ({', '.join(str(r.get('uri')) for r in roots if isinstance(r, dict))})")
+
+    @server.tool(name="test_input_required_result_request_state", description="MRTR: with requestState")
+    async def irr_request_state(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        content = _accepted(_responses(ctx).get("user_name"))
+        if content is None or ctx.request_state != "asked-for-name":
+            return _needs({"user_name": ask_name}, "asked-for-name")
+        return _text(f"state-ok: Hello, {content.get('name', '?')}!")
+
+    @server.tool(name="test_input_required_result_multiple_inputs", description="MRTR: three requests at once")
+    async def irr_multiple(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        answers = _responses(ctx)
+        wanted = {"user_name": ask_name, "greeting": _SAMPLING, "client_roots": _ROOTS}
+        if ctx.request_state != "asked-three" or any(key not in answers for key in wanted):
+            return _needs(wanted, "asked-three")
+        name = (_accepted(answers["user_name"]) or {}).get("name", "?")
+        roots = answers["client_roots"].get("roots", []) if isinstance(answers["client_roots"], dict) else []
+        return _text(f"Name: {name}; Greeting: {_sampled(answers['greeting'])}; Roots: {len(roots)}")
+
+    @server.tool(name="test_input_required_result_multi_round", description="MRTR: two rounds of questions")
+    async def irr_multi_round(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        answers = _responses(ctx)
+        if ctx.request_state == "round-2" and _accepted(answers.get("step2")) is not None:
+            return _text("Both steps done")
+        step1 = _accepted(answers.get("step1"))
+        if ctx.request_state == "round-1" and step1 is not None:
+            ask = _elicit(f"Step 2: hello {step1.get('name', '?')}, anything else?", *_NAME_SCHEMA)
+            return _needs({"step2": ask}, "round-2")
+        return _needs({"step1": _elicit("Step 1: What is your name?", *_NAME_SCHEMA)}, "round-1")
+
+    @server.tool(name="test_input_required_result_tampered_state", description="MRTR: sealed requestState")
+    async def irr_tampered(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        content = _accepted(_responses(ctx).get("user_name"))
+        if content is None or ctx.request_state != "sealed":
+            return _needs({"user_name": ask_name}, "sealed")
+        return _text(f"Hello, {content.get('name', '?')}!")
+
+    @server.tool(name="test_input_required_result_capabilities", description="MRTR: asks only what the client can do")
+    async def irr_capabilities(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        capabilities = ctx.client_capabilities
+        wanted: dict[str, Any] = {}
+        if capabilities is not None and capabilities.elicitation is not None:
+            wanted["user_name"] = ask_name
+        if capabilities is not None and capabilities.sampling is not None:
+            wanted["capital_question"] = _SAMPLING
+        answers = _responses(ctx)
+        if not wanted or all(key in answers for key in wanted):
+            return _text("Nothing more to ask")
+        return _needs({key: value for key, value in wanted.items() if key not in answers})
+
+    @server.prompt(name="test_input_required_result_prompt", title="MRTR prompt")
+    async def irr_prompt(ctx: Context[Any, Any]) -> str | InputRequiredResult:
+        """MRTR: a prompt that asks for a name first"""
+        content = _accepted(_responses(ctx).get("user_name"))
+        if content is None:
+            return _needs({"user_name": ask_name})
+        return f"Write a greeting for {content.get('name', '?')}."
+
+
+def add_stateless_fixtures(server: MCPServer[Any]) -> None:
+    """The diagnostic tools of the suite's server-stateless (SEP-2575) scenario."""
+
+    @server.tool(name="test_missing_capability", description="Needs the client's sampling capability")
+    async def test_missing_capability(ctx: Context[Any, Any]) -> str:
+        capabilities = ctx.client_capabilities
+        if capabilities is None or capabilities.sampling is None:
+            raise MCPError(
+                code=MISSING_REQUIRED_CLIENT_CAPABILITY,
+                message="This tool needs the client's sampling capability",
+                data={"requiredCapabilities": {"sampling": {}}},
+            )
+        return "sampling declared"
+
+    @server.tool(name="test_streaming_elicitation", description="Asks for input on its response stream")
+    async def test_streaming_elicitation(ctx: Context[Any, Any]) -> CallToolResult | InputRequiredResult:
+        if _accepted(_responses(ctx).get("user_name")) is None:
+            return _needs({"user_name": _elicit("What is your name?", *_NAME_SCHEMA)})
+        return _text("Thanks")
+
+    @server.tool(name="test_logging_tool", description="Logs through the server's log forwarding")
+    async def test_logging_tool() -> str:
+        for message in ("logging tool started", "logging tool done"):
+            fixture_log.info(message)
+        return "logged"
+
+    @server.tool(name="test_trigger_tool_change", description="Announces a changed tool list")
+    async def test_trigger_tool_change(ctx: Context[Any, Any]) -> str:
+        await ctx.notify_tools_changed()
+        return "tools/list_changed sent"
+
+    @server.tool(name="test_trigger_prompt_change", description="Announces a changed prompt list")
+    async def test_trigger_prompt_change(ctx: Context[Any, Any]) -> str:
+        await ctx.notify_prompts_changed()
+        return "prompts/list_changed sent"
 
 
 def add_prompt_fixtures(server: MCPServer[Any]) -> None:
@@ -632,6 +808,8 @@ def build_conformance_server(port: int) -> MCPServer[Any]:
     add_task_fixtures(server, jobs)
     add_content_fixtures(server)
     add_prompt_fixtures(server)
+    add_input_required_fixtures(server)
+    add_stateless_fixtures(server)
     add_resource_fixtures(server)
     _known_prompts_live(server)
     added = [tool.name for tool in server._tool_manager.list_tools() if tool.name not in before]
