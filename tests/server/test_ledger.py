@@ -276,3 +276,66 @@ async def test_a_claim_of_a_dead_process_on_this_machine_is_lost_before_its_leas
     assert isinstance(found, Claim)
     assert (found.row.id, found.row.state) == (reused_id, "outcome_unknown")
     assert "its pid now belongs to another process" in (found.row.message or "")
+
+
+def test_a_holder_is_written_and_read_back_and_a_pollers_lease_name_is_no_holder() -> None:
+    me = holders.me()
+    assert holders.Holder.parse(str(me)) == me
+    assert str(me).split("|")[3] == str(os.getpid())
+    assert holders.Holder.parse("1a2b3c4d:5e6f7a8b9c0d") is None  # a waiting call's lease name
+    assert holders.Holder.parse("host|boot|ns|not-a-pid|1") is None
+    assert holders.Holder.parse(None) is None
+
+
+def test_a_claim_from_before_this_machine_restarted_is_lost_and_one_elsewhere_is_left_to_its_lease() -> None:
+    me = holders.me()
+    if not (me.boot and me.pidns):
+        pytest.skip("this machine's processes cannot be inspected (no /proc): only leases decide")
+    earlier_boot = holders.Holder(me.host, "an-earlier-boot", me.pidns, me.pid, me.started)
+    alive, why = holders.status(earlier_boot)
+    assert alive is False
+    assert why == (
+        f"process {me.pid} on {me.host} belonged to an earlier boot of that machine, which has restarted since"
+    )
+    # Another machine, another container on this kernel, or a holder that could not read its boot
+    # id: nothing here can tell, so the lease decides (even with this very pid).
+    for holder in (
+        holders.Holder("another-host", me.boot, me.pidns, me.pid, me.started),
+        holders.Holder(me.host, me.boot, "pid:[1]", 2**22 + 1, "1"),
+        holders.Holder(me.host, "", me.pidns, 2**22 + 1, "1"),
+    ):
+        assert holders.status(holder) == (None, "")
+    assert holders.status(me) == (True, "")
+
+
+def test_a_claimer_that_exited_is_gone_even_before_its_parent_reaped_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import psutil
+
+    me = holders.me()
+    if not (me.boot and me.pidns):
+        pytest.skip("this machine's processes cannot be inspected (no /proc): only leases decide")
+    # A command name with a space and a parenthesis: fields are read after its last ")".
+    odd = tmp_path / "claim (x) y"
+    odd.symlink_to(sys.executable)
+    child = subprocess.Popen([str(odd), "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        started = holders._identity(child.pid).started  # what a claim by the child would record
+        # The start time read matches the kernel's, as psutil reports it independently.
+        ticks = os.sysconf("SC_CLK_TCK")
+        assert abs(int(started) / ticks + psutil.boot_time() - psutil.Process(child.pid).create_time()) < 0.05
+        running = holders.Holder(me.host, me.boot, me.pidns, child.pid, started)
+        assert holders.status(running) == (True, "")
+        assert child.stdin is not None
+        child.stdin.close()
+        # Ordered by the kernel: the child has exited and is a zombie until it is reaped.
+        deadline = time.monotonic() + 30
+        while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert holders.status(running) == (False, f"process {child.pid} on {me.host} has exited")
+    finally:
+        child.wait(timeout=30)
+    assert holders.status(running) == (False, f"process {child.pid} on {me.host} is no longer running")
