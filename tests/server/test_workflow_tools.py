@@ -425,3 +425,23 @@ async def test_queued_behind_is_said_only_with_the_earlier_workflow_it_waits_for
     queued = [message for message in progress.messages if "queued" in message]
     assert queued
     assert all(f"queued behind searchPeople ({first['workflowId']})" in message for message in queued)
+
+
+async def test_list_workflows_pages_with_the_total_so_no_workflow_is_out_of_reach(
+    client: Client, sandbox: Sandbox, upstream: Any
+) -> None:
+    """An agent looking for an earlier workflow can page through all of them: the list says how
+    many there are and which offset comes next, and the last page says there is no more."""
+    for term in ("nurse", "chef", "pilot"):
+        started = data(await client.call_tool("search_people", {"term": term, "limit": 2, "waitSeconds": 0}))
+        assert started["workflowId"]
+    first = data(await client.call_tool("list_workflows", {"limit": 2}))
+    assert first["total"] == 3
+    assert first["nextOffset"] == 2
+    rest = data(await client.call_tool("list_workflows", {"limit": 2, "offset": first["nextOffset"]}))
+    assert rest["total"] == 3
+    assert "nextOffset" not in rest  # structuredContent carries no nulls: absent on the last page
+    seen = [w["arguments"]["term"] for w in first["workflows"] + rest["workflows"]]
+    assert seen == ["pilot", "chef", "nurse"]  # newest first, each once
+    only = data(await client.call_tool("list_workflows", {"operationName": "fetchPerson"}))
+    assert (only["total"], only["workflows"]) == (0, [])

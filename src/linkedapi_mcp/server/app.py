@@ -439,14 +439,23 @@ class ServerState:
         )
         return CancelOutcome(workflowId=workflow_id, cancelled=cancelled, message=message, backend=backend.kind)
 
-    async def list_workflows(self, ctx: Context, *, limit: int, operation: str | None) -> WorkflowList:
+    async def list_workflows(
+        self, ctx: Context, *, limit: int, operation: str | None, offset: int = 0
+    ) -> WorkflowList:
         from linkedapi_mcp.server.envelope import WorkflowList
-
-        backend = self.backend(ctx)
         from linkedapi_mcp.server.storage_faults import contain_list
 
-        rows = await contain_list(lambda: self.runner.recent(backend, limit=limit, operation=operation))
-        return WorkflowList(workflows=rows, backend=backend.kind)
+        backend = self.backend(ctx)
+
+        async def page() -> tuple[list[Any], int]:
+            rows = await self.runner.recent(backend, limit=limit, operation=operation, offset=offset)
+            return rows, await self.runner.ledger.count(backend.account, operation=operation)
+
+        rows, total = await contain_list(page)
+        more = offset + len(rows) < total
+        return WorkflowList(
+            workflows=rows, total=total, nextOffset=offset + len(rows) if more else None, backend=backend.kind
+        )
 
 
 def _resolve(name: str) -> Operation:

@@ -69,6 +69,8 @@ class WorkflowList(BaseModel):
     """Recent workflows of this account, newest first, as this server last saw them."""
 
     workflows: list[WorkflowSummary]
+    total: int = Field(description="Workflows recorded for this account (of this operation).")
+    nextOffset: int | None = Field(None, description="Pass as offset for the next page; absent on the last.")
     backend: BackendKind
 
 

@@ -667,13 +667,23 @@ class Ledger:
             lambda: self._read("SELECT * FROM workflows WHERE workflow_id=? ORDER BY id DESC", (workflow_id,))
         )
 
-    async def recent(self, account: str, *, limit: int = 20, operation: str | None = None) -> list[Row]:
-        if operation is None:
-            sql, params = "SELECT * FROM workflows WHERE account=? ORDER BY id DESC LIMIT ?", (account, limit)
-        else:
-            sql = "SELECT * FROM workflows WHERE account=? AND operation=? ORDER BY id DESC LIMIT ?"
-            params = (account, operation, limit)  # type: ignore[assignment]
-        return await self._run(lambda: self._read(sql, params))
+    async def recent(
+        self, account: str, *, limit: int = 20, operation: str | None = None, offset: int = 0
+    ) -> list[Row]:
+        """The account's workflows, newest first: ``limit`` of them after skipping ``offset``."""
+        where, args = _account_filter(account, operation)
+        sql = f"SELECT * FROM workflows WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
+        return await self._run(lambda: self._read(sql, (*args, limit, offset)))
+
+    async def count(self, account: str, *, operation: str | None = None) -> int:
+        """How many workflows of the account (of one operation) the ledger holds."""
+        where, args = _account_filter(account, operation)
+
+        def work() -> int:
+            with self._reading() as conn:
+                return int(conn.execute(f"SELECT COUNT(*) FROM workflows WHERE {where}", args).fetchone()[0])
+
+        return await self._run(work)
 
     async def typical_duration(self, operation: str, account: str, *, sample: int = 20) -> float | None:
         """Median estimated run time of this account's last ``sample`` timed completions.
@@ -874,3 +884,11 @@ def _state(status: str) -> RowState:
         return status  # type: ignore[return-value]
     # [INFERRED] an unknown in-progress status from a newer API is treated as running.
     return "running"
+
+
+def _account_filter(account: str, operation: str | None) -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its arguments) of one account's workflows, of one operation or all."""
+    if operation is None:
+        return "account=?", (account,)
+    return "account=? AND operation=?", (account, operation)
+

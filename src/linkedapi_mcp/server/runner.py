@@ -501,8 +501,10 @@ class Runner:
             )
         return _waiting_text(op, row, self._wall() - row.created_at, ahead)
 
-    async def recent(self, backend: Backend, *, limit: int, operation: str | None) -> list[WorkflowSummary]:
-        rows = await self.ledger.recent(backend.account, limit=limit, operation=operation)
+    async def recent(
+        self, backend: Backend, *, limit: int, operation: str | None, offset: int = 0
+    ) -> list[WorkflowSummary]:
+        rows = await self.ledger.recent(backend.account, limit=limit, operation=operation, offset=offset)
         return [
             WorkflowSummary(
                 workflowId=row.workflow_id,

@@ -529,6 +529,7 @@ class CancelWorkflowParams(_Params):
 
 class ListWorkflowsParams(_Params):
     limit: int = Field(10, ge=1, le=50, description="How many recent workflows to list, newest first.")
+    offset: int = Field(0, ge=0)
     operationName: str | None = Field(None, description="Only workflows of this operation, e.g. sendMessage.")
 
 
@@ -606,7 +607,7 @@ async def _cancel(state: ServerState, ctx: Context, params: BaseModel, extras: d
 
 async def _list(state: ServerState, ctx: Context, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
     assert isinstance(params, ListWorkflowsParams)
-    return await state.list_workflows(ctx, limit=params.limit, operation=params.operationName)
+    return await state.list_workflows(ctx, limit=params.limit, operation=params.operationName, offset=params.offset)
 
 
 WORKFLOW_TOOLS: tuple[ToolSpec, ...] = (
