@@ -64,6 +64,7 @@ from linkedapi_mcp.server.tasks import (
     declared,
     task_wait_cap,
 )
+from linkedapi_mcp.settings import Settings
 
 # A blocking (non-tasks) client waits at most this long for a fixture job in the call.
 SYNC_LIMIT = 120.0
@@ -796,12 +797,12 @@ def _as_listed(tool: Any) -> Any:
     )
 
 
-def build_conformance_server(port: int) -> MCPServer[Any]:
+def build_conformance_server(port: int, settings: Settings | None = None) -> MCPServer[Any]:
     """``build()``'s HTTP server on the sandbox (no auth, loopback) with the suite's fixtures."""
     from linkedapi_mcp.server.app import build
-    from linkedapi_mcp.settings import Settings
 
-    server, _state = build(Settings(auth="none", host="127.0.0.1", port=port), http=True)
+    settings = settings or Settings(auth="none", host="127.0.0.1", port=port)
+    server, _state = build(settings, http=True)
     before = {tool.name for tool in server._tool_manager.list_tools()}
     jobs = FixtureJobs()
     _tasks_extension(server).add_source(jobs)
