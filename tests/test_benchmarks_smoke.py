@@ -56,7 +56,9 @@ async def test_every_benchmark_produces_its_figures_with_a_verdict_on_each_goal(
     assert len(lag.details["ours"]) == len(lag.details["baseline"]) == 2
     assert all(row["gets"] >= 1 for row in lag.details["ours"] + lag.details["baseline"])
     http = next(r for r in results if r.bench == "http_load")
-    assert http.details["in_flight_at_end"] == http.details["waits"]  # the load was really there
+    # The load was really there: every call still waiting at the end, except perhaps the first, whose
+    # workflow runs at once (the others queue behind it) and may finish on a slow machine.
+    assert http.details["in_flight_at_end"] >= http.details["waits"] - 1
 
     # issue 15: the pictures docs/benchmarks.md shows are drawn from the same report.
     pictures = await anyio.to_thread.run_sync(plots.draw, bench.report(results, True), tmp_path)
