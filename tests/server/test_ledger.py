@@ -339,3 +339,101 @@ def test_a_claimer_that_exited_is_gone_even_before_its_parent_reaped_it(tmp_path
     finally:
         child.wait(timeout=30)
     assert holders.status(running) == (False, f"process {child.pid} on {me.host} is no longer running")
+
+
+async def test_a_new_claim_names_this_process_and_a_ten_second_lease_and_a_second_look_sees_its_holder_alive(
+    open_ledger: OpenLedger,
+) -> None:
+    clock = Clock()
+    ledger = open_ledger("l.db", clock=clock)
+    first = await pipeline.claim(ledger, _send_call())
+    assert isinstance(first, Claim)
+    assert first.row.poller == str(holders.me())
+    assert first.row.lease_until == clock.now + pipeline.CLAIM_LEASE_SECONDS
+    assert await ledger.renew_claim(first.row.id, str(holders.me()), lease=10)
+    clock.now += 30  # its lease ran out, but this process runs and the start is not a minute old
+    assert (await pipeline.look_again(ledger, first.row)).state == "claimed"
+    clock.now += 31
+    lost = await pipeline.look_again(ledger, first.row)
+    assert lost.state == "outcome_unknown"
+    assert lost.message is not None
+    assert "is running but stopped renewing its claim" in lost.message
+    assert not await ledger.renew_claim(first.row.id, str(holders.me()), lease=10)  # no longer a claim
+
+
+async def test_look_again_turns_a_dead_holders_claim_outcome_unknown_and_leaves_a_live_one(
+    open_ledger: OpenLedger,
+) -> None:
+    clock = Clock()
+    ledger = open_ledger("l.db", clock=clock)
+    row_id = await _claimed_elsewhere(ledger, "other-host|another-boot|pid:[1]|4242|777", lease=10)
+    row = await ledger.get(row_id)
+    assert row is not None
+    clock.now += 10  # the last second of its lease
+    assert (await pipeline.look_again(ledger, row)).state == "claimed"
+    clock.now += 0.5
+    gone = await pipeline.look_again(ledger, row)
+    assert (gone.id, gone.state) == (row_id, "outcome_unknown")
+    assert (await pipeline.look_again(ledger, gone)).state == "outcome_unknown"  # settled once, stays
+
+
+async def test_a_claim_written_before_claims_named_their_holder_is_lost_only_after_a_minute(
+    open_ledger: OpenLedger,
+) -> None:
+    clock = Clock()
+    ledger = open_ledger("l.db", clock=clock)
+    row_id = await _claimed_elsewhere(ledger, "", lease=0)  # an older version's claim: no holder
+    clock.now += 60
+    during = await pipeline.claim(ledger, _send_call())
+    assert isinstance(during, Claim)
+    assert (during.row.id, during.row.state) == (row_id, "claimed")
+    assert pipeline.holder_text(during.row) == "another server process"
+    clock.now += 1
+    after = await pipeline.claim(ledger, _send_call())
+    assert isinstance(after, Claim)
+    assert (after.row.id, after.row.state) == (row_id, "outcome_unknown")
+    assert after.row.message == (
+        "The server process that was starting this workflow is gone (the server process that was starting it "
+        "stopped), so whether Linked API accepted the start is unknown; it is not sent again automatically."
+    )
+
+
+async def test_a_refund_goes_back_into_the_window_its_units_were_spent_in(open_ledger: OpenLedger) -> None:
+    from linkedapi_mcp.server.guards import Cap
+
+    clock = Clock()
+    clock.now = 1_036_800.0 - 60  # a minute before 00:00 UTC
+    ledger = open_ledger("l.db", clock=clock)
+    cap = Cap("stMessages", "day", 5)
+    call = Call.of(
+        account="acct",
+        operation="sendMessage",
+        arguments={"personUrl": "https://www.linkedin.com/in/jane", "text": "Late"},
+        effect="write",
+        reuse_finished_within=600,
+        units={"stMessages": 1},
+    )
+    sent = await pipeline.claim(ledger, call, caps=(cap,))
+    assert isinstance(sent, Claim)
+    await ledger.record_start(sent.row.id, workflow_id="wf-1", status="pending", pending_reason=None, message=None)
+    clock.now += 120  # the next day: Linked API says the account is signed out, nothing was sent
+    failed = await ledger.record_failed(sent.row.id, error_type="linkedinAccountSignedOut", message="Signed out.")
+    assert await pipeline.give_back(ledger, failed)
+    assert not await pipeline.give_back(ledger, failed)  # once
+    assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [0]
+    clock.now -= 120
+    assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [0]
+    # A cancelled workflow may have acted: its units stay spent.
+    other = Call.of(
+        account="acct",
+        operation="sendMessage",
+        arguments={"personUrl": "https://www.linkedin.com/in/jane", "text": "Other"},
+        effect="write",
+        reuse_finished_within=600,
+        units={"stMessages": 1},
+    )
+    again = await pipeline.claim(ledger, other, caps=(cap,))
+    assert isinstance(again, Claim)
+    cancelled = await ledger.record_cancelled(again.row.id)
+    assert not await pipeline.give_back(ledger, cancelled)
+    assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [1]
