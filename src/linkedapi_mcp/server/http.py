@@ -84,6 +84,9 @@ class RefuseTokenPassthrough:
         return False
 
 
+SSE_RETRY_MS = 1000
+
+
 def http_app(
     server: MCPServer[Any], *, host: str, allowed_hosts: Sequence[str] = (), event_store: EventStore | None = None
 ) -> ASGIApp:
@@ -93,7 +96,12 @@ def http_app(
     if public_url:  # the name clients reach a hosted server by must pass the Host/Origin check
         allowed_hosts = [*allowed_hosts, urlsplit(public_url).netloc]
     starlette_app = server.streamable_http_app(
-        transport_security=transport_security(host, allowed_hosts), event_store=event_store
+        transport_security=transport_security(host, allowed_hosts),
+        event_store=event_store,
+        # SEP-1699: the SSE priming event tells a client how long to wait before it reconnects to
+        # resume a dropped stream ([INFERRED] 1 s: a waiting tool call's progress resumes quickly;
+        # far below the sessions' 30-minute idle time-out).
+        retry_interval=SSE_RETRY_MS,
     )
     # Events are kept per session (server/events.py), so a Last-Event-ID resume replays only the
     # resuming session's own stream.
