@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -423,6 +424,13 @@ async def test_a_refund_goes_back_into_the_window_its_units_were_spent_in(open_l
     assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [0]
     clock.now -= 120
     assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [0]
+    # A workflow that brought back data did its action (even with some errors beside it): its units stay.
+    partial_call = Call.of(**{**_call_kwargs(call), "arguments": {"text": "Partial"}})
+    partial = await pipeline.claim(ledger, partial_call, caps=(cap,))
+    assert isinstance(partial, Claim)
+    result = {"data": {"sent": True}, "errors": [{"type": "x", "message": ""}]}
+    done = await ledger.record_completed(partial.row.id, result)
+    assert not await pipeline.give_back(ledger, done)
     # A cancelled workflow may have acted: its units stay spent.
     other = Call.of(
         account="acct",
@@ -436,4 +444,14 @@ async def test_a_refund_goes_back_into_the_window_its_units_were_spent_in(open_l
     assert isinstance(again, Claim)
     cancelled = await ledger.record_cancelled(again.row.id)
     assert not await pipeline.give_back(ledger, cancelled)
-    assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [1]
+    assert [used for _, used, _ in await pipeline.budget_usage(ledger, "acct", (cap,))] == [2]
+
+
+def _call_kwargs(call: Call) -> dict[str, Any]:
+    return {
+        "account": call.account,
+        "operation": call.operation,
+        "effect": call.effect,
+        "reuse_finished_within": call.reuse_finished_within,
+        "units": dict(call.units),
+    }

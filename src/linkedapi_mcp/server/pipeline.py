@@ -119,14 +119,14 @@ def redeem(tx: ClaimTx, call: Call, confirmation_id: str) -> None:
         raise ConfirmationError("This confirmationId was issued for a different tool.")
     if found.args_hash != call.args_hash:
         raise ConfirmationError("The arguments differ from the ones the user confirmed.")
-    if found.used_at is not None:
+    # Marked used here, once (atomically, even without the account lock); a refusal below or by
+    # the local budget rolls the mark back with the transaction.
+    if not tx.use_confirmation(confirmation_id):
         raise ConfirmationError("This confirmationId was already used.")
     if found.expires_at < tx.now:
         raise ConfirmationError("This confirmationId has expired.")
     # [INFERRED] Spent even if the start is then refused by Linked API: a retry needs a fresh
-    # approval, which is the safe direction. A refusal by the local budget rolls this back.
-    if not tx.use_confirmation(confirmation_id):  # once, even against a store without the account lock
-        raise ConfirmationError("This confirmationId was already used.")
+    # approval, which is the safe direction.
 
 
 def issue(tx: ClaimTx, call: Call, ttl: float) -> Issued:
