@@ -64,7 +64,7 @@ async def test_another_principals_handle_answers_exactly_like_one_that_never_exi
         assert none.is_error
         assert text(mine).replace(handle, "ID") == text(none).replace(never, "ID"), kind
         assert "different" not in text(mine)
-    assert listed.structured_content == {"workflows": [], "backend": "sandbox"}
+    assert listed.structured_content == {"workflows": [], "total": 0, "backend": "sandbox"}
     assert still_hers.structured_content is not None
     [row] = still_hers.structured_content["workflows"]
     assert row["workflowId"] == handle

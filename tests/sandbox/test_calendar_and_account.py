@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -168,6 +169,7 @@ def _cli(data_dir: Path, *args: str, wait: str = "60") -> tuple[int, str]:
     env.update(LINKEDAPI_MCP_DATA_DIR=str(data_dir), LINKEDAPI_MCP_WAIT_SECONDS=wait)
     done = subprocess.run(
         [sys.executable, "-m", "linkedapi_mcp.cli", *args],
+        stdin=subprocess.DEVNULL,  # a script, not a person at a terminal
         capture_output=True,
         text=True,
         env=env,
@@ -180,29 +182,25 @@ def _cli(data_dir: Path, *args: str, wait: str = "60") -> tuple[int, str]:
 def _body(output: str) -> dict[str, Any]:
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("{"))
-    body: dict[str, Any] = json.loads("\n".join(lines[start:]))
+    # the JSON result (stdout), then whatever the CLI said on stderr
+    body: dict[str, Any] = json.JSONDecoder().raw_decode("\n".join(lines[start:]))[0]
     return body
-
-
-def _field(output: str, name: str) -> str:
-    status_line = next(line for line in output.splitlines() if line.startswith("status:"))
-    fields = status_line.split()
-    return fields[fields.index(f"{name}:") + 1]
 
 
 def test_a_confirmation_and_a_handle_from_one_call_process_are_completed_by_the_next(tmp_path: Path) -> None:
     args = ["call", "send_message", "personUrl=https://www.linkedin.com/in/lena-muller", "text=Hi Lena"]
+    # Nobody at a terminal: the CLI refuses, and its message carries the preview's confirmationId.
     code, preview = _cli(tmp_path, *args)
-    assert code == 0, preview
-    assert _field(preview, "status") == "confirmation_required"
-    confirmation = _body(preview)["confirmationId"]
-    code, started = _cli(tmp_path, *args, f"confirmationId={confirmation}", wait="0")
+    assert code == 2, preview
+    confirmation = re.search(r"confirmationId=(\S+)", preview)
+    assert confirmation is not None, preview
+    code, started = _cli(tmp_path, "call", "--json", "--no-wait", *args[1:], confirmation.group(0), wait="0")
     assert code == 0, started
-    assert _field(started, "status") == "pending"  # handed back at once: the next process finishes it
-    workflow_id = _field(started, "workflowId")
-    code, finished = _cli(tmp_path, "call", "get_workflow_result", f"workflowId={workflow_id}")
+    assert _body(started)["status"] == "pending"  # handed back at once: the next process finishes it
+    workflow_id = _body(started)["workflowId"]
+    code, finished = _cli(tmp_path, "call", "--json", "get_workflow_result", f"workflowId={workflow_id}")
     assert code == 0, finished
-    assert _field(finished, "status") == "completed"
+    assert _body(finished)["status"] == "completed"
     # `linkedapi-mcp sandbox reset` starts over: the old handle belongs to a gone account.
     code, reset = _cli(tmp_path, "sandbox", "reset")
     assert code == 0
