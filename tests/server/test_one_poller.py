@@ -100,6 +100,7 @@ async def wait_all(
     return results, upstream.gets - before
 
 
+@pytest.mark.timeout(300)  # past wait_all's 200 s safety net (pytest's default is 120 s)
 async def test_fifty_waits_on_one_workflow_cost_the_gets_of_one(
     settings: Settings, sandbox: Sandbox, upstream: Any, live: ServerThread
 ) -> None:
