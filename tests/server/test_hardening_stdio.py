@@ -205,3 +205,53 @@ async def test_every_unreadable_http_request_gets_a_json_rpc_error(tmp_path: Pat
     assert answer["error"]["code"] in (-32700, -32600, -32602)
     assert "Traceback" not in response.text
     assert len(sandbox.requests) == 0
+
+
+async def test_a_handshake_era_client_listing_the_tasks_extension_gets_a_handle_not_an_internal_error(
+    live: ServerThread, tmp_path: Path
+) -> None:
+    """A 2025-11-25 client may list the tasks extension in its capabilities (the Inspector CLI does).
+    Its tools/call answer can only be a CallToolResult, so a long call hands back today's handle;
+    a task there failed the stdio serializer and the call answered "Handler returned an invalid result"."""
+    live.sandbox.reset()
+    env = {
+        **os.environ,
+        "LINKED_API_BASE_URL": live.base_url,
+        "LINKED_API_TOKEN": "any-token",
+        "IDENTIFICATION_TOKEN": "any-id-token",
+        "LINKEDAPI_MCP_DATA_DIR": str(tmp_path / "data"),
+    }
+    async with await anyio.open_process([sys.executable, "-m", "linkedapi_mcp"], env=env) as process:
+        io = Stdio(process)
+        await io.send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {"extensions": {"io.modelcontextprotocol/tasks": {}}},
+                        "clientInfo": {"name": "raw", "version": "1"},
+                    },
+                }
+            )
+        )
+        assert "result" in await io.answer(1)
+        await io.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        await io.send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "search_people", "arguments": {"term": "chef", "waitSeconds": 0}},
+                }
+            )
+        )
+        answer = await io.answer(2)
+        process.terminate()
+    assert "error" not in answer, answer
+    outcome = answer["result"]["structuredContent"]
+    assert outcome["status"] in ("pending", "running")
+    assert outcome["workflowId"]

@@ -39,6 +39,7 @@ from mcp.shared.inbound import MCP_NAME_HEADER, decode_header_value
 from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, CallToolRequestParams, CallToolResult, TextContent
 from mcp_types import RequestParams, Result
 from mcp_types.jsonrpc import HEADER_MISMATCH
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
@@ -212,8 +213,11 @@ class WorkflowTasks(Extension):
     async def intercept_tool_call(
         self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any], call_next: CallNext
     ) -> HandlerResult:
-        if not declared(ctx):
-            return await call_next(ctx)  # clients without the extension: today's behaviour, unchanged
+        if not declared(ctx) or ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            # Clients without the extension: today's behaviour, unchanged. So for a handshake-era
+            # (2025-11-25) client that lists the extension anyway (the Inspector CLI does): its
+            # tools/call result can only be a CallToolResult, never a task.
+            return await call_next(ctx)
         token = task_wait_cap.set(TASK_INLINE_SECONDS)
         try:
             result = await call_next(ctx)
