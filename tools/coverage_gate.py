@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAFETY_MODULES = [
     "src/linkedapi_mcp/server/ledger.py",
+    "src/linkedapi_mcp/server/pipeline.py",  # dedupe, confirmation, budgets, claims (issue 10's pipeline)
+    "src/linkedapi_mcp/server/holders.py",  # who holds a claim, and whether it is gone
     "src/linkedapi_mcp/server/guards.py",
     "src/linkedapi_mcp/client/retry.py",
     "src/linkedapi_mcp/client/errors.py",
