@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from linkedapi_mcp import wire
+from linkedapi_mcp.jsonvalues import compact_schema
 from linkedapi_mcp.wire import WireModel
 
 RootRule = Literal["always", "never", "withTarget"]
@@ -646,7 +647,7 @@ def action_catalogue() -> list[dict[str, Any]]:
             "effect": ACTION_EFFECTS[spec.type],
             "startsWorkflow": {"always": "yes", "never": "no", "withTarget": "yes, with its target"}[spec.root],
             "targets": list(spec.targets),
-            "parameters": _plain_schema(schema),
+            "parameters": compact_schema(schema),
             "then": sorted(spec.children),
         }
         if spec.root_required:
@@ -656,32 +657,6 @@ def action_catalogue() -> list[dict[str, Any]]:
         if spec.limit_category:
             entry["limitCategory"] = spec.limit_category
         out.append(entry)
-    return out
-
-
-def _plain_schema(node: Any, *, names: bool = False) -> Any:
-    """A parameters schema without generated titles and null branches (bounds and enums kept)."""
-    if isinstance(node, list):
-        return [_plain_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if names:
-        return {k: _plain_schema(v) for k, v in node.items()}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        out[key] = _plain_schema(value, names=key in ("properties", "$defs"))
-    any_of = out.get("anyOf")
-    if isinstance(any_of, list) and {"type": "null"} in any_of:
-        rest = [b for b in any_of if b != {"type": "null"}]
-        del out["anyOf"]
-        if out.get("default", "") is None:
-            del out["default"]
-        if len(rest) == 1 and isinstance(rest[0], dict):
-            out = {**rest[0], **out}
-        elif rest:
-            out["anyOf"] = rest
     return out
 
 

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from linkedapi_mcp.server.tools import compact_schema
+from linkedapi_mcp.jsonvalues import compact_schema
 
 from .common import BenchResult
 

@@ -26,7 +26,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from linkedapi_mcp.actions import describe_validation_error
 from linkedapi_mcp.catalog.spec import Operation
-from linkedapi_mcp.jsonvalues import drop_none
+from linkedapi_mcp.jsonvalues import compact_schema, drop_none
 from linkedapi_mcp.server import guards
 from linkedapi_mcp.server.envelope import Outcome, WorkflowList
 from linkedapi_mcp.server.shaping import shape
@@ -338,37 +338,6 @@ def _described_refs(schema: dict[str, Any]) -> set[str]:
 
     walk(schema)
     return {name for name, described in seen.items() if described}
-
-
-def compact_schema(node: Any, *, names: bool = False) -> Any:
-    """A JSON schema without generated ``title`` keywords and with ``anyOf [T, null]`` collapsed to T.
-
-    Bounds, enums, non-null defaults and descriptions are kept. ``names`` marks a mapping of
-    property names (where a property may itself be called "title"). The context benchmark applies
-    it to output schemas as a what-if.
-    """
-    if isinstance(node, list):
-        return [compact_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if names:
-        return {name: compact_schema(sub) for name, sub in node.items()}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        out[key] = compact_schema(value, names=key in ("properties", "$defs", "definitions", "patternProperties"))
-    any_of = out.get("anyOf")
-    if isinstance(any_of, list) and {"type": "null"} in any_of:
-        rest = [branch for branch in any_of if branch != {"type": "null"}]
-        del out["anyOf"]
-        if out.get("default", "") is None:
-            del out["default"]
-        if len(rest) == 1 and isinstance(rest[0], dict):
-            out = {**rest[0], **out}
-        elif rest:
-            out["anyOf"] = rest
-    return out
 
 
 def _pre_parse(args: dict[str, Any]) -> dict[str, Any]:
