@@ -42,6 +42,12 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         help="seconds during which an identical write call returns the earlier workflow "
         "(default 600; env LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS)",
     )
+    group.add_argument(
+        "--poll-interval",
+        type=float,
+        help="at most one status GET per this many seconds of a workflow's life (default 5, the official "
+        "server's rate; lower = results sooner, more GETs; env LINKEDAPI_MCP_POLL_INTERVAL_SECONDS)",
+    )
     group.add_argument("--sandbox-speed", type=float, help="embedded sandbox speed factor (default 10)")
     group.add_argument("--sandbox-seed", type=int, help="embedded sandbox world seed (default 42)")
     group.add_argument(
@@ -195,6 +201,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         ("wait_seconds", "wait_seconds"),
         ("max_wait_seconds", "max_wait_seconds"),
         ("dedupe_window", "dedupe_window_seconds"),
+        ("poll_interval", "poll_interval_seconds"),
         ("sandbox_speed", "sandbox_speed"),
         ("sandbox_seed", "sandbox_seed"),
         ("log_level", "log_level"),

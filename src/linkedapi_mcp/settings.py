@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     max_wait_seconds: float = Field(
         595.0, ge=0, validation_alias=_env("LINKEDAPI_MCP_MAX_WAIT_SECONDS", "max_wait_seconds")
     )
+    # Status GETs per workflow (server/timing.py): at most one per this many seconds of its life,
+    # counted from its start. 5 = the official server's rate, so never more GETs than it; lower buys
+    # a smaller result lag with more GETs (docs/benchmarks.md, "the trade-off curve": 1 s gives
+    # about 0.15x the lag of a fixed 5 s poll at about 2.2x its GETs). Webhook push (below) makes
+    # polling a fallback whatever this is.
+    poll_interval_seconds: float = Field(
+        5.0, ge=0.5, le=60.0, validation_alias=_env("LINKEDAPI_MCP_POLL_INTERVAL_SECONDS", "poll_interval_seconds")
+    )
     # Identical write calls within this window return the earlier handle instead of a new POST.
     dedupe_window_seconds: float = Field(
         600.0, ge=0, validation_alias=_env("LINKEDAPI_MCP_DEDUPE_WINDOW_SECONDS", "dedupe_window_seconds")

@@ -11,6 +11,7 @@ a brand-new account's (priors only), good, early, late, sharp, vague. No real ti
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,51 @@ def test_a_well_predicted_workflow_within_one_call_is_seen_sooner_than_by_the_pe
     lags = [wait(d, Prediction(mean=d, spread=1.0))[1] for d in durations]
     peer = [5 * math.ceil(d / 5) - d for d in durations]
     assert sum(lags) / len(lags) < 0.5 * sum(peer) / len(peer)
+
+
+# --- LINKEDAPI_MCP_POLL_INTERVAL_SECONDS: the operator's trade of GETs for lag (issue 10) ---
+
+FAST = PollPolicy.every(1.0)
+
+
+@pytest.mark.parametrize("kind", list(PREDICTIONS))
+def test_a_one_second_poll_interval_never_costs_more_than_a_get_at_once_then_every_second(kind: str) -> None:
+    # Otherwise an operator who chose 1 s to see results sooner would pay more GETs than they agreed to.
+    worst = max(
+        (wait(d, _prediction(kind, PREDICTIONS[kind], d), policy=FAST)[0] - peer_gets(d, interval=1.0), d)
+        for d in DURATIONS[::5]
+    )
+    assert worst[0] <= 0, f"{kind}: {worst[0]} GETs over one a second at {worst[1]} s"
+
+
+def test_a_one_second_poll_interval_shows_results_within_a_fifth_of_a_5_s_poll_s_lag() -> None:
+    # Without webhooks, this setting is how an operator gets results promptly (issue 10's goal:
+    # mean lag <= 0.2x a fixed 5 s poll): the schedule must actually use the larger credit, and
+    # once a prediction fails (or there is none) look at most three intervals apart, not 15 s.
+    durations = [d for d in DURATIONS if 10 <= d <= 300]
+    peer = sum(5 * math.ceil(d / 5) - d for d in durations) / len(durations)
+
+    def mean_lag(kind: str, policy: PollPolicy) -> float:
+        lags = [wait(d, _prediction(kind, PREDICTIONS[kind], d), policy=policy)[1] for d in durations]
+        return sum(lags) / len(lags)
+
+    assert mean_lag("good", FAST) <= 0.2 * peer
+    for kind in ("none", "fresh account", "early"):
+        assert mean_lag(kind, FAST) <= 0.6 * peer, kind
+        assert mean_lag(kind, POLICY) > peer, kind  # the default trades that lag for fewer GETs
+
+
+def test_the_poll_interval_setting_reaches_the_servers_poller(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from linkedapi_mcp.cli import _parser
+    from linkedapi_mcp.cli import _settings as settings_from
+    from linkedapi_mcp.server.app import build
+    from linkedapi_mcp.settings import Settings
+
+    monkeypatch.setenv("LINKEDAPI_MCP_POLL_INTERVAL_SECONDS", "2")
+    assert Settings().poll_interval_seconds == 2.0
+    args = _parser("serve").parse_args(["serve", "--poll-interval", "1", "--data-dir", str(tmp_path)])
+    settings = settings_from(args).model_copy(update={"sandbox_speed": 10.0})
+    _server, state = build(settings)
+    assert state._sandbox_backend().policy.interval == pytest.approx(0.1)  # 1 s of LinkedIn time at 10x
+    with pytest.raises(ValueError, match=r"greater than or equal to 0\.5"):
+        Settings(poll_interval_seconds=0.1)  # below the 0.5 s floor: refused, not silently clamped

@@ -185,7 +185,8 @@ class ServerState:
             transport=self.sandbox.transport() if on_sandbox and self.sandbox else None,
         )
         self._clients.append(client)
-        policy = PollPolicy().scaled(self.settings.sandbox_speed) if on_sandbox else PollPolicy()
+        policy = PollPolicy.every(self.settings.poll_interval_seconds)
+        policy = policy.scaled(self.settings.sandbox_speed) if on_sandbox else policy
         backend = Backend(
             kind="sandbox" if on_sandbox else "linkedapi", account=key, api=NotedApi(client), policy=policy
         )
@@ -268,7 +269,7 @@ class ServerState:
         )
         self._clients.append(client)
         # The sandbox clock runs `speed` times faster than LinkedIn: poll that much sooner.
-        policy = PollPolicy().scaled(self.settings.sandbox_speed)
+        policy = PollPolicy.every(self.settings.poll_interval_seconds).scaled(self.settings.sandbox_speed)
         if self._sandbox_account is None:
             # A persistent sandbox account keeps its ledger account across processes (handles and
             # confirmations carry over). An in-memory one dies with this server, so its ledger

@@ -102,6 +102,15 @@ class PollPolicy:
     credit_sigmas: float = 2.0
     clock_factor: float = 1.0
 
+    @classmethod
+    def every(cls, interval: float) -> PollPolicy:
+        """The policy for a credit of one GET per ``interval`` seconds
+        (``LINKEDAPI_MCP_POLL_INTERVAL_SECONDS``). Past the predicted end the back-off never leaves
+        more than three intervals between looks: the default 5 s keeps the 15 s ceiling, while an
+        operator who chose 1 s (results sooner, more GETs) gets looks at most 3 s apart once a
+        prediction has failed, instead of the 15 s that would waste what they paid for."""
+        return cls(interval=interval, ceiling=min(cls.ceiling, 3 * interval))
+
     def scaled(self, factor: float) -> PollPolicy:
         return replace(
             self,
