@@ -26,7 +26,7 @@ POLL_SPEED = 1000.0
 
 @pytest.fixture(autouse=True)
 def _captaindata_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CAPTAINDATA_API_KEY", "test-cd-key")
+    monkeypatch.setenv("CAPTAINDATA_API_KEY", "sandbox")
     monkeypatch.setenv("CAPTAINDATA_PROJECT_ID", "test-project")
 
 

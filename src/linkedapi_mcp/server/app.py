@@ -78,6 +78,8 @@ class ServerState:
         self.sandbox: Sandbox | None = sandbox
         self._sandbox_account: str | None = None
         self.connections = 0
+        # A Captain Data-only server (captaindata_settings.captaindata_only): no Linked API backend.
+        self.captaindata_only = False
 
     # -- lazily built parts ---------------------------------------------------------------------
 
@@ -124,12 +126,14 @@ class ServerState:
         routed to it when that toolset is on (server/captaindata.py)."""
         from linkedapi_mcp.server.captaindata_settings import enabled
 
-        backend = self._backend(ctx)
         if not enabled(self.settings):
-            return backend
-        from linkedapi_mcp.server.captaindata import routed
+            return self._backend(ctx)
+        from linkedapi_mcp.server.captaindata import alone, routed
 
-        routed_backend: Backend = routed(self, backend)
+        if self.captaindata_only:
+            only: Backend = alone(self)
+            return only
+        routed_backend: Backend = routed(self, self._backend(ctx))
         return routed_backend
 
     def _backend(self, ctx: Context | None) -> Backend:
@@ -816,13 +820,18 @@ def build(
     # core mode the rest of the enabled operations go through describe/run_operation), and gate
     # calls by the same rule in the middleware.
     exposure = Exposure.from_settings(settings)
+    if state.accounts is not None and not exposure.linked_api:  # named accounts are Linked API accounts
+        from dataclasses import replace
+
+        exposure = replace(exposure, linked_api=True)
+    state.captaindata_only = not exposure.linked_api
     from linkedapi_mcp.server.captaindata_settings import enabled as captaindata_enabled
 
     extra: tuple[ToolSpec, ...] = ()
     if captaindata_enabled(settings):  # the captaindata toolset (server/captaindata.py)
         from linkedapi_mcp.server.captaindata import tool_specs
 
-        extra = tool_specs()
+        extra = tool_specs(read_only=settings.read_only)
     tools = _ServerTools(exposure, extra)
 
     @asynccontextmanager
@@ -845,7 +854,7 @@ def build(
         title="Linked API",
         version=_version(),
         instructions=build_instructions(
-            sandbox=settings.uses_sandbox and state.accounts is None,
+            sandbox=settings.uses_sandbox and state.accounts is None and exposure.linked_api,
             http=http,
             dedupe_window=settings.dedupe_window_seconds,
             exposure=exposure,

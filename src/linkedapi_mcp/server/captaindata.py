@@ -21,11 +21,23 @@ a launch is never repeated blindly.
   (:data:`EQUIVALENT_ACTIONS`, one per input row), carried under ``then`` of the launch so
   guards.units_for counts them; the Captain Data client sends only ``workflow_uid`` and ``body``.
 * Captain Data jobs are recorded under the ledger account of the Linked API backend (or the
-  sandbox): one account's caps cover both services.
+  sandbox): one account's caps cover both services. A Captain Data-only server (no Linked API
+  account, captaindata_settings.captaindata_only) records them under an account of its own, keyed
+  by the Captain Data base URL, key and project (:func:`alone`); its backend kind is ``linkedapi``
+  (a real service: the output schemas know only ``sandbox`` and ``linkedapi``).
+* A launch that acts on the account is confirmed like a Linked API write: by elicitation when the
+  client can (:func:`_answer_annotation`), else the two-step preview; the question names the
+  workflow, the job, every input row, the parameters and the Captain Data integration account(s)
+  it runs from (:func:`launch_text`). When ``accounts`` is not given, Captain Data chooses among the
+  project's LinkedIn integration accounts, so the question lists them all.
+* Read-only mode keeps the launch tool for the templates that only read (they are reads, like
+  fetch_person); it is listed as read-only, without confirmationId, and refuses any other template
+  with nothing sent.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any, cast
@@ -34,6 +46,7 @@ from pydantic import BaseModel, Field
 
 from linkedapi_mcp.catalog.spec import Mapped, Operation, ParamsModel, ResultModel
 from linkedapi_mcp.client.captaindata import CaptainDataClient
+from linkedapi_mcp.client.errors import InvalidRequestError, LinkedApiError
 from linkedapi_mcp.client.models import WorkflowStart, WorkflowState
 from linkedapi_mcp.facade import LinkedApi, WorkflowSnapshot
 from linkedapi_mcp.server.captaindata_settings import CaptainDataSettings, enabled
@@ -70,6 +83,7 @@ class CaptainDataLaunch(ParamsModel):
     accounts: list[str] | None = None
     stepUid: str = Field(min_length=1, max_length=100)
     permalink: str = Field("", max_length=200)
+    workflowName: str = Field("", max_length=300)  # what the confirmation question calls it
 
 
 class CaptainDataJobResult(ResultModel):
@@ -201,6 +215,7 @@ def launch_for(
         accounts=accounts,
         stepUid=str(step.get("step_uid")),
         permalink=str(step.get("permalink") or ""),
+        workflowName=str(summary.get("name") or ""),
     )
     return (CD_READ if summary["readOnly"] else CD_WRITE), params
 
@@ -255,6 +270,39 @@ class RoutingApi(NotedApi):
         return await self.linked.call(op, params, deadline=deadline)
 
 
+def _no_linked_api() -> LinkedApiError:
+    from linkedapi_mcp.server.toolsets import NO_LINKED_API
+
+    return InvalidRequestError("notConfigured", NO_LINKED_API[0].upper() + NO_LINKED_API[1:] + ".")
+
+
+class CaptainDataOnlyApi(NotedApi):
+    """The facade of a Captain Data-only server: Captain Data's operations and ``cd-`` handles;
+    anything of Linked API is refused before any request (there is no Linked API account)."""
+
+    def __init__(self, captaindata: CaptainDataClient) -> None:
+        super().__init__(cast(Any, HandleClient(captaindata)))
+        self.captaindata = captaindata
+
+    async def start(self, op: Operation, params: BaseModel, *, deadline: float | None = None) -> WorkflowStart:
+        if op.name not in OPERATIONS:
+            raise _no_linked_api()
+        return await super().start(op, params, deadline=deadline)
+
+    async def status(self, workflow_id: str, op: Operation, *, deadline: float | None = None) -> WorkflowSnapshot:
+        if op.name not in OPERATIONS or not workflow_id.startswith(HANDLE_PREFIX):
+            raise _no_linked_api()
+        return await super().status(workflow_id, op, deadline=deadline)
+
+    async def cancel(self, workflow_id: str) -> bool:
+        if not workflow_id.startswith(HANDLE_PREFIX):
+            raise _no_linked_api()
+        return await super().cancel(workflow_id)
+
+    async def call(self, op: Operation, params: BaseModel, *, deadline: float | None = None) -> Mapped[Any]:
+        raise _no_linked_api()
+
+
 # -- the MCP tools (registered by server/app.py when the toolset is enabled) ---------------------------
 
 
@@ -287,7 +335,8 @@ def _client_for(state: Any) -> CaptainDataClient:
         config = CaptainDataSettings()
         assert config.api_key is not None
         assert config.project_id is not None
-        sandbox = state.sandbox if state.settings.uses_sandbox else None
+        on_sandbox = state.settings.uses_sandbox and not state.captaindata_only
+        sandbox = state.sandbox if on_sandbox else None
         client = CaptainDataClient(
             api_key=config.api_key.get_secret_value(),
             project_id=config.project_id,
@@ -314,8 +363,25 @@ def routed(state: Any, backend: Any) -> Any:
     return found[1]
 
 
+def alone(state: Any) -> Any:
+    """The backend of a Captain Data-only server (no Linked API account): its own ledger account,
+    keyed by the Captain Data base URL, key and project (never stored in clear), polled at
+    LinkedIn's pace."""
+    from linkedapi_mcp.server.ledger import account_key
+    from linkedapi_mcp.server.runner import Backend
+    from linkedapi_mcp.server.timing import PollPolicy
+
+    found: Any = state.__dict__.get("_captaindata_alone")
+    if found is None or found.api.captaindata.is_closed:
+        config = CaptainDataSettings()
+        assert config.api_key is not None
+        key = account_key("captaindata", config.base_url, config.api_key.get_secret_value(), str(config.project_id))
+        found = Backend(kind="linkedapi", account=key, api=CaptainDataOnlyApi(_client_for(state)), policy=PollPolicy())
+        state._captaindata_alone = found
+    return found
+
+
 async def _list_impl(state: Any, ctx: Any, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
-    from linkedapi_mcp.client.errors import LinkedApiError
     from linkedapi_mcp.server.errors import tool_error
 
     state.backend(ctx)  # the sandbox exists once a backend was chosen
@@ -334,12 +400,123 @@ async def _list_impl(state: Any, ctx: Any, params: BaseModel, extras: dict[str, 
     )
 
 
-def tool_specs() -> tuple[Any, ...]:
-    """The toolset's two tools as ToolSpecs of server/tools.py."""
+# -- confirmation: what the user is asked --------------------------------------------------------
+
+_SHOWN_ROWS = 20  # input rows spelled out in a question; the rest are counted
+_SHOWN_VALUE = 300  # characters of one input value
+
+
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return f"«{text[:_SHOWN_VALUE]}{'…' if len(text) > _SHOWN_VALUE else ''}»"
+
+
+async def _integration_accounts(backend: Any, deadline: float) -> dict[str, str]:
+    """uid → name of the project's LinkedIn integration accounts ({} when they cannot be read)."""
+    client: CaptainDataClient | None = getattr(backend.api, "captaindata", None)
+    if client is None:
+        return {}
+    try:
+        listed = await client.list_accounts(deadline=deadline)
+    except Exception:  # the question is still asked, naming the uids only
+        return {}
+    return {str(a.get("uid")): str(a.get("name") or "") for a in listed.get("accounts") or [] if isinstance(a, dict)}
+
+
+async def launch_text(backend: Any, op: Operation, params: BaseModel) -> str:
+    """The whole question for a launch (previews.action_text hands Captain Data's operations here):
+    which workflow and job, every input row with its values, the parameters, and the Captain Data
+    integration account(s) it runs from."""
+    assert isinstance(params, CaptainDataLaunch)
+    client: CaptainDataClient | None = getattr(backend.api, "captaindata", None)
+    deadline = (client.clock() if client is not None else 0.0) + 10.0
+    name = f"«{params.workflowName}» " if params.workflowName else ""
+    effect = "acts on the LinkedIn account" if op.effect == "write" else "only reads LinkedIn"
+    lines = [
+        f"Launch the Captain Data workflow {name}({params.permalink or params.workflowUid}; {effect}) as the job "
+        f"«{params.jobName}» on {len(params.inputs)} input row(s):"
+    ]
+    for number, row in enumerate(params.inputs[:_SHOWN_ROWS], start=1):
+        lines.append(f"{number}. " + ", ".join(f"{key} = {_value(value)}" for key, value in row.items()))
+    if len(params.inputs) > _SHOWN_ROWS:
+        lines.append(f"… and {len(params.inputs) - _SHOWN_ROWS} more row(s).")
+    given = params.parameters or {}
+    lines.append(
+        "Parameters: " + (", ".join(f"{k} = {_value(v)}" for k, v in given.items()) if given else "the defaults")
+    )
+    known = await _integration_accounts(backend, deadline)
+
+    def who(uid: str) -> str:
+        return f"{known[uid]} ({uid})" if known.get(uid) else f"{uid} (name not known to this server)"
+
+    if params.accounts:
+        lines.append("From the Captain Data integration account(s): " + ", ".join(who(u) for u in params.accounts))
+    elif known:
+        lines.append(
+            "From the project's LinkedIn integration account (Captain Data chooses among): "
+            + ", ".join(who(u) for u in known)
+        )
+    else:
+        lines.append("From the project's LinkedIn integration account (chosen by Captain Data; not listed).")
+    text = "\n".join(lines)
+    return text + (" [sandbox: synthetic, nothing reaches LinkedIn]" if backend.kind == "sandbox" else "")
+
+
+# -- the tools ---------------------------------------------------------------------------------------
+
+
+def _launch_params(arguments: Mapping[str, Any]) -> LaunchParams:
+    return LaunchParams.model_validate(
+        {k: v for k, v in arguments.items() if k in LaunchParams.model_fields and v is not None}
+    )
+
+
+async def _prepare(state: Any, ctx: Any, params: LaunchParams) -> tuple[Operation, CaptainDataLaunch]:
+    """The template read (a retried GET) and the launch checked against it; raises
+    :class:`LinkedApiError` or :class:`LaunchRefused` with nothing launched."""
+    state.backend(ctx)  # the sandbox exists once a backend was chosen
+    client = _client_for(state)
+    details = await client.get_workflow_details(params.workflowUid, deadline=client.clock() + 60.0)
+    return launch_for(
+        details, job_name=params.jobName, inputs=params.inputs, parameters=params.parameters, accounts=params.accounts
+    )
+
+
+def _answer_annotation(argument_names: list[str]) -> Any:
+    """The elicitation resolver of the launch tool (guards.dispatch_answer_annotation's shape, with
+    an async look at the template first: only a launch that acts on the account is asked about)."""
+    import inspect
+    from typing import Annotated
+
+    from mcp.server.mcpserver import Context, Elicit, Resolve
+
+    from linkedapi_mcp.server import guards
+
+    async def resolver(ctx: Context, **arguments: Any) -> Elicit[guards.ConfirmAction] | guards.NotAsked:
+        state = ctx.request_context.lifespan_context
+        try:
+            op, launch = await _prepare(state, ctx, _launch_params(arguments))
+        except Exception:  # the tool body reports it (nothing is launched unconfirmed: preview step)
+            return guards.NotAsked("not-needed")
+        if op.effect != "write":
+            return guards.NotAsked("not-needed")
+        return await guards.ask(ctx, op, launch)
+
+    names = list(dict.fromkeys(argument_names))
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    parameters += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names]
+    resolver.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    resolver.__annotations__ = {"ctx": Context, "return": Elicit[guards.ConfirmAction] | guards.NotAsked}
+    resolver.__qualname__ = "confirm_captainDataLaunch"  # the question's wire key, stable across workers
+    return Annotated[guards.Answer, Resolve(resolver)]
+
+
+def tool_specs(*, read_only: bool = False) -> tuple[Any, ...]:
+    """The toolset's two tools as ToolSpecs of server/tools.py. In read-only mode the launch tool
+    runs only the templates that read: listed read-only, without confirmationId."""
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
-    from linkedapi_mcp.client.errors import LinkedApiError
     from linkedapi_mcp.server import guards
     from linkedapi_mcp.server.envelope import Outcome
     from linkedapi_mcp.server.errors import tool_error
@@ -350,32 +527,37 @@ def tool_specs() -> tuple[Any, ...]:
 
     async def launch_impl(state: Any, ctx: Any, params: BaseModel, extras: dict[str, Any]) -> BaseModel:
         assert isinstance(params, LaunchParams)
-        state.backend(ctx)
-        client = _client_for(state)
         try:
-            details = await client.get_workflow_details(params.workflowUid, deadline=client.clock() + 60.0)
+            op, launch = await _prepare(state, ctx, params)
         except LinkedApiError as exc:
             raise tool_error(exc) from None
-        try:
-            op, launch = launch_for(
-                details,
-                job_name=params.jobName,
-                inputs=params.inputs,
-                parameters=params.parameters,
-                accounts=params.accounts,
-            )
         except LaunchRefused as exc:
             raise ToolError(f"[invalidInput] {exc} Nothing was sent.") from None
         if op.effect == "write" and state.settings.read_only:
             raise ToolError(
-                f"[toolNotEnabled] Workflow {params.workflowUid} acts on the account and read-only mode is on. "
-                "Nothing was sent."
+                f"[toolNotEnabled] Workflow {params.workflowUid} acts on the account and read-only mode is on "
+                "(only workflows with readOnly run). Nothing was sent."
             )
         data = await state.run_operation(
             ctx, op, launch, wait=extras.get(WAIT_FIELD), guard=guards.GuardInput.from_extras(extras)
         )
         return output.model_validate(shape(data))
 
+    extra: dict[str, Any] = {WAIT_FIELD: (float | None, _WAIT_INFO)}
+    resolved: dict[str, Any] = {}
+    if read_only:
+        description = (
+            "Launch a Captain Data workflow with readOnly on input rows (read-only mode: no other runs); waits "
+            "for the job and returns its rows (a handle for get_workflow_result otherwise)."
+        )
+    else:
+        extra[guards.CONFIRM_FIELD] = (str | None, _CONFIRM_INFO)
+        resolved[guards.ANSWER_PARAM] = _answer_annotation([*LaunchParams.model_fields, *extra])
+        description = (
+            "Launch a Captain Data workflow on input rows; waits for the job and returns its rows (a handle "
+            "for get_workflow_result otherwise). A workflow that is not readOnly acts on the account: it is "
+            "confirmed first and counted in the budgets."
+        )
     return (
         ToolSpec(
             name=TEMPLATES_TOOL,
@@ -400,23 +582,20 @@ def tool_specs() -> tuple[Any, ...]:
         ToolSpec(
             name=LAUNCH_TOOL,
             title="Launch Captain Data workflow",
-            description=(
-                "Launch a Captain Data workflow on input rows; waits for the job and returns its rows (a handle "
-                "for get_workflow_result otherwise). A workflow that is not readOnly acts on the account: it is "
-                "confirmed first and counted in the budgets."
-            ),
+            description=description,
             params=LaunchParams,
-            extra={WAIT_FIELD: (float | None, _WAIT_INFO), guards.CONFIRM_FIELD: (str | None, _CONFIRM_INFO)},
+            extra=extra,
             output=output,
             annotations=ToolAnnotations(
                 title="Launch Captain Data workflow",
-                read_only_hint=False,
+                read_only_hint=read_only,
                 destructive_hint=False,
                 idempotent_hint=False,
                 open_world_hint=True,
             ),
             impl=launch_impl,
-            effect="write",
+            effect="read" if read_only else "write",
+            resolved=resolved,
         ),
     )
 
@@ -429,13 +608,16 @@ __all__ = [
     "TEMPLATES_TOOL",
     "CaptainDataJobResult",
     "CaptainDataLaunch",
+    "CaptainDataOnlyApi",
     "CaptainDataSettings",
     "HandleClient",
     "LaunchParams",
     "LaunchRefused",
     "RoutingApi",
+    "alone",
     "enabled",
     "launch_for",
+    "launch_text",
     "resolve",
     "routed",
     "template_summary",

@@ -10,6 +10,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Captain Data API v3 (docs/captaindata.md); the client module keeps the same default.
 DEFAULT_BASE_URL = "https://api.captaindata.co/v3"
+# The toolset's tools (server/captaindata.py): listed plainly in every tool mode when enabled.
+TOOL_NAMES: tuple[str, ...] = ("list_captaindata_workflows", "launch_captaindata_workflow")
+# [INFERRED] CAPTAINDATA_API_KEY=sandbox (any project id) with no Linked API tokens: the built-in
+# sandbox with its Captain Data emulator. Any other key without Linked API tokens is a real
+# Captain Data key: the server runs Captain Data only (:func:`captaindata_only`).
+SANDBOX_KEY = "sandbox"
 
 
 class CaptainDataSettings(BaseSettings):
@@ -26,6 +32,11 @@ class CaptainDataSettings(BaseSettings):
     def enabled(self) -> bool:
         return self.api_key is not None and bool(self.project_id)
 
+    @property
+    def sandbox(self) -> bool:
+        """The key asks for the built-in sandbox's emulator (:data:`SANDBOX_KEY`)."""
+        return self.api_key is not None and self.api_key.get_secret_value().strip().lower() == SANDBOX_KEY
+
 
 def enabled(settings: Any = None) -> bool:
     """The toolset is on when both settings are given (against the sandbox any values do).
@@ -33,4 +44,19 @@ def enabled(settings: Any = None) -> bool:
     return CaptainDataSettings().enabled
 
 
-__all__ = ["DEFAULT_BASE_URL", "CaptainDataSettings", "enabled"]
+def captaindata_only(settings: Any) -> bool:
+    """A Captain Data-only server: a real Captain Data key and project, and no Linked API account
+    (no tokens, no accounts file). [INFERRED] Its Linked API tools are hidden rather than run on
+    the built-in sandbox: a user who set up Captain Data alone expects every tool to act on real
+    data, and a model must not mistake a synthetic message for a sent one. Hosted HTTP (accounts
+    from the vault) is decided by server/app.py's build, which knows whether it is hosted."""
+    config = CaptainDataSettings()
+    return (
+        config.enabled
+        and not config.sandbox
+        and bool(settings.uses_sandbox)
+        and getattr(settings, "accounts_file", None) is None
+    )
+
+
+__all__ = ["DEFAULT_BASE_URL", "SANDBOX_KEY", "TOOL_NAMES", "CaptainDataSettings", "captaindata_only", "enabled"]

@@ -268,6 +268,10 @@ async def recipient(backend: Backend, params: BaseModel, deadline: float) -> tup
 
 async def action_text(backend: Backend, op: Operation, params: BaseModel) -> str:
     """The whole preview: the exact action with who receives it, and the account it is sent from."""
+    if op.name.startswith("captainData"):  # a Captain Data launch: its own question (server/captaindata.py)
+        from linkedapi_mcp.server.captaindata import launch_text
+
+        return await launch_text(backend, op, params)
     deadline = time.monotonic() + _LOOKUP_SECONDS
     sentence = describe_action(op, params)
     target = await recipient(backend, params, deadline)

@@ -33,6 +33,10 @@ TOOLSETS: tuple[str, ...] = listing.toolsets()
 # opt-in. There are no admin tools in this server (no account disconnect, billing or token
 # regeneration), so there is nothing admin to leave off.
 DEFAULT_TOOLSETS: tuple[str, ...] = tuple(t for t in TOOLSETS if t != "workflows")
+NO_LINKED_API = (
+    "no Linked API account is configured (LINKED_API_TOKEN and IDENTIFICATION_TOKEN); this server runs "
+    "Captain Data only"
+)
 HANDLE_TOOLS: tuple[str, ...] = ("get_workflow_result", "cancel_workflow", "list_workflows")
 DESCRIBE_TOOL = "describe_operation"
 RUN_TOOL = "run_operation"
@@ -107,10 +111,24 @@ class Exposure:
     toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
     read_only: bool = False
     mode: ToolMode = "auto"
+    # Tools of an optional backend (server/captaindata.py), listed plainly in every mode: they
+    # are not catalog operations, so describe_/run_operation cannot reach them.
+    extras: frozenset[str] = frozenset()
+    # False on a Captain Data-only server (captaindata_settings.captaindata_only): no Linked API
+    # account, so its operations are not enabled (the handle tools are).
+    linked_api: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Exposure:
-        return cls(toolsets=parse_toolsets(settings.toolsets), read_only=settings.read_only, mode=settings.tool_mode)
+        from linkedapi_mcp.server.captaindata_settings import TOOL_NAMES, captaindata_only, enabled
+
+        return cls(
+            toolsets=parse_toolsets(settings.toolsets),
+            read_only=settings.read_only,
+            mode=settings.tool_mode,
+            extras=frozenset(TOOL_NAMES) if enabled(settings) else frozenset(),
+            linked_api=not captaindata_only(settings),
+        )
 
     def for_client(self, client_name: str | None) -> Exposure:
         """What one client session sees: ``auto`` becomes ``core`` for a capped client, else ``full``."""
@@ -137,6 +155,8 @@ class Exposure:
                 # started: read-only means nothing changes, so it goes too.
                 return "read-only mode is on (only tools that read are enabled)"
             return None
+        if not self.linked_api:
+            return NO_LINKED_API
         if self.read_only and op.effect != "read":
             return "read-only mode is on (only tools that read are enabled)"
         if op.toolset not in self.toolsets:
@@ -150,7 +170,7 @@ class Exposure:
         """Registered as a plain tool (listed in ``tools/list``)."""
         if not self.enabled(name):
             return False
-        if name in HANDLE_TOOLS or self.mode != "core":
+        if name in HANDLE_TOOLS or name in self.extras or self.mode != "core":
             return True
         return name in CORE_TOOLS
 
@@ -164,6 +184,8 @@ class Exposure:
         text = f"Enabled toolsets: {sets}."
         if self.read_only:
             text += " READ-ONLY MODE: tools that change the account are disabled."
+        if not self.linked_api:
+            text += " No Linked API account: Captain Data tools only."
         return text
 
 
@@ -185,6 +207,7 @@ __all__ = [
     "DESCRIBE_TOOL",
     "DISCLOSURE_TOOLS",
     "HANDLE_TOOLS",
+    "NO_LINKED_API",
     "RUN_TOOL",
     "TOOLSETS",
     "Exposure",
