@@ -265,6 +265,7 @@ async def test_a_captaindata_only_server_lists_its_tools_launches_and_collects_a
         jobs = data(await client.call_tool("list_workflows", {}))
     assert set(listed) == CD_TOOLS | HANDLE_TOOLS
     assert "sandbox" not in instructions.lower()
+    assert "This server runs Captain Data only" in instructions
     assert refused.is_error
     assert "Captain Data only" in text_of(refused)
     assert [w["workflowId"] for w in jobs["workflows"]] == [started["workflowId"]]

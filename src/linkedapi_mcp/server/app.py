@@ -825,6 +825,7 @@ def build(
 
         exposure = replace(exposure, linked_api=True)
     state.captaindata_only = not exposure.linked_api
+    from linkedapi_mcp.server.captaindata_settings import ONLY_INSTRUCTIONS as captaindata_only_text
     from linkedapi_mcp.server.captaindata_settings import enabled as captaindata_enabled
 
     extra: tuple[ToolSpec, ...] = ()
@@ -859,7 +860,8 @@ def build(
             dedupe_window=settings.dedupe_window_seconds,
             exposure=exposure,
             disclosure=bool(exposure.disclosed(listing.operations())),
-        ),
+        )
+        + (captaindata_only_text if state.captaindata_only else ""),
         middleware=[ValidateArguments(specs, exposure, accounts=state.accounts)],
         extensions=[tasks],
         subscriptions=bus,

@@ -44,6 +44,14 @@ def enabled(settings: Any = None) -> bool:
     return CaptainDataSettings().enabled
 
 
+# Appended to the server instructions of a Captain Data-only server (server/app.py).
+ONLY_INSTRUCTIONS = (
+    "\n\nThis server runs Captain Data only: no Linked API account is configured, so none of Linked API's "
+    "tools is enabled. Call list_captaindata_workflows, then launch_captaindata_workflow; get_workflow_result, "
+    "list_workflows and cancel_workflow take its cd-… handles."
+)
+
+
 def captaindata_only(settings: Any) -> bool:
     """A Captain Data-only server: a real Captain Data key and project, and no Linked API account
     (no tokens, no accounts file). [INFERRED] Its Linked API tools are hidden rather than run on
@@ -59,4 +67,12 @@ def captaindata_only(settings: Any) -> bool:
     )
 
 
-__all__ = ["DEFAULT_BASE_URL", "SANDBOX_KEY", "TOOL_NAMES", "CaptainDataSettings", "captaindata_only", "enabled"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ONLY_INSTRUCTIONS",
+    "SANDBOX_KEY",
+    "TOOL_NAMES",
+    "CaptainDataSettings",
+    "captaindata_only",
+    "enabled",
+]
