@@ -263,12 +263,15 @@ async def test_a_captaindata_only_server_lists_its_tools_launches_and_collects_a
         started = data(await client.call_tool("launch_captaindata_workflow", args))
         refused = await client.call_tool("fetch_person", {"personUrl": person})
         jobs = data(await client.call_tool("list_workflows", {}))
+        foreign = await client.call_tool("cancel_workflow", {"workflowId": "wf-1"})  # a Linked API handle
     assert set(listed) == CD_TOOLS | HANDLE_TOOLS
     assert "sandbox" not in instructions.lower()
     assert "This server runs Captain Data only" in instructions
     assert refused.is_error
     assert "Captain Data only" in text_of(refused)
     assert [w["workflowId"] for w in jobs["workflows"]] == [started["workflowId"]]
+    assert foreign.is_error
+    assert "this server runs Captain Data only" in text_of(foreign)
     assert jobs["backend"] == "linkedapi"  # a real service, not the sandbox
     sandbox.advance(HOUR)
     # A restarted server (same data directory) collects the job by its handle.
