@@ -51,7 +51,6 @@ import secrets
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, Literal, TypeVar
 
-import anyio
 import httpx
 
 from linkedapi_mcp.actions import iter_actions
@@ -63,7 +62,7 @@ from linkedapi_mcp.client.errors import (
     SubscriptionError,
     error_for,
 )
-from linkedapi_mcp.client.http import DEFAULT_ATTEMPT_DEADLINE, LinkedApiClient, _transport_fault
+from linkedapi_mcp.client.http import LinkedApiClient
 from linkedapi_mcp.client.models import WorkflowFailure, WorkflowStart, WorkflowState
 from linkedapi_mcp.client.retry import Fault, Outcome
 from linkedapi_mcp.jsonvalues import drop_none
@@ -337,42 +336,25 @@ class AccountApiClient(LinkedApiClient):
         deadline: float | None = None,
         long: bool = False,
     ) -> T:
-        async def attempt_once(time_left: float | None) -> T | Outcome:
-            return await self._account_attempt(method, path, parse, body, headers, time_left, long)
+        def read(response: httpx.Response) -> T | Outcome:
+            return self._read_account(response, parse)
 
-        return await self.retry.run(method, path, attempt_once, deadline=deadline)
+        # A long answer comes when the workflow ends: wait for it as long as the caller may (the
+        # shared attempt shrinks both limits to the caller's deadline); connecting keeps the
+        # client's time-out.
+        phases = httpx.Timeout(LONG_WAIT_CAP, connect=self._timeout.connect) if long else None
+        return await self._send(
+            method,
+            path,
+            read,
+            body=body,
+            headers=headers,
+            deadline=deadline,
+            phases=phases,
+            attempt_deadline=LONG_WAIT_CAP if long else None,
+        )
 
-    async def _account_attempt(
-        self,
-        method: str,
-        path: str,
-        parse: Callable[[_Body, int], T | Outcome],
-        body: Any,
-        headers: dict[str, str] | None,
-        time_left: float | None,
-        long: bool,
-    ) -> T | Outcome:
-        if long:
-            # The answer comes when the workflow ends: wait for it as long as the caller may.
-            overall = LONG_WAIT_CAP if time_left is None else max(min(time_left, LONG_WAIT_CAP), 1.0)
-            timeout = httpx.Timeout(overall, connect=self._timeout.connect)
-        else:
-            overall = DEFAULT_ATTEMPT_DEADLINE
-            if time_left is not None:
-                overall = max(min(time_left, DEFAULT_ATTEMPT_DEADLINE), 1.0)
-            timeout = httpx.Timeout(
-                connect=min(self._timeout.connect or overall, overall),
-                read=min(self._timeout.read or overall, overall),
-                write=min(self._timeout.write or overall, overall),
-                pool=min(self._timeout.pool or overall, overall),
-            )
-        try:
-            with anyio.fail_after(overall):
-                response = await self._http.request(method, path, json=body, headers=headers, timeout=timeout)
-        except TimeoutError:
-            return Outcome(Fault.TIMEOUT, detail=f"no complete answer within {overall:.0f} s")
-        except httpx.RequestError as exc:
-            return Outcome(_transport_fault(exc), detail=type(exc).__name__)
+    def _read_account(self, response: httpx.Response, parse: Callable[[_Body, int], T | Outcome]) -> T | Outcome:
         status = response.status_code
         try:
             answer = _Body(clean_tree(response.json()))

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-import anyio
 import httpx
 
 from linkedapi_mcp.client.errors import (
@@ -40,9 +38,9 @@ from linkedapi_mcp.client.errors import (
     SubscriptionError,
     UpstreamUnavailableError,
 )
-from linkedapi_mcp.client.http import DEFAULT_ATTEMPT_DEADLINE, DEFAULT_TIMEOUT, _transport_fault, mask_tokens
 from linkedapi_mcp.client.models import WorkflowStart, WorkflowState
-from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
+from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy
+from linkedapi_mcp.client.transport import HttpApiClient
 from linkedapi_mcp.untrusted import clean_text, clean_tree
 
 logger = logging.getLogger("linkedapi_mcp.client")
@@ -87,8 +85,11 @@ class _KeyAuth(httpx.Auth):
         return "_KeyAuth(api_key=***, project_id=***)"
 
 
-class CaptainDataClient:
-    """Async client for Captain Data API v3 (or the sandbox's emulator under ``<sandbox>/v3``)."""
+class CaptainDataClient(HttpApiClient):
+    """Async client for Captain Data API v3 (or the sandbox's emulator under ``<sandbox>/v3``).
+
+    The connection, time-outs, deadlines and attempts are the shared ones (transport.py); what is
+    Captain Data's own here is its key, its paths and the reading of its answers."""
 
     def __init__(
         self,
@@ -100,40 +101,10 @@ class CaptainDataClient:
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
-        self._timeout = timeout or DEFAULT_TIMEOUT
-        self._auth = _KeyAuth(api_key, project_id)
-        self._secrets = self._auth.secrets()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=self._timeout,
-            auth=self._auth,
-            headers={"Content-Type": "application/json"},
+        auth = _KeyAuth(api_key, project_id)
+        super().__init__(
+            base_url=base_url, auth=auth, secrets=auth.secrets(), transport=transport, timeout=timeout, retry=retry
         )
-
-    def __repr__(self) -> str:
-        return f"CaptainDataClient(base_url={self.base_url!r})"
-
-    @property
-    def clock(self) -> Callable[[], float]:
-        return self.retry.clock
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    @property
-    def is_closed(self) -> bool:
-        return self._http.is_closed
 
     # -- workflows (templates) -------------------------------------------------------------------
     async def list_workflows(self, *, deadline: float | None = None) -> list[dict[str, Any]]:
@@ -241,31 +212,13 @@ class CaptainDataClient:
     async def _request(
         self, method: str, path: str, *, parse: Callable[[Any], T], body: Any = None, deadline: float | None = None
     ) -> T:
-        async def attempt_once(time_left: float | None) -> T | Outcome:
-            return await self._attempt(method, path, body, parse, time_left)
-
         try:
-            return await self.retry.run(method, path, attempt_once, deadline=deadline)
+            return await super()._request(method, path, parse=parse, body=body, deadline=deadline)
         except UpstreamUnavailableError as exc:
             # retry.py words its errors for Linked API; this backend is Captain Data.
             raise UpstreamUnavailableError(
                 exc.type, exc.message.replace("Linked API", "Captain Data"), http_status=exc.http_status
             ) from None
-
-    async def _attempt(
-        self, method: str, path: str, body: Any, parse: Callable[[Any], T], time_left: float | None
-    ) -> T | Outcome:
-        overall = DEFAULT_ATTEMPT_DEADLINE if time_left is None else min(DEFAULT_ATTEMPT_DEADLINE, max(time_left, 1.0))
-        try:
-            with anyio.fail_after(overall):
-                response = await self._http.request(method, path, json=body)
-        except TimeoutError:
-            return Outcome(Fault.TIMEOUT, detail=f"no complete answer within {overall:.0f} s")
-        except httpx.RequestError as exc:
-            # Only the class name survives: the exception holds the request and its headers.
-            return Outcome(_transport_fault(exc), detail=type(exc).__name__)
-        logger.debug("%s %s -> %d", method, path, response.status_code)
-        return self._read(response, parse)
 
     def _read(self, response: httpx.Response, parse: Callable[[Any], T]) -> T | Outcome:
         status = response.status_code
@@ -273,7 +226,7 @@ class CaptainDataClient:
             payload: Any = response.json()
         except ValueError:
             payload = None
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self.retry.wall_clock())
+        retry_after = self._retry_after(response)
         label = payload.get("error_label") if isinstance(payload, dict) else None
         if status == 429:
             message = _message(payload) or "Captain Data is rate limiting requests; try again later."
@@ -298,9 +251,6 @@ class CaptainDataClient:
             return parse(clean_tree(payload))
         except (ValueError, TypeError, AttributeError):
             return Outcome(Fault.MALFORMED, status=status, detail=f"HTTP {status}, unreadable body")
-
-    def _scrub(self, text: str) -> str:
-        return mask_tokens(text, self._secrets)
 
 
 def _message(payload: Any) -> str:

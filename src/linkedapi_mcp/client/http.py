@@ -1,7 +1,9 @@
 """The typed async HTTP client for the Linked API main endpoints (contract §1, §2.1–§2.8).
 
 One ``httpx.AsyncClient``; every call goes through ``_request``, which turns each attempt into
-either a parsed result or an ``Outcome`` and lets ``RetryPolicy`` decide what happens next.
+either a parsed result or an ``Outcome`` and lets ``RetryPolicy`` decide what happens next. The
+connection and the attempt itself (deadlines, transport faults) are shared with the other
+backends (transport.py); what is Linked API's own here is the tokens and reading its envelope.
 Response reading follows the official SDKs (contract §1.2): a 2xx body must be an envelope with
 ``success``; an error envelope (on any status) is the server's final word; a non-2xx without an
 envelope is the transient ``httpError``.
@@ -14,13 +16,10 @@ inside the ``except`` block (see ``retry.RetryPolicy.run``), so no token can lea
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Generator
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-import anyio
 import httpx
 from pydantic import ValidationError
 
@@ -33,7 +32,15 @@ from linkedapi_mcp.client.errors import (
     is_known_type,
 )
 from linkedapi_mcp.client.models import KNOWN_STATUSES, Envelope, WorkflowStart, WorkflowState
-from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
+from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy
+# DEFAULT_ATTEMPT_DEADLINE, DEFAULT_TIMEOUT and mask_tokens moved to transport.py (shared by
+# every backend); they stay importable from here, where they were first published.
+from linkedapi_mcp.client.transport import (
+    DEFAULT_ATTEMPT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    HttpApiClient,
+    mask_tokens,
+)
 from linkedapi_mcp.jsonvalues import drop_none
 from linkedapi_mcp.untrusted import clean_text, clean_tree
 
@@ -42,17 +49,6 @@ logger = logging.getLogger("linkedapi_mcp.client")
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.linkedapi.io"
-# [INFERRED] Linked API answers every main endpoint immediately (workflows run asynchronously,
-# §3), so 30 s to read is generous; 5 s to connect keeps a dead network from eating the deadline.
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-# A per-attempt timeout is shrunk to the time left before the caller's deadline, but never below
-# this floor, so a nearly-expired deadline still gets one honest attempt.
-MIN_ATTEMPT_TIMEOUT = 1.0
-# [INFERRED] httpx time-outs apply per phase and between chunks, so an upstream that trickles one
-# byte a second never trips them. Every attempt therefore also has an overall deadline: this
-# much by default (the read time-out plus the connect time-out), less when the caller's deadline
-# is nearer.
-DEFAULT_ATTEMPT_DEADLINE = 35.0
 
 CONVERSATIONS_NOT_SYNCED = "conversationsNotSynced"
 
@@ -82,38 +78,11 @@ class TokenAuth(httpx.Auth):
     __str__ = __repr__
 
 
-def mask_tokens(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every *whole* occurrence of a token by ``***``.
-
-    Only whole tokens: a token found inside a longer run of token characters is left alone, so
-    masking never rewrites parts of ordinary words (with a short token, masking its characters
-    wherever they appear would spell the token out).
-    """
-    for secret in secrets:
-        pattern = r"(?<![A-Za-z0-9_.~+/=-])" + re.escape(secret) + r"(?![A-Za-z0-9_.~+/=-])"
-        text = re.sub(pattern, "***", text)
-    return text
-
-
 class _MalformedResult(Exception):
     """A success envelope whose ``result`` does not have the shape the endpoint promises."""
 
 
-def _transport_fault(exc: httpx.RequestError) -> Fault:
-    # Only failures that happen before a byte is written count as CONNECT: that is what makes a
-    # retried start safe. PoolTimeout = no free connection yet; UnsupportedProtocol = bad base URL.
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol):
-        return Fault.CONNECT
-    if isinstance(exc, httpx.TimeoutException):
-        return Fault.TIMEOUT
-    if isinstance(exc, httpx.DecodingError):  # the server answered, but the body cannot be decoded
-        return Fault.MALFORMED
-    # Anything else (remote protocol error, read/write error, proxy error…) may have happened
-    # after the request was sent: treat it as a dropped connection.
-    return Fault.DROPPED
-
-
-class LinkedApiClient:
+class LinkedApiClient(HttpApiClient):
     """Async client for ``api.linkedapi.io`` (or the sandbox): workflows and direct endpoints.
 
     ``deadline`` arguments are absolute times on ``self.clock`` (the retry policy's monotonic
@@ -131,42 +100,16 @@ class LinkedApiClient:
         timeout: httpx.Timeout | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
-        self._timeout = timeout or DEFAULT_TIMEOUT
-        # The tokens live in the auth object only (its repr masks them); the client keeps them
-        # to scrub server-provided text, in case a server ever echoes one.
-        self._auth = TokenAuth(linked_api_token, identification_token)
-        self._secrets = self._auth.secrets()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
+        auth = TokenAuth(linked_api_token, identification_token)
+        super().__init__(
+            base_url=base_url,
+            auth=auth,
+            secrets=auth.secrets(),
+            headers={"client": client_name},
             transport=transport,
-            timeout=self._timeout,
-            auth=self._auth,
-            headers={"client": client_name, "Content-Type": "application/json"},
+            timeout=timeout,
+            retry=retry,
         )
-
-    def __repr__(self) -> str:
-        return f"LinkedApiClient(base_url={self.base_url!r})"
-
-    @property
-    def clock(self) -> Callable[[], float]:
-        """The monotonic clock deadlines are measured on."""
-        return self.retry.clock
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     # -- workflows -------------------------------------------------------------------------
 
@@ -248,82 +191,6 @@ class LinkedApiClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        parse: Callable[[Any], T],
-        body: Any = None,
-        deadline: float | None = None,
-    ) -> T:
-        attempt_no = 0
-
-        async def attempt_once(time_left: float | None) -> T | Outcome:
-            nonlocal attempt_no
-            attempt_no += 1
-            return await self._attempt(method, path, body, parse, attempt_no, time_left)
-
-        return await self.retry.run(method, path, attempt_once, deadline=deadline)
-
-    async def _attempt(
-        self,
-        method: str,
-        path: str,
-        body: Any,
-        parse: Callable[[Any], T],
-        attempt_no: int,
-        time_left: float | None,
-    ) -> T | Outcome:
-        timeout = self._timeout
-        overall = DEFAULT_ATTEMPT_DEADLINE
-        if time_left is not None:
-            cap = max(time_left, MIN_ATTEMPT_TIMEOUT)
-            overall = min(overall, cap)
-            timeout = httpx.Timeout(
-                connect=_min(self._timeout.connect, cap),
-                read=_min(self._timeout.read, cap),
-                write=_min(self._timeout.write, cap),
-                pool=_min(self._timeout.pool, cap),
-            )
-        started = self.retry.clock()
-        try:
-            with anyio.fail_after(overall):
-                response = await self._http.request(
-                    method,
-                    path,
-                    json=body,
-                    # GET/DELETE carry Content-Type but no body, like the SDKs (§1).
-                    timeout=timeout,
-                )
-        except TimeoutError:
-            # The overall deadline of this attempt passed (e.g. an upstream trickling its answer):
-            # like a read time-out, the server may have the request.
-            logger.debug("%s %s -> overall deadline %.1fs passed attempt=%d", method, path, overall, attempt_no)
-            return Outcome(Fault.TIMEOUT, detail=f"no complete answer within {overall:.0f} s")
-        except httpx.RequestError as exc:
-            # Only the class name survives: the exception object holds the request (and headers).
-            fault = _transport_fault(exc)
-            detail = type(exc).__name__
-            logger.debug(
-                "%s %s -> %s attempt=%d elapsed=%.3fs",
-                method,
-                path,
-                detail,
-                attempt_no,
-                self.retry.clock() - started,
-            )
-            return Outcome(fault, detail=detail)
-        logger.debug(
-            "%s %s -> %d attempt=%d elapsed=%.3fs",
-            method,
-            path,
-            response.status_code,
-            attempt_no,
-            self.retry.clock() - started,
-        )
-        return self._read(response, parse)
-
     def _read(self, response: httpx.Response, parse: Callable[[Any], T]) -> T | Outcome:
         status = response.status_code
         try:
@@ -366,16 +233,6 @@ class LinkedApiClient:
             return parse(clean_tree(envelope.result))
         except (ValidationError, _MalformedResult):
             return Outcome(Fault.MALFORMED, status=status, detail=f"HTTP {status}, unreadable body")
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        return parse_retry_after(response.headers.get("retry-after"), self.retry.wall_clock())
-
-    def _scrub(self, text: str) -> str:
-        return mask_tokens(text, self._secrets)
-
-
-def _min(value: float | None, cap: float) -> float:
-    return cap if value is None else min(value, cap)
 
 
 def _error_body(payload: Any) -> tuple[str, str] | None:
