@@ -555,6 +555,13 @@ def tool_rows(settings: Settings) -> tuple[str, list[dict[str, Any]]]:
         for s in WORKFLOW_TOOLS
         if exposure.plain(s.name)
     ]
+    if exposure.extras:  # the captaindata toolset (server/captaindata.py), listed in every mode
+        from linkedapi_mcp.server.captaindata import tool_specs
+
+        rows += [
+            {"name": s.name, "effect": s.effect, "toolset": "captaindata", "listed": True, "description": s.description}
+            for s in tool_specs(read_only=settings.read_only)
+        ]
     hidden = exposure.disclosed(CATALOG)
     if hidden:
         rows += [

@@ -7,6 +7,7 @@ Every check of "nothing was sent" reads the emulator's request log: no ``POST â€
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -312,3 +313,20 @@ async def test_a_captaindata_only_server_in_core_mode_lists_the_same_tools(
     assert refused.is_error
     assert "[toolNotEnabled] send_message is not enabled: no Linked API account is configured" in text_of(refused)
     assert linked_api_requests(captaindata_only.sandbox) == []
+
+
+def test_linkedapi_mcp_tools_shows_what_a_captaindata_only_server_lists(
+    captaindata_only: ServerThread, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from linkedapi_mcp.cli import main
+
+    assert main(["tools", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == CD_TOOLS | HANDLE_TOOLS
+    assert rows["launch_captaindata_workflow"]["effect"] == "write"
+    assert main(["tools"]) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .endswith("No Linked API account: Captain Data tools only. Tool mode: auto.")
+    )
