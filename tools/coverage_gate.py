@@ -21,6 +21,7 @@ SAFETY_MODULES = [
     "src/linkedapi_mcp/server/guards.py",
     "src/linkedapi_mcp/client/retry.py",
     "src/linkedapi_mcp/client/errors.py",
+    "src/linkedapi_mcp/client/transport.py",  # whether a request may have reached upstream (never resend a start)
     "src/linkedapi_mcp/untrusted.py",
     "src/linkedapi_mcp/server/validation.py",
     "src/linkedapi_mcp/catalog/params.py",
