@@ -110,7 +110,7 @@ async def test_a_person_never_seen_is_shown_by_url_and_said_to_be_unnamed(tmp_pa
     assert (
         f"Send a LinkedIn connection request to {url} (name not known to this server) with the note «Hello»" in message
     )
-    # No paid lookup (a profile view) was made for a preview.
+    # A public profile URL is never looked up (it is the public URL already): no profile view for a preview.
     assert not any(r.path == "/workflows" for r in sandbox.requests)
 
 
