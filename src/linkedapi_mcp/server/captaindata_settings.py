@@ -3,6 +3,8 @@ without the catalog, the clients or the ledger (tests/server/test_listing.py).""
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 from pydantic import SecretStr
@@ -38,10 +40,25 @@ class CaptainDataSettings(BaseSettings):
         return self.api_key is not None and self.api_key.get_secret_value().strip().lower() == SANDBOX_KEY
 
 
+_NAMES = ("CAPTAINDATA_API_KEY", "CAPTAINDATA_PROJECT_ID", "CAPTAINDATA_BASE_URL")
+
+
+@functools.lru_cache(maxsize=8)
+def _read(_values: tuple[str | None, ...]) -> CaptainDataSettings:
+    return CaptainDataSettings()
+
+
+def current() -> CaptainDataSettings:
+    """The settings as the environment holds them now, read once per distinct value of the three
+    variables: building a settings object costs about half a millisecond, and every tool call asks
+    (server/app.py)."""
+    return _read(tuple(os.environ.get(name) for name in _NAMES))
+
+
 def enabled(settings: Any = None) -> bool:
     """The toolset is on when both settings are given (against the sandbox any values do).
     ``settings`` (the server's) is accepted for symmetry; the two values come from the environment."""
-    return CaptainDataSettings().enabled
+    return current().enabled
 
 
 # Appended to the server instructions of a Captain Data-only server (server/app.py).
@@ -58,7 +75,7 @@ def captaindata_only(settings: Any) -> bool:
     the built-in sandbox: a user who set up Captain Data alone expects every tool to act on real
     data, and a model must not mistake a synthetic message for a sent one. Hosted HTTP (accounts
     from the vault) is decided by server/app.py's build, which knows whether it is hosted."""
-    config = CaptainDataSettings()
+    config = current()
     return (
         config.enabled
         and not config.sandbox
@@ -74,5 +91,6 @@ __all__ = [
     "TOOL_NAMES",
     "CaptainDataSettings",
     "captaindata_only",
+    "current",
     "enabled",
 ]
