@@ -238,7 +238,14 @@ def parse_value(text: str) -> Any:
 
 
 def _banner(settings: Settings) -> str:
-    if settings.uses_sandbox:
+    from linkedapi_mcp.server.captaindata_settings import captaindata_only, current
+
+    if captaindata_only(settings):
+        backend = (
+            f"Captain Data only, at {current().base_url} (no Linked API tokens: Linked API's tools are off).\n"
+            "  Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use your Linked API account beside it."
+        )
+    elif settings.uses_sandbox:
         backend = (
             "built-in SANDBOX (synthetic LinkedIn data; nothing reaches LinkedIn).\n"
             "  Set LINKED_API_TOKEN and IDENTIFICATION_TOKEN to use your Linked API account."
@@ -279,6 +286,8 @@ def _http_banner(settings: Settings, state: Any) -> str:
         )
     if state.accounts is not None:
         backend = f"the accounts in {settings.accounts_file}"
+    elif state.captaindata_only:
+        backend = "Captain Data only (no Linked API tokens)"
     else:
         backend = "sandbox" if settings.uses_sandbox else "Linked API (the environment's tokens)"
     return (

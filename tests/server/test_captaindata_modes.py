@@ -8,12 +8,16 @@ Every check of "nothing was sent" reads the emulator's request log: no ``POST â€
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.session import ClientRequestContext
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Implementation, Tool
 
@@ -330,3 +334,62 @@ def test_linkedapi_mcp_tools_shows_what_a_captaindata_only_server_lists(
         .out.splitlines()[0]
         .endswith("No Linked API account: Captain Data tools only. Tool mode: auto.")
     )
+
+
+async def test_a_captaindata_only_stdio_server_starts_launches_and_collects(
+    tmp_path: Path, captaindata_only: ServerThread
+) -> None:
+    sandbox = captaindata_only.sandbox
+    person = sandbox.samples()["personUrls"][0]
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "linkedapi_mcp"],
+        env={
+            "CAPTAINDATA_API_KEY": "cd-live-key-0123",
+            "CAPTAINDATA_PROJECT_ID": "proj-42",
+            "CAPTAINDATA_BASE_URL": captaindata_only.base_url + "/v3",
+            "LINKEDAPI_MCP_DATA_DIR": str(tmp_path / "data"),
+        },
+    )
+    async with Client(params) as client:
+        listed = {t.name for t in (await client.list_tools()).tools}
+        uid = (await templates(client))["Extract LinkedIn People Profile"]["workflowUid"]
+        args = {"workflowUid": uid, "jobName": "stdio", "inputs": [{"linkedin_profile_url": person}], "waitSeconds": 0}
+        started = data(await client.call_tool("launch_captaindata_workflow", args))
+        sandbox.advance(HOUR)
+        done = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert listed == CD_TOOLS | HANDLE_TOOLS
+    assert done["status"] == "completed"
+    assert done["result"]["results"][0]["linkedin_profile_url"] == person
+    assert len(launches(sandbox)) == 1
+    assert linked_api_requests(sandbox) == []
+
+
+def test_a_captaindata_only_server_started_from_a_terminal_says_so(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("LINKED_API_TOKEN", "IDENTIFICATION_TOKEN")}
+    env.update(
+        CAPTAINDATA_API_KEY="cd-live-key-0123",
+        CAPTAINDATA_PROJECT_ID="proj-42",
+        CAPTAINDATA_BASE_URL="http://127.0.0.1:9/v3",  # never contacted: the banner comes first
+        LINKEDAPI_MCP_DATA_DIR=str(tmp_path),
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "linkedapi_mcp"], env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert process.stderr is not None
+        banner = b""
+        while b"Waiting for an MCP client" not in banner:
+            line = process.stderr.readline()
+            if not line:
+                break
+            banner += line
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+        os.close(controller)
+        os.close(terminal)
+    text = banner.decode()
+    assert "Backend: Captain Data only, at http://127.0.0.1:9/v3" in text
+    assert "SANDBOX" not in text
