@@ -9,6 +9,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any, cast
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, Implementation
@@ -218,3 +219,24 @@ async def test_a_lookup_that_finds_nobody_is_not_made_again(tmp_path: Path, runn
         assert _workflow_requests(running, before) == []
     for result in (first, second):
         assert f"to {url} (name not known to this server) with the subject «Intro»" in _message(result)
+
+
+async def test_two_previews_of_the_same_person_at_once_share_one_lookup(tmp_path: Path, running: Sandbox) -> None:
+    url = running.samples()["nvPersonUrls"][1]
+    name, public = _lead(running, url)
+    results: dict[str, CallToolResult] = {}
+    # The lookup's start is answered a second late, so the other preview surely comes while it is out.
+    running.faults.add("slow", method="POST", path="/workflows", count=1, seconds=1.0)
+    async with Client(_server(tmp_path, running)) as client:
+
+        async def preview(text: str) -> None:
+            results[text] = await client.call_tool(
+                "nv_send_message", {"personUrl": url, "subject": "Intro", "text": text}
+            )
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(preview, "Hello!")
+            group.start_soon(preview, "Hi!")
+    for text, result in results.items():
+        assert f"to {name} ({public}; given as {url}) with the subject «Intro»: «{text}»" in _message(result)
+    assert _actions(running) == ["nv.openPersonPage"]

@@ -322,9 +322,11 @@ async def _look_up_held(backend: Backend, tool: str, url: str, lookup: _Lookup, 
         if started.pendingReason == "outsideWorkingHours":
             return _STILL_LOOKING  # it waits for the account's working hours: no use waiting here
         delay = 0.0 if started.resultHeld else policy.first
+    elif lookup.workflow_id is None:  # a start cut short (the call was cancelled): its outcome is unknown
+        lookup.done = True
+        return None
     else:
         delay = 0.0  # a late lookup of an earlier preview: look at once
-    assert lookup.workflow_id is not None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -395,7 +397,10 @@ async def recipient(backend: Backend, params: BaseModel, deadline: float) -> tup
     person = PEOPLE.get(backend.account, str(url))
     note = None
     if person is None or person.name is None:
-        note = await _look_up(backend, str(url), deadline)  # once per person; a no-op for public URLs
+        try:
+            note = await _look_up(backend, str(url), deadline)  # once per person; a no-op for public URLs
+        except Exception:  # a preview never fails for want of a name
+            logger.debug("person lookup for a preview failed", exc_info=True)
         person = PEOPLE.get(backend.account, str(url))
     return str(url), _who(person, str(url), note or "name not known to this server")
 
