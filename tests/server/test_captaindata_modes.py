@@ -164,6 +164,22 @@ async def test_the_dialog_names_the_chosen_integration_account_and_the_parameter
     assert launches(sandbox) == []
 
 
+async def test_a_long_launch_is_shown_in_part_and_says_how_much_is_left_out(tmp_path: Path, sandbox: Sandbox) -> None:
+    human = Human("cancel")
+    async with connect(server(tmp_path, sandbox, confirm="elicit-or-preview"), human=human) as client:
+        args = await message_launch(client, sandbox)
+        person = args["inputs"][0]["linkedin_profile_url"]
+        args["inputs"] = [{"linkedin_profile_url": person, "message": f"{n}:" + "x" * 400} for n in range(22)]
+        declined = data(await client.call_tool("launch_captaindata_workflow", args))
+    [question] = human.questions
+    assert "on 22 input row(s):" in question
+    assert f"\n20. linkedin_profile_url = «{person}», message = «19:{'x' * 297}…»\n" in question
+    assert "\n21. " not in question
+    assert "… and 2 more row(s)." in question
+    assert declined["status"] == "declined"
+    assert launches(sandbox) == []
+
+
 async def test_a_template_that_only_reads_is_never_asked_about(tmp_path: Path, sandbox: Sandbox) -> None:
     human = Human("decline")
     async with connect(server(tmp_path, sandbox, confirm="elicit-or-preview"), human=human) as client:
