@@ -300,6 +300,10 @@ async def test_a_captaindata_only_server_lists_its_tools_launches_and_collects_a
         done = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
     assert done["status"] == "completed"
     assert done["result"]["results"][0]["linkedin_profile_url"] == person
+    # The first server's last connection closed its clients; a new connection gets fresh ones.
+    async with connect(built) as client:
+        again = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
+    assert again["result"] == done["result"]
     assert len(launches(sandbox)) == 1
     assert linked_api_requests(sandbox) == []  # nothing went to Linked API (nor a sandbox of it)
     # The key went to the emulator as Captain Data expects it, and to nothing else.
