@@ -28,7 +28,7 @@ pytestmark = pytest.mark.anyio
 HOUR = 3600.0
 DAY = 24 * HOUR
 # The tables whose reads and writes must never scan or sort (the vault and the schema table aside).
-LEDGER_TABLES = ("workflows", "duration_samples", "budget_usage", "confirmations")
+LEDGER_TABLES = ("workflows", "workflow_results", "duration_samples", "budget_usage", "confirmations")
 
 
 def data(result: Any) -> dict[str, Any]:
@@ -109,6 +109,8 @@ async def test_every_statement_of_the_hot_path_uses_an_index_and_no_sort(
     assert any("FROM duration_samples" in s for s in checked)  # the prediction's inputs
     assert any("workflow_id=" in s for s in checked)  # get by handle
     assert any(s.startswith("DELETE FROM workflows") and "finished_at" in s for s in checked)  # retention
+    assert any(s.startswith("DELETE FROM workflow_results") and "kept_at" in s for s in checked)  # results' keep
+    assert any("LEFT JOIN workflow_results" in s and "workflow_id=" in s for s in checked)  # read with its result
     assert any(s.startswith("DELETE FROM duration_samples WHERE account=") for s in checked)  # window trim
     reader = sqlite3.connect(path)
     try:
@@ -160,6 +162,8 @@ def test_postgresql_gets_the_same_indexes(postgres_url: str) -> None:
         "budget_usage_by_time": "(at)",
         "budget_usage_by_workflow": "(workflow_row)",
         "confirmations_by_expiry": "(expires_at)",
+        "workflow_results_by_time": "(kept_at)",
+        "workflow_results_pkey": "(row_id)",
     }
     assert {name: found.get(name, "missing").split(" USING btree ")[-1] for name in expected} == expected
     assert "workflows_by_operation" not in found  # covered by workflows_by_account_operation
@@ -239,9 +243,10 @@ async def test_results_are_stored_compressed_and_come_back_whole(open_ledger: Ca
 
     assert row.result == result
     assert [r.result for r in await ledger.find("wf-0")] == [result]
-    assert row.result_json is None
-    assert row.result_z is not None
-    assert len(row.result_z) < len(json.dumps(result)) / 5
+    assert row.result_json is None  # kept in workflow_results now
+    assert row.result_z is None
+    assert row.result_kept is not None
+    assert len(row.result_kept) < len(json.dumps(result)) / 5
 
 
 async def test_a_ledger_from_before_keeps_its_results_and_its_timed_history(

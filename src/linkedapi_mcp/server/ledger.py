@@ -126,6 +126,20 @@ _MIGRATIONS = (
         "DROP INDEX IF EXISTS workflows_by_operation",
         then=lambda conn, dialect: _fill_duration_samples(conn, dialect),
     ),
+    # A file of at most 100 MiB at 100,000 rows (issue 14): results move to a table of their own,
+    # kept RESULT_KEEP_SECONDS (see _create_results). Rows written before keep result_z/result_json.
+    Migration(5, "", then=lambda conn, dialect: _create_results(conn, dialect)),
+)
+# [INFERRED] A finished workflow's result is kept here 7 days (its row, for list_workflows, dedupe and
+# budgets, the whole RETENTION_SECONDS): an agent reads a result within minutes or hours, and 30
+# days of every result is what made a busy account's file 220 MiB (docs/benchmarks.md, ledger).
+# Later, get_workflow_result fetches it again from Linked API by its handle (Runner._settle), which
+# keeps workflow results (the contract does not say how long; the sandbox keeps them all).
+RESULT_KEEP_SECONDS = 7 * 24 * 3600.0
+# Every read of whole rows that may need the result: the row, and its kept result if any.
+_ROWS = (
+    "SELECT workflows.*, workflow_results.body AS result_kept FROM workflows "
+    "LEFT JOIN workflow_results ON workflow_results.row_id = workflows.id"
 )
 # The duration model learns from this many of an account's latest timed completions (newest first);
 # duration_samples keeps no more than that per account.
@@ -173,10 +187,50 @@ def _fill_duration_samples(conn: Conn, dialect: Dialect) -> None:
     )
 
 
+def _create_results(conn: Conn, dialect: Dialect) -> None:
+    """Migration 5: the kept results, one row per completed workflow row (same id), until dropped.
+
+    A table of their own, not a column of ``workflows``: dropping a result then frees whole pages
+    that new results reuse, where emptying a column would leave the old rows' pages two-thirds empty
+    for the rest of their 30 days; and reading or listing rows never pages through results.
+    """
+    key = "row_id INTEGER PRIMARY KEY" if dialect == "sqlite" else "row_id BIGINT PRIMARY KEY"  # SQLite: the rowid
+    body = "BLOB" if dialect == "sqlite" else "BYTEA"
+    conn.execute(f"CREATE TABLE IF NOT EXISTS workflow_results ({key}, kept_at REAL NOT NULL, body {body} NOT NULL)")
+    conn.execute("CREATE INDEX IF NOT EXISTS workflow_results_by_time ON workflow_results (kept_at)")
+
+
+# Stored results are compact JSON, deflated with a preset dictionary (zlib's ``zdict``, standard
+# library): the result models' field names and the LinkedIn URL and URN prefixes the contract
+# documents, so that even a small result (most are: a profile, a sent message) does not pay for
+# spelling them out; 11 % smaller on the benchmark's mix, 30-40 % on single profiles. A blob is one
+# format byte, then raw deflate. The dictionary of a version is frozen (old blobs must read for
+# ever): result_zdict_v1.txt, written once from catalog/results.py (every model's fields as a JSON
+# skeleton, in name order) and the contract's prefixes; a new one is a new file and format byte.
+# Blobs of schema 4 are plain zlib streams (first byte 0x78, whose low nibble 8 no format byte has).
+_RESULT_FORMAT = 1
+_ZDICTS: dict[int, bytes] = {}
+
+
+def _zdict(version: int) -> bytes:
+    if version not in _ZDICTS:
+        _ZDICTS[version] = (Path(__file__).with_name(f"result_zdict_v{version}.txt")).read_bytes()
+    return _ZDICTS[version]
+
+
 def encode_result(result: Any) -> bytes:
-    """A result as the ledger stores it: compact JSON, zlib-compressed (results are JSON of LinkedIn
-    data, which compresses several times over; zlib is in the standard library)."""
-    return zlib.compress(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode(), 6)
+    """A result as the ledger stores it (see _RESULT_FORMAT)."""
+    text = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, zdict=_zdict(_RESULT_FORMAT))
+    return bytes([_RESULT_FORMAT]) + packer.compress(text) + packer.flush()
+
+
+def decode_result(blob: bytes) -> Any:
+    """A stored result back: :func:`encode_result`'s, or a schema-4 zlib stream."""
+    if blob[0] & 0x0F == 8:  # zlib's header (deflate), as schema 4 wrote
+        return json.loads(zlib.decompress(blob))
+    unpacker = zlib.decompressobj(-15, zdict=_zdict(blob[0]))
+    return json.loads(unpacker.decompress(blob[1:]) + unpacker.flush())
 
 
 def account_key(*parts: str) -> str:
@@ -217,7 +271,10 @@ class Row:
     # identity, server/holders.py); once started, the waiting call that polls Linked API for it.
     poller: str | None = None
     lease_until: float | None = None
-    result_z: bytes | None = None  # the result, compressed (encode_result); rows from before: result_json
+    result_z: bytes | None = None  # rows written by schema 4: the result, compressed (encode_result)
+    # The result as kept now (workflow_results.body, encode_result): read with the row by every
+    # read that may answer with it (_ROWS); None in list_workflows' rows, which never need it.
+    result_kept: bytes | None = None
 
     @property
     def in_flight(self) -> bool:
@@ -225,9 +282,21 @@ class Row:
 
     @property
     def result(self) -> Any:
-        if self.result_z is not None:
-            return json.loads(zlib.decompress(bytes(self.result_z)))
+        for blob in (self.result_kept, self.result_z):
+            if blob is not None:
+                return decode_result(bytes(blob))
         return None if self.result_json is None else json.loads(self.result_json)
+
+    @property
+    def result_dropped(self) -> bool:
+        """Completed, and its result no longer kept here (RESULT_KEEP_SECONDS): Linked API has it.
+        (Meaningful for rows read with their result, :data:`_ROWS`: not those of ``recent``.)"""
+        return (
+            self.state == "completed"
+            and self.result_kept is None
+            and self.result_z is None
+            and self.result_json is None
+        )
 
     @property
     def error(self) -> dict[str, Any] | None:
@@ -299,20 +368,22 @@ class Ledger:
         index on their time (no table scan); True if a table may have more.
 
         Finished workflows (and the duration samples taken from them) are kept RETENTION_SECONDS,
+        their results RESULT_KEEP_SECONDS (then fetched again from Linked API when asked for),
         and so are webhook events (inbox/network tools read them; a replayed id older than the
         signature's 300 s window is refused anyway); budget windows are at most a day and
         confirmations live minutes: those keep two days.
         """
         more = False
-        for table, column, keep in (
-            ("workflows", "finished_at", RETENTION_SECONDS),
-            ("duration_samples", "at", RETENTION_SECONDS),
-            ("webhook_events", "received_at", RETENTION_SECONDS),
-            ("budget_usage", "at", 2 * 86400.0),
-            ("confirmations", "expires_at", 2 * 86400.0),
+        for table, key, column, keep in (
+            ("workflows", "id", "finished_at", RETENTION_SECONDS),
+            ("workflow_results", "row_id", "kept_at", RESULT_KEEP_SECONDS),
+            ("duration_samples", "id", "at", RETENTION_SECONDS),
+            ("webhook_events", "id", "received_at", RETENTION_SECONDS),
+            ("budget_usage", "id", "at", 2 * 86400.0),
+            ("confirmations", "id", "expires_at", 2 * 86400.0),
         ):
             deleted = conn.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {column} < ? "
+                f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < ? "
                 f"ORDER BY {column} LIMIT ?)",
                 (now - keep, self.prune_batch),
             ).rowcount
@@ -477,19 +548,26 @@ class Ledger:
         )
 
     async def record_completed(self, row_id: int, result: Any, *, duration: float | None = None) -> Row:
-        """Cache the result (compressed: :func:`encode_result`). ``duration`` (estimated run time)
-        feeds :meth:`typical_duration` and the duration model's samples (:meth:`completed_samples`)."""
+        """Keep the result (compressed: :func:`encode_result`, in workflow_results, RESULT_KEEP_SECONDS).
+        ``duration`` (estimated run time) feeds :meth:`typical_duration` and the duration model's
+        samples (:meth:`completed_samples`)."""
         now = self._clock()
+        body = encode_result(result)
 
-        def sample(conn: Conn) -> None:
+        def keep(conn: Conn) -> None:
             if duration is not None and duration >= 0:
                 _add_duration_sample(conn, row_id, duration, now)
+            conn.execute(
+                "INSERT INTO workflow_results (row_id, kept_at, body) VALUES (?,?,?) "
+                "ON CONFLICT (row_id) DO UPDATE SET kept_at=excluded.kept_at, body=excluded.body",
+                (row_id, now, body),
+            )
 
         return await self._update(
             row_id,
-            "state='completed', pending_reason=NULL, result_json=NULL, result_z=?, finished_at=?, duration=?",
-            (encode_result(result), now, duration),
-            before=sample,
+            "state='completed', pending_reason=NULL, result_json=NULL, result_z=NULL, finished_at=?, duration=?",
+            (now, duration),
+            before=keep,
         )
 
     async def record_failed(self, row_id: int, *, error_type: str, message: str) -> Row:
@@ -539,7 +617,7 @@ class Ledger:
                     (*params, self._clock(), row_id),
                 )
                 self.db.notify(conn, CHANGES_CHANNEL, str(row_id))
-                row = Row(**dict(conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()))
+                row = Row(**dict(conn.execute(f"{_ROWS} WHERE id=?", (row_id,)).fetchone()))
             self._changed(row_id)
             return row
 
@@ -658,19 +736,20 @@ class Ledger:
     # -- reading --------------------------------------------------------------------------------
 
     async def get(self, row_id: int) -> Row | None:
-        rows = await self._run(lambda: self._read("SELECT * FROM workflows WHERE id=?", (row_id,)))
+        rows = await self._run(lambda: self._read(f"{_ROWS} WHERE id=?", (row_id,)))
         return rows[0] if rows else None
 
     async def find(self, workflow_id: str) -> list[Row]:
         """Every row (newest first, any account) for a workflow id."""
         return await self._run(
-            lambda: self._read("SELECT * FROM workflows WHERE workflow_id=? ORDER BY id DESC", (workflow_id,))
+            lambda: self._read(f"{_ROWS} WHERE workflow_id=? ORDER BY id DESC", (workflow_id,))
         )
 
     async def recent(
         self, account: str, *, limit: int = 20, operation: str | None = None, offset: int = 0
     ) -> list[Row]:
-        """The account's workflows, newest first: ``limit`` of them after skipping ``offset``."""
+        """The account's workflows, newest first: ``limit`` of them after skipping ``offset`` (without
+        their kept results: a listing never shows them)."""
         where, args = _account_filter(account, operation)
         sql = f"SELECT * FROM workflows WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
         return await self._run(lambda: self._read(sql, (*args, limit, offset)))
@@ -781,7 +860,7 @@ class ClaimTx:
             )
             params += (finished_since, finished_since)
         found = self.conn.execute(
-            "SELECT * FROM workflows WHERE account=? AND operation=? AND args_hash=? "
+            f"{_ROWS} WHERE account=? AND operation=? AND args_hash=? "
             f"AND (state IN ('claimed','pending','running'){finished}) ORDER BY id DESC LIMIT 1",
             params,
         ).fetchone()
@@ -809,7 +888,7 @@ class ClaimTx:
         return bool(done)
 
     def get(self, row_id: int) -> Row | None:
-        found = self.conn.execute("SELECT * FROM workflows WHERE id=?", (row_id,)).fetchone()
+        found = self.conn.execute(f"{_ROWS} WHERE id=?", (row_id,)).fetchone()
         return None if found is None else Row(**dict(found))
 
     def confirmation(self, confirmation_id: str) -> Confirmation | None:

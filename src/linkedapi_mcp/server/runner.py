@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from linkedapi_mcp.catalog.spec import ActionError, Mapped, Operation, ResultShapeError
 from linkedapi_mcp.client.errors import (
     LinkedApiError,
+    NotFoundError,
     OutcomeUnknownError,
     RateLimitedError,
     UpstreamUnavailableError,
@@ -54,7 +55,7 @@ from linkedapi_mcp.server.guards import (
     rejected_text,
     units_for,
 )
-from linkedapi_mcp.server.ledger import Ledger, Row
+from linkedapi_mcp.server.ledger import RESULT_KEEP_SECONDS, Ledger, Row
 from linkedapi_mcp.server.pipeline import (
     CLAIM_LEASE_SECONDS,
     CLAIM_RENEW_SECONDS,
@@ -86,6 +87,9 @@ PUSH_TRUST_SECONDS = 15 * 60.0
 # How long a call waits for another *process* that is starting the identical workflow (a holder
 # that is provably gone ends the wait at once: server/pipeline.py, holder_gone).
 FOREIGN_CLAIM_WAIT_SECONDS = 10.0
+# [INFERRED] The least time a call gives the one GET that fetches a result no longer kept in the
+# ledger (a call with waitSeconds 0 still gets its result).
+FETCH_AGAIN_SECONDS = 10.0
 
 # [INFERRED] Linked API reports a cancelled workflow as failed; these reasons mean "cancelled"
 # (the sandbox uses workflowCancelled), which is an outcome, not an error.
@@ -543,7 +547,10 @@ class Runner:
                     f"An identical call already completed at {_iso(row.finished_at)}; this is its result "
                     "(nothing was sent again)."
                 )
-            return self._completed(backend, op, row, row.result, deduplicated=deduplicated, message=message)
+            result = row.result
+            if row.result_dropped:  # kept here RESULT_KEEP_SECONDS: Linked API still has it
+                result = await self._fetch_again(backend, op, row, budget=budget)
+            return self._completed(backend, op, row, result, deduplicated=deduplicated, message=message)
         if row.state == "failed":
             error = row.error or {}
             raise tool_error(WorkflowFailedError(str(error.get("type", "unknownError")), str(error.get("message", ""))))
@@ -756,6 +763,39 @@ class Runner:
                 )
                 await progress(await self._waiting_text(op, row))
         return self._pending(backend, op, row, prediction, deduplicated=deduplicated)
+
+    async def _fetch_again(self, backend: Backend, op: Operation, row: Row, *, budget: float) -> Any:
+        """The result of a workflow that completed longer ago than the ledger keeps results
+        (ledger.RESULT_KEEP_SECONDS): one ``GET /workflows/{id}`` to Linked API, mapped as when it
+        completed. Not stored again: its row still says when it finished."""
+        finished = _iso(row.finished_at)
+        days = round(RESULT_KEEP_SECONDS / 86400)
+        try:
+            snap = await backend.api.status(
+                str(row.workflow_id), op, deadline=self._monotonic() + max(budget, FETCH_AGAIN_SECONDS)
+            )
+        except NotFoundError:
+            raise ToolError(
+                f"[workflowNotFound] Workflow {row.workflow_id} completed at {finished}; this server keeps a "
+                f"result {days} days, and Linked API no longer returns this one. Start the operation again."
+            ) from None
+        except LinkedApiError as exc:
+            raise ToolError(
+                f"Workflow {row.workflow_id} completed at {finished}; its result is older than the {days} days "
+                f"this server keeps one and must be fetched from Linked API again, which failed: {describe(exc)}"
+            ) from None
+        except ResultShapeError:
+            logger.warning("result of %s %s could not be read", op.name, row.workflow_id, exc_info=True)
+            raise ToolError(
+                f"[unknownError] Workflow {row.workflow_id} finished, but its result has a shape this server "
+                "cannot read (the API may have changed). Try execute_custom_workflow for the raw data."
+            ) from None
+        if snap.workflowStatus != "completed":  # [INFERRED] should not happen: say what Linked API says
+            raise ToolError(
+                f"[unknownError] Workflow {row.workflow_id} completed at {finished}, but Linked API now reports "
+                f"it {snap.workflowStatus}; its result is no longer kept here ({days} days)."
+            )
+        return _dump_mapped(snap.result if snap.result is not None else Mapped[Any](data=None))
 
     async def _predict(self, backend: Backend, op: Operation, row: Row) -> Prediction | None:
         """This workflow's run time predicted from its arguments and the account's timed history."""
