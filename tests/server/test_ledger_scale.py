@@ -28,7 +28,14 @@ pytestmark = pytest.mark.anyio
 HOUR = 3600.0
 DAY = 24 * HOUR
 # The tables whose reads and writes must never scan or sort (the vault and the schema table aside).
-LEDGER_TABLES = ("workflows", "workflow_results", "duration_samples", "budget_usage", "confirmations")
+LEDGER_TABLES = (
+    "workflows",
+    "workflow_results",
+    "workflow_counts",
+    "duration_samples",
+    "budget_usage",
+    "confirmations",
+)
 
 
 def data(result: Any) -> dict[str, Any]:
@@ -111,6 +118,8 @@ async def test_every_statement_of_the_hot_path_uses_an_index_and_no_sort(
     assert any(s.startswith("DELETE FROM workflows") and "finished_at" in s for s in checked)  # retention
     assert any(s.startswith("DELETE FROM workflow_results") and "kept_at" in s for s in checked)  # results' keep
     assert any("LEFT JOIN workflow_results" in s and "workflow_id=" in s for s in checked)  # read with its result
+    assert any(s.startswith("SELECT COALESCE(SUM(n), 0) FROM workflow_counts") for s in checked)  # the total
+    assert any(s.startswith("INSERT INTO workflow_counts") for s in checked)  # kept with each new row
     assert any(s.startswith("DELETE FROM duration_samples WHERE account=") for s in checked)  # window trim
     reader = sqlite3.connect(path)
     try:
@@ -280,6 +289,7 @@ async def test_a_ledger_from_before_keeps_its_results_and_its_timed_history(
     ledger = Ledger(SqliteDatabase(tmp_path / "l.db") if both_stores is None else PostgresDatabase(both_stores))
     try:
         assert [r.result for r in await ledger.find("old-2")] == [{"old": 2}]
+        assert await ledger.count("acct") == 3  # list_workflows' total, counted once by migration 6
         samples = await ledger.completed_samples("acct")
         assert samples == [
             ("searchPeople", '{"limit":5,"term":"x"}', 30.0),
@@ -287,6 +297,27 @@ async def test_a_ledger_from_before_keeps_its_results_and_its_timed_history(
         ]
     finally:
         ledger.close()
+
+
+async def test_the_total_is_kept_with_every_row_added_and_deleted(open_ledger: Callable[..., Ledger]) -> None:
+    """list_workflows' total comes from workflow_counts (no count of the rows): it must follow
+    claims, adopted handles, released claims and retention."""
+    clock = Clock()
+    ledger = open_ledger(clock=clock, prune_in_background=False)
+    await _finished(ledger, 3)
+    await ledger.adopt(account="acct", operation="fetchPerson", workflow_id="wf-running", effect="read")
+    claim = await ledger.atomically(
+        "acct",
+        lambda tx: tx.insert_claim("fetchPerson", "h", "{}", "read", holder="me", lease_until=clock.now + 60),
+    )
+    assert (await ledger.count("acct"), await ledger.count("acct", operation="fetchPerson")) == (5, 2)
+    await ledger.release(claim.id)  # a start refused outright: its row goes
+    assert (await ledger.count("acct"), await ledger.count("acct", operation="fetchPerson")) == (4, 1)
+    clock.now += 31 * DAY
+    await ledger.prune()
+    assert [r.workflow_id for r in await ledger.recent("acct", limit=100)] == ["wf-running"]
+    assert (await ledger.count("acct"), await ledger.count("acct", operation="searchPeople")) == (1, 0)
+    assert await ledger.count("another-account") == 0
 
 
 async def test_the_duration_model_reads_a_bounded_window_of_the_latest_timed_runs(

@@ -10,7 +10,7 @@ import pytest
 from linkedapi_mcp.hosted.crypto import SecretBox
 from linkedapi_mcp.hosted.vault import Vault
 from linkedapi_mcp.server.db import PostgresDatabase
-from linkedapi_mcp.server.ledger import Ledger
+from linkedapi_mcp.server.ledger import _MIGRATIONS, Ledger
 
 
 def test_replicas_starting_together_apply_the_schema_once(postgres_url: str) -> None:
@@ -38,7 +38,7 @@ def test_replicas_starting_together_apply_the_schema_once(postgres_url: str) -> 
         versions = dict(conn.execute("SELECT component, version FROM schema_versions").fetchall())
     for db in stores:
         db.close()
-    assert versions == {"ledger": 5, "vault": 1}
+    assert versions == {"ledger": _MIGRATIONS[-1].version, "vault": 1}
 
 
 @pytest.mark.anyio
@@ -48,4 +48,4 @@ async def test_a_fresh_sqlite_ledger_reaches_the_latest_schema_version(tmp_path:
     with ledger.db.read() as conn:
         version = conn.execute("SELECT version FROM schema_versions WHERE component='ledger'").fetchone()[0]
     ledger.close()
-    assert version == 5
+    assert version == _MIGRATIONS[-1].version == 6

@@ -201,6 +201,12 @@ async def _fill(side: Side, rows: int, now: float) -> float:
     await pruner.prune()
     pruner.close()
     with conn:
+        # list_workflows' totals, as migration 6 counts them from an old ledger
+        conn.execute("DELETE FROM workflow_counts")
+        conn.execute(
+            "INSERT INTO workflow_counts (account, operation, n) "
+            "SELECT account, operation, COUNT(*) FROM workflows GROUP BY account, operation"
+        )
         conn.execute("DELETE FROM duration_samples")
         # as migration 4 fills it from an old ledger (sqlite3's connection is a ledger Conn)
         _fill_duration_samples(cast(Any, conn), "sqlite")

@@ -30,6 +30,7 @@ import statistics
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +130,15 @@ _MIGRATIONS = (
     # A file of at most 100 MiB at 100,000 rows (issue 14): results move to a table of their own,
     # kept RESULT_KEEP_SECONDS (see _create_results). Rows written before keep result_z/result_json.
     Migration(5, "", then=lambda conn, dialect: _create_results(conn, dialect)),
+    # list_workflows' total (issue 11) without counting the account's rows each time: a count per
+    # (account, operation), kept with every insert and delete of a workflow row, filled once here.
+    Migration(
+        6,
+        "CREATE TABLE IF NOT EXISTS workflow_counts (account TEXT NOT NULL, operation TEXT NOT NULL, "
+        "n INTEGER NOT NULL, PRIMARY KEY (account, operation)); "
+        "INSERT INTO workflow_counts (account, operation, n) "
+        "SELECT account, operation, COUNT(*) FROM workflows GROUP BY account, operation",
+    ),
 )
 # [INFERRED] A finished workflow's result is kept here 7 days (its row, for list_workflows, dedupe and
 # budgets, the whole RETENTION_SECONDS): an agent reads a result within minutes or hours, and 30
@@ -382,11 +392,17 @@ class Ledger:
             ("budget_usage", "id", "at", 2 * 86400.0),
             ("confirmations", "id", "expires_at", 2 * 86400.0),
         ):
-            deleted = conn.execute(
+            delete = (
                 f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < ? "
-                f"ORDER BY {column} LIMIT ?)",
-                (now - keep, self.prune_batch),
-            ).rowcount
+                f"ORDER BY {column} LIMIT ?)"
+            )
+            if table == "workflows":  # and what it deleted, for workflow_counts
+                gone = conn.execute(f"{delete} RETURNING account, operation", (now - keep, self.prune_batch)).fetchall()
+                for (account, operation), n in sorted(Counter((str(r[0]), str(r[1])) for r in gone).items()):
+                    _count(conn, account, operation, -n)
+                deleted = len(gone)
+            else:
+                deleted = conn.execute(delete, (now - keep, self.prune_batch)).rowcount
             more = more or deleted >= self.prune_batch
         return more
 
@@ -517,8 +533,11 @@ class Ledger:
 
         def work() -> None:
             with self._tx() as conn:
-                deleted = conn.execute("DELETE FROM workflows WHERE id=? AND state='claimed'", (row_id,)).rowcount
-                if deleted:
+                gone = conn.execute(
+                    "DELETE FROM workflows WHERE id=? AND state='claimed' RETURNING account, operation", (row_id,)
+                ).fetchone()
+                if gone is not None:
+                    _count(conn, str(gone[0]), str(gone[1]), -1)
                     conn.execute("DELETE FROM budget_usage WHERE workflow_row=?", (row_id,))
 
         await self._run(work)
@@ -593,6 +612,7 @@ class Ledger:
                     "state, created_at, updated_at) VALUES (?,?,'','{}',?,?,'running',?,?) RETURNING *",
                     (account, operation, effect, workflow_id, now, now),
                 ).fetchone()
+                _count(conn, account, operation, 1)
                 return Row(**dict(row))
 
         return await self._run(work)
@@ -755,12 +775,14 @@ class Ledger:
         return await self._run(lambda: self._read(sql, (*args, limit, offset)))
 
     async def count(self, account: str, *, operation: str | None = None) -> int:
-        """How many workflows of the account (of one operation) the ledger holds."""
+        """How many workflows of the account (of one operation) the ledger holds: from workflow_counts
+        (one row per operation the account used), not by counting its rows."""
         where, args = _account_filter(account, operation)
 
         def work() -> int:
             with self._reading() as conn:
-                return int(conn.execute(f"SELECT COUNT(*) FROM workflows WHERE {where}", args).fetchone()[0])
+                found = conn.execute(f"SELECT COALESCE(SUM(n), 0) FROM workflow_counts WHERE {where}", args)
+                return int(found.fetchone()[0])
 
         return await self._run(work)
 
@@ -875,6 +897,7 @@ class ClaimTx:
             "updated_at, poller, lease_until) VALUES (?,?,?,?,?,'claimed',?,?,?,?) RETURNING *",
             (self.account, operation, args_hash, args_json, effect, self.now, self.now, holder, lease_until),
         ).fetchone()
+        _count(self.conn, self.account, operation, 1)
         return Row(**dict(row))
 
     def abandon_claim(self, row_id: int, message: str) -> bool:
@@ -955,6 +978,15 @@ def _add_duration_sample(conn: Conn, row_id: int, duration: float, now: float) -
         "DELETE FROM duration_samples WHERE account=? AND id <= (SELECT id FROM duration_samples WHERE account=? "
         "ORDER BY id DESC LIMIT 1 OFFSET ?)",
         (account, account, DURATION_SAMPLES),
+    )
+
+
+def _count(conn: Conn, account: str, operation: str, delta: int) -> None:
+    """Keep workflow_counts: ``delta`` rows of the account's operation added (or, negative, deleted)."""
+    conn.execute(
+        "INSERT INTO workflow_counts (account, operation, n) VALUES (?,?,?) "
+        "ON CONFLICT (account, operation) DO UPDATE SET n = workflow_counts.n + excluded.n",
+        (account, operation, delta),
     )
 
 
