@@ -10,8 +10,10 @@ SQLite ledger:
 2. **Fill**: the *big* ledger is filled to 100,000 rows of one busy account over the 30-day
    retention window: operations, arguments and results cycled from the 10 real ones (each row's
    arguments made distinct), 96 % completed (70 % of them timed), 2 % failed, 1 % cancelled, 1 %
-   outcome unknown, stored as the ledger stores them (results compressed by ``encode_result``); the
-   duration sample window is rebuilt from it as migration 4 builds it from an old ledger.
+   outcome unknown, in time order an hour at a time with the ledger's own retention after each hour
+   (results older than RESULT_KEEP_SECONDS dropped and their pages reused: a month-old ledger's
+   steady state), results kept as the ledger keeps them (``workflow_results``, ``encode_result``);
+   the duration sample window and the totals are rebuilt as migrations 4 and 6 build them.
 3. **Measure**, alternating small and big for each repetition (a shared, noisy machine drifts: the
    alternation gives both the same conditions): ``list_workflows`` (default limit); a **new call**
    with ``waitSeconds: 0`` (a ``search_people`` with a new term: claim, POST, handle recorded,
@@ -20,8 +22,8 @@ SQLite ledger:
    handle, result decompressed). Each timed call starts after a 20 ms pause (the previous call's
    tail off the clock). Ratio big / small of the fastest repetition (the one least disturbed by
    the other processes of a shared machine), the medians beside it.
-4. The big file's size after a WAL checkpoint, and the time to reopen each ledger (migrations and
-   the first retention batch) as information.
+4. The big file's size after a WAL checkpoint, its space per table and index, the results kept,
+   and the time to reopen each ledger (migrations and the first retention batch) as information.
 
 Goal: every operation ≤ 1.2× its small-ledger figure; the 100,000-row file ≤ 100 MiB.
 """

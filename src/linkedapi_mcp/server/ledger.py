@@ -213,7 +213,7 @@ def _create_results(conn: Conn, dialect: Dialect) -> None:
 # Stored results are compact JSON, deflated with a preset dictionary (zlib's ``zdict``, standard
 # library): the result models' field names and the LinkedIn URL and URN prefixes the contract
 # documents, so that even a small result (most are: a profile, a sent message) does not pay for
-# spelling them out; 11 % smaller on the benchmark's mix, 30-40 % on single profiles. A blob is one
+# spelling them out; 10-11 % smaller on the benchmark's mix, 26-36 % on single profiles. A blob is one
 # format byte, then raw deflate. The dictionary of a version is frozen (old blobs must read for
 # ever): result_zdict_v1.txt, written once from catalog/results.py (every model's fields as a JSON
 # skeleton, in name order) and the contract's prefixes; a new one is a new file and format byte.
