@@ -72,6 +72,15 @@ async def test_a_result_past_the_keep_is_dropped_and_fetched_again_from_linked_a
     listed = data(await client.call_tool("list_workflows", {}))
     assert [w["workflowId"] for w in listed["workflows"]] == [started["workflowId"]]
 
+    # Linked API refusing for now: the call says what happened, and the next call gets the result
+    sandbox.faults.add("rateLimit", method="GET", path="/workflows/", seconds=3600)
+    refused = await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]})
+    sandbox.faults.clear()
+    assert refused.is_error
+    text = "\n".join(getattr(block, "text", "") for block in refused.content)
+    assert "must be fetched from Linked API again, which failed" in text, text
+    gets = upstream.gets
+
     fetched = data(await client.call_tool("get_workflow_result", {"workflowId": started["workflowId"]}))
     assert fetched["status"] == "completed"
     assert fetched["result"] == done["result"]  # the same result, from Linked API by its handle
