@@ -411,8 +411,8 @@ if __name__ == "__main__":
     from .common import render_table
 
     parser = argparse.ArgumentParser(prog="python -m tools.bench.ledger_scale", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=ROWS)
-    parser.add_argument("--reps", type=int, default=REPS)
+    parser.add_argument("--rows", type=int, default=None, help=f"default {ROWS:,} ({QUICK_ROWS:,} with --quick)")
+    parser.add_argument("--reps", type=int, default=None, help=f"default {REPS} (3 with --quick)")
     parser.add_argument("--quick", action="store_true")
     options = parser.parse_args()
     outcome = anyio.run(functools.partial(run, options.quick, options.rows, options.reps))
