@@ -444,9 +444,7 @@ class ServerState:
         )
         return CancelOutcome(workflowId=workflow_id, cancelled=cancelled, message=message, backend=backend.kind)
 
-    async def list_workflows(
-        self, ctx: Context, *, limit: int, operation: str | None, offset: int = 0
-    ) -> WorkflowList:
+    async def list_workflows(self, ctx: Context, *, limit: int, operation: str | None, offset: int = 0) -> WorkflowList:
         from linkedapi_mcp.server.envelope import WorkflowList
         from linkedapi_mcp.server.storage_faults import contain_list
 
@@ -502,10 +500,34 @@ def prebuilt_specs() -> tuple[ToolSpec, ...]:
 
 @functools.cache
 def _prebuilt_specs() -> tuple[ToolSpec, ...]:
-    from linkedapi_mcp.catalog import CATALOG
-    from linkedapi_mcp.server.tools import all_specs
+    return tuple(prebuilt_spec(name) for name in prebuilt_names())
 
-    return tuple(all_specs(CATALOG))
+
+@functools.cache
+def prebuilt_names() -> tuple[str, ...]:
+    """Every prebuilt tool's name, in catalog order (what :func:`tools.all_specs` builds)."""
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.tools import LIST_ACTIONS_SPEC, WORKFLOW_TOOLS
+
+    return (*CATALOG, LIST_ACTIONS_SPEC.name, *(s.name for s in WORKFLOW_TOOLS))
+
+
+def prebuilt_spec(name: str) -> ToolSpec:
+    """One tool's spec, built once per process when first needed (an operation's output envelope
+    is a generic pydantic class, ~3 ms each: the first call builds its own, not all fifty)."""
+    with _BUILD_LOCK:
+        return _prebuilt_spec(name)
+
+
+@functools.cache
+def _prebuilt_spec(name: str) -> ToolSpec:
+    from linkedapi_mcp.catalog import CATALOG
+    from linkedapi_mcp.server.tools import LIST_ACTIONS_SPEC, WORKFLOW_TOOLS, operation_spec
+
+    if name in CATALOG:
+        return operation_spec(CATALOG[name])
+    [spec] = [s for s in (LIST_ACTIONS_SPEC, *WORKFLOW_TOOLS) if s.name == name]
+    return spec
 
 
 def prebuilt_tool(name: str) -> Tool:
@@ -520,8 +542,7 @@ def prebuilt_tool(name: str) -> Tool:
 def _prebuilt_tool(name: str) -> Tool:
     from linkedapi_mcp.server.tools import build_tool
 
-    [spec] = [s for s in prebuilt_specs() if s.name == name]
-    return build_tool(spec)
+    return build_tool(prebuilt_spec(name))
 
 
 def prebuilt_tools() -> tuple[tuple[ToolSpec, ...], tuple[Tool, ...]]:
@@ -541,39 +562,68 @@ class _ServerTools:
     def __init__(self, exposure: Exposure, extra: tuple[ToolSpec, ...] = ()) -> None:
         self.exposure = exposure
         self.extra = extra  # tools of optional backends (server/captaindata.py), built here
-        self._built: tuple[dict[str, ToolSpec], list[Tool]] | None = None
+        # name → spec of every tool the validation middleware checks calls against, and the names
+        # this exposure registers with the SDK (in listing order) with whether the tool is one of
+        # the process-wide prebuilt ones. Cheap: no schema is generated for them.
+        self._specs: _Specs | None = None
+        self._registered: dict[str, bool] = {}
+        self._tools: dict[str, Tool] = {}  # SDK tools built so far (the ones not prebuilt)
+        self._built: list[Tool] | None = None
 
     @property
     def built(self) -> bool:
         return self._built is not None
 
-    def _build(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
+    def plan(self) -> _Specs:
         with _BUILD_LOCK:
-            return self._build_locked()
+            if self._specs is None:
+                from linkedapi_mcp.server.disclosure import disclosure_specs
 
-    def _build_locked(self) -> tuple[dict[str, ToolSpec], list[Tool]]:
+                own = {s.name: s for s in self.extra}
+                names = [n for n in prebuilt_names() if n not in own]
+                specs = _Specs(names, own)
+                # --- toolsets: in auto mode a capped client's session sees the core listing, so the
+                # disclosure tools of the core view are registered too (listed only in that view).
+                disclosing = self.exposure.as_core() if self.exposure.mode == "auto" else self.exposure
+                extra = disclosure_specs(disclosing, specs, prebuilt_tool)
+                registered = {n: True for n in names if self.exposure.plain(n)}
+                registered |= {s.name: False for s in (*self.extra, *extra)}
+                own.update({s.name: s for s in extra})
+                self._registered = registered
+                self._specs = specs
+            return self._specs
+
+    def tool(self, name: str) -> Tool | None:
+        """The SDK tool ``name`` if this exposure registers it, built on first need — alone: the
+        first ``tools/call`` builds the one tool it calls (~6 ms), not all fifty (~0.7 s; issue
+        14, spawn → first result)."""
+        specs = self.plan()
+        prebuilt = self._registered.get(name)
+        if prebuilt is None:
+            return None
+        if prebuilt:
+            return prebuilt_tool(name)
+        with _BUILD_LOCK:
+            if name not in self._tools:
+                from linkedapi_mcp.server.tools import build_tool
+
+                self._tools[name] = build_tool(specs[name])
+            return self._tools[name]
+
+    def _build(self) -> list[Tool]:
         if self._built is None:
-            from linkedapi_mcp.server.disclosure import disclosure_specs
-            from linkedapi_mcp.server.tools import build_tool
-
-            specs = (*prebuilt_specs(), *self.extra)
-            # --- toolsets: in auto mode a capped client's session sees the core listing, so the
-            # disclosure tools of the core view are registered too (listed only in that view).
-            disclosing = self.exposure.as_core() if self.exposure.mode == "auto" else self.exposure
-            extra = disclosure_specs(disclosing, {s.name: s for s in specs}, prebuilt_tool)
-            listed = [prebuilt_tool(s.name) for s in specs if s not in self.extra and self.exposure.plain(s.name)]
-            listed += [build_tool(s) for s in self.extra]
-            listed += [build_tool(s) for s in extra]
-            self._built = {spec.name: spec for spec in (*specs, *extra)}, listed
+            self.plan()
+            built = [self.tool(name) for name in self._registered]
+            self._built = [t for t in built if t is not None]
         return self._built
 
     @property
-    def specs(self) -> dict[str, ToolSpec]:
-        return self._build()[0]
+    def specs(self) -> Mapping[str, ToolSpec]:
+        return self.plan()
 
     @property
     def listed(self) -> list[Tool]:
-        return self._build()[1]
+        return self._build()
 
     def listed_for(self, view: Exposure) -> list[Tool]:
         """What one session lists (``view``: :meth:`Exposure.for_client`), in registration order."""
@@ -586,6 +636,31 @@ class _ServerTools:
         return out
 
 
+class _Specs(Mapping[str, "ToolSpec"]):
+    """Every tool's spec by name: the prebuilt ones built on first lookup (:func:`prebuilt_spec`),
+    this server's own (optional backends, disclosure tools) as given. ``in`` costs nothing."""
+
+    def __init__(self, prebuilt: list[str], own: dict[str, ToolSpec]) -> None:
+        self._prebuilt = dict.fromkeys(prebuilt)
+        self._own = own  # filled further by _ServerTools.plan (the disclosure tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._own or name in self._prebuilt
+
+    def __getitem__(self, name: str) -> ToolSpec:
+        if name in self._own:
+            return self._own[name]
+        if name in self._prebuilt:
+            return prebuilt_spec(name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._prebuilt, *self._own])
+
+    def __len__(self) -> int:
+        return len(self._prebuilt) + len(self._own)
+
+
 class _LazySpecs(Mapping[str, "ToolSpec"]):
     """The validation middleware's view of the specs: built when a ``tools/call`` first looks."""
 
@@ -594,6 +669,9 @@ class _LazySpecs(Mapping[str, "ToolSpec"]):
 
     def __getitem__(self, name: str) -> ToolSpec:
         return self._tools.specs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools.specs
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._tools.specs)
@@ -615,11 +693,19 @@ class _LazyToolManager(ToolManager):
             return
         with _BUILD_LOCK:
             if not self._filled:
+                early = dict(self._tools)  # built alone by get_tool, or added by add_tool
+                self._tools.clear()  # registration order = listing order
                 for tool in self._server_tools.listed:
-                    self._tools.setdefault(tool.name, tool)
+                    self._tools[tool.name] = early.pop(tool.name, tool)
+                self._tools.update(early)
                 self._filled = True
 
     def get_tool(self, name: str) -> Tool | None:
+        if not self._filled:  # the first calls: build only the tool asked for
+            tool = self._server_tools.tool(name)
+            if tool is not None:
+                self._tools.setdefault(name, tool)
+                return tool
         self.fill()
         return super().get_tool(name)
 
@@ -709,10 +795,12 @@ class LinkedApiServer(MCPServer[Any]):
             logger.debug("warm-up failed", exc_info=True)
 
     def warm_up(self) -> None:
-        """The first ``tools/call``'s one-time work (~250 ms): this server's tools built from the
-        models, and the modules a call runs through imported. No I/O: the ledger file, the HTTP
-        client and the embedded sandbox are still created by the first call."""
-        self._lazy_tools.fill()
+        """The first ``tools/call``'s one-time work: the modules a call runs through imported, and
+        the plan of this server's tools (names and specs, no schemas). No tool is built here: the
+        first call builds the one it calls (~6 ms); building all fifty (~0.7 s, holding the GIL)
+        would slow a call that comes at once. No I/O: the ledger file, the HTTP client and the
+        embedded sandbox are still created by the first call."""
+        self._server_tools.plan()
         # The runner brings the ledger, the guards and the HTTP client with it.
         modules = ["linkedapi_mcp.facade", "linkedapi_mcp.server.runner"]
         if self._uses_sandbox:
