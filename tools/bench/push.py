@@ -9,8 +9,8 @@ Three modes run side by side on the wall clock, each against its **own** standal
   ``LINKED_API_BASE_URL`` at its sandbox; its real, unscaled poll schedule) called over raw
   Streamable HTTP as an agent would: the tool, then ``get_workflow_result`` while it answers a
   handle;
-* **polling 1 s**: the same server with ``LINKEDAPI_MCP_POLL_INTERVAL_SECONDS=1`` — the operator's
-  trade of GETs for lag without webhooks (at most a GET per second instead of per 5 s);
+* **polling fast**: the same server with ``LINKEDAPI_MCP_POLL_INTERVAL_SECONDS=1`` (``--poll-interval``):
+  the operator's trade of GETs for lag without webhooks (at most a GET per second, not per 5 s);
 * **push**: the same server with ``LINKEDAPI_MCP_WEBHOOK_SECRET``, the account subscribed with
   ``linkedapi-mcp webhooks setup --public-url`` (fat, signed): the sandbox delivers
   ``workflow.completed`` to ``/webhooks/linkedapi``; polling stays on as the fallback.
@@ -50,7 +50,7 @@ from .stdio import server_command, server_env
 BASELINE_INTERVAL = 5.0
 GOAL_PUSH = 0.05  # mean lag with push ≤ 0.05× the baseline's
 GOAL_POLL = 0.2  # ≤ 0.2× with polling alone (the 1 s poll interval; the default spends ≤ the baseline's GETs)
-FAST_INTERVAL = 1.0  # LINKEDAPI_MCP_POLL_INTERVAL_SECONDS of the "polling 1 s" mode
+FAST_INTERVAL = 1.0  # LINKEDAPI_MCP_POLL_INTERVAL_SECONDS of the "polling fast" mode
 SPEED = 1.0  # the server's real schedule against LinkedIn-long workflows (see the module docstring)
 SEED = 42
 QUICK_SPEED = 20.0  # --quick only checks that everything runs
@@ -219,7 +219,11 @@ def _summary(rows: list[Row]) -> dict[str, float]:
 
 
 async def run(
-    quick: bool = False, speed: float | None = None, count: int | None = None, webhook_sync: float = WEBHOOK_SYNC
+    quick: bool = False,
+    speed: float | None = None,
+    count: int | None = None,
+    webhook_sync: float = WEBHOOK_SYNC,
+    poll_interval: float = FAST_INTERVAL,
 ) -> BenchResult:
     """``count`` short workflows per mode on sandboxes at ``speed`` (default 1; quick: 20, two workflows)."""
     from linkedapi_mcp.sandbox import Sandbox, ServerThread
@@ -234,7 +238,7 @@ async def run(
             mode: stack.enter_context(
                 ServerThread(Sandbox(config=SandboxConfig(seed=SEED, speed=speed, webhook_sync_seconds=webhook_sync)))
             )
-            for mode in ("baseline", "polling", "polling 1 s", "push")
+            for mode in ("baseline", "polling", "polling fast", "push")
         }
         started = time.monotonic()
 
@@ -243,7 +247,7 @@ async def run(
             if mode == "baseline":
                 rows[mode] = await run_baseline(thread.sandbox, thread.base_url, jobs, speed)
             else:
-                fast = FAST_INTERVAL if mode == "polling 1 s" else None
+                fast = poll_interval if mode == "polling fast" else None
                 rows[mode] = await run_server(
                     thread.sandbox, thread.base_url, jobs, speed, push=mode == "push", poll_interval=fast
                 )
@@ -252,20 +256,21 @@ async def run(
         wall = time.monotonic() - started
     s = {mode: _summary(r) for mode, r in rows.items()}
     base = s["baseline"]["mean"]
+    label = {"polling fast": f"polling at {poll_interval:g} s", "polling": "polling at 5 s (default)"}
     result = BenchResult("push")
-    for mode, goal in (("push", GOAL_PUSH), ("polling 1 s", GOAL_POLL), ("polling", None)):
+    for mode, goal in (("push", GOAL_PUSH), ("polling fast", GOAL_POLL), ("polling", None)):
         ratio = s[mode]["mean"] / base if base else float("inf")
         result.add(
-            f"mean result lag, {mode} / fixed 5 s poll",
+            f"mean result lag, {label.get(mode, mode)} / fixed 5 s poll",
             ratio,
             "x",
             f"<= {goal:g}x" if goal is not None else "",
             ratio <= goal if goal is not None else None,
             note=f"{s[mode]['mean']:.3f} / {base:.3f} s; p50 {s[mode]['p50']:.3f} s, p90 {s[mode]['p90']:.3f} s",
         )
-    for mode in ("push", "polling 1 s", "polling", "baseline"):
+    for mode in ("push", "polling fast", "polling", "baseline"):
         result.add(
-            f"upstream GETs per workflow, {mode}",
+            f"upstream GETs per workflow, {label.get(mode, mode)}",
             s[mode]["gets"],
             "GETs",
             note=f"mean lag {s[mode]['mean']:.3f} s, p50 {s[mode]['p50']:.3f}, p90 {s[mode]['p90']:.3f}",
@@ -273,6 +278,7 @@ async def run(
     result.details = {
         "speed": speed,
         "webhook_sync_seconds": webhook_sync,
+        "poll_interval": poll_interval,
         "seed": SEED,
         "workflows": len(jobs),
         "wall_seconds": wall,
@@ -289,11 +295,10 @@ def describe(result: BenchResult) -> str:
         f"push: {d['workflows']} workflows at sandbox speed {d['speed']:g} (webhook sync every "
         f"{d['webhook_sync_seconds']:g} s), {d['wall_seconds']:.0f} s wall "
         "(lag and duration in wall seconds)",
-        f"  {'tool':<20} {'duration':>8} {'push':>7} {'poll 1s':>7} {'poll':>7} {'base':>7}  "
-        "GETs push/poll 1s/poll/base",
+        f"  {'tool':<20} {'duration':>8} {'push':>7} {'fast':>7} {'poll':>7} {'base':>7}  GETs push/fast/poll/base",
     ]
     rows = d["rows"]
-    for p, f, q, b in zip(rows["push"], rows["polling 1 s"], rows["polling"], rows["baseline"], strict=True):
+    for p, f, q, b in zip(rows["push"], rows["polling fast"], rows["polling"], rows["baseline"], strict=True):
         lines.append(
             f"  {p['tool']:<20} {b['duration']:>8.1f} {p['lag']:>7.3f} {f['lag']:>7.3f} {q['lag']:>7.3f} "
             f"{b['lag']:>7.3f}  {p['gets']}/{f['gets']}/{q['gets']}/{b['gets']}"
@@ -312,9 +317,15 @@ def main(argv: list[str] | None = None) -> int:
         default=WEBHOOK_SYNC,
         help=f"the sandbox's webhook sync period, real seconds (default {WEBHOOK_SYNC:g}, the sandbox's own)",
     )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=FAST_INTERVAL,
+        help=f"LINKEDAPI_MCP_POLL_INTERVAL_SECONDS of the fast polling mode (default {FAST_INTERVAL:g})",
+    )
     parser.add_argument("--json", help="also write the figures and details to this file")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.quick, args.speed, args.count, args.webhook_sync))
+    result = asyncio.run(run(args.quick, args.speed, args.count, args.webhook_sync, args.poll_interval))
     print(describe(result), file=sys.stderr)
     print(render_table([result]))
     if args.json:
