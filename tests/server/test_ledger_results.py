@@ -17,9 +17,17 @@ from mcp import Client
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server.app import ServerState
 from linkedapi_mcp.server.db import PostgresDatabase, SqliteDatabase
-from linkedapi_mcp.server.ledger import _MIGRATIONS, RESULT_KEEP_SECONDS, Ledger, decode_result, encode_result
+from linkedapi_mcp.server.ledger import (
+    _MIGRATIONS,
+    RESULT_KEEP_SECONDS,
+    RETENTION_SECONDS,
+    Ledger,
+    decode_result,
+    encode_result,
+)
 
 from .conftest import Upstream
+from .test_account_backend import Server, held_call, session
 
 pytestmark = pytest.mark.anyio
 
@@ -158,3 +166,45 @@ def test_a_blob_of_format_1_reads_for_ever() -> None:
     result = {"data": [{"name": f"P{i}", "publicUrl": f"https://www.linkedin.com/in/p-{i}"} for i in range(50)]}
     assert decode_result(encode_result(result)) == result
     assert len(encode_result(result)) < len(json.dumps(result)) / 4
+
+
+async def test_a_result_only_this_server_holds_is_kept_as_long_as_its_row(tmp_path: Path) -> None:
+    """An Account API ``long`` read's result came in the start's answer: there is no link to fetch it
+    again, so the ledger keeps it past RESULT_KEEP_SECONDS, for as long as the row."""
+    server = Server(tmp_path, "account", account_result_handling="long-reads")
+    person = server.sandbox.samples()["personUrls"][0]
+    async for client in session(server):
+        first = data(await held_call(server, client, "fetch_person", {"personUrl": person}))
+        assert first["workflowId"].startswith("long-")
+        ledger = server.built[1].ledger
+        _age_kept_results(ledger, RESULT_KEEP_SECONDS / DAY + 1)
+        await ledger.prune()
+        assert _kept(ledger) == 1
+        asked = len(server.sandbox.requests)
+        again = data(await client.call_tool("get_workflow_result", {"workflowId": first["workflowId"]}))
+        assert again["result"] == first["result"]
+        assert len(server.sandbox.requests) == asked  # from the ledger: nothing asked of Linked API
+
+
+async def test_results_kept_with_their_rows_go_with_them(both_stores: str | None, tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    db = SqliteDatabase(tmp_path / "l.db") if both_stores is None else PostgresDatabase(both_stores, max_size=2)
+    ledger = Ledger(db, clock=lambda: now[0], prune_in_background=False)
+    try:
+        for workflow_id, only_copy in (("wf-fetchable", False), ("long-held", True)):
+            row = await ledger.adopt(account="acct", operation="fetchPerson", workflow_id=workflow_id, effect="read")
+            await ledger.record_completed(row.id, {"data": {"id": workflow_id}}, keep_with_row=only_copy)
+        now[0] += RESULT_KEEP_SECONDS + DAY
+        await ledger.prune()
+        (fetchable,) = await ledger.find("wf-fetchable")
+        (held,) = await ledger.find("long-held")
+        assert fetchable.result_dropped  # Linked API has it: fetched again when asked
+        assert held.result == {"data": {"id": "long-held"}}
+        assert _kept(ledger) == 1
+        now[0] += RETENTION_SECONDS
+        await ledger.prune()
+        assert await ledger.find("long-held") == []
+        assert _kept(ledger) == 0  # no result outlives its row
+        assert await ledger.count("acct") == 0
+    finally:
+        ledger.close()

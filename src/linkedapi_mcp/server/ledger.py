@@ -396,10 +396,15 @@ class Ledger:
                 f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {column} < ? "
                 f"ORDER BY {column} LIMIT ?)"
             )
-            if table == "workflows":  # and what it deleted, for workflow_counts
-                gone = conn.execute(f"{delete} RETURNING account, operation", (now - keep, self.prune_batch)).fetchall()
-                for (account, operation), n in sorted(Counter((str(r[0]), str(r[1])) for r in gone).items()):
+            if table == "workflows":  # and what it deleted: for workflow_counts, and the rows' results
+                gone = conn.execute(
+                    f"{delete} RETURNING id, account, operation", (now - keep, self.prune_batch)
+                ).fetchall()
+                for (account, operation), n in sorted(Counter((str(r[1]), str(r[2])) for r in gone).items()):
                     _count(conn, account, operation, -n)
+                if gone:  # (kept with their rows, or completed late: none is left without its row)
+                    marks = ",".join("?" for _ in gone)
+                    conn.execute(f"DELETE FROM workflow_results WHERE row_id IN ({marks})", [r[0] for r in gone])
                 deleted = len(gone)
             else:
                 deleted = conn.execute(delete, (now - keep, self.prune_batch)).rowcount
@@ -566,12 +571,17 @@ class Ledger:
             only_in_flight=True,
         )
 
-    async def record_completed(self, row_id: int, result: Any, *, duration: float | None = None) -> Row:
-        """Keep the result (compressed: :func:`encode_result`, in workflow_results, RESULT_KEEP_SECONDS).
+    async def record_completed(
+        self, row_id: int, result: Any, *, duration: float | None = None, keep_with_row: bool = False
+    ) -> Row:
+        """Keep the result (compressed: :func:`encode_result`, in workflow_results) RESULT_KEEP_SECONDS,
+        or, with ``keep_with_row`` (a result nobody can fetch again), as long as its row.
         ``duration`` (estimated run time) feeds :meth:`typical_duration` and the duration model's
         samples (:meth:`completed_samples`)."""
         now = self._clock()
         body = encode_result(result)
+        # kept_at is when the keep is counted from: moved on so that it ends with the row's retention
+        kept_at = now + (RETENTION_SECONDS - RESULT_KEEP_SECONDS if keep_with_row else 0.0)
 
         def keep(conn: Conn) -> None:
             if duration is not None and duration >= 0:
@@ -579,7 +589,7 @@ class Ledger:
             conn.execute(
                 "INSERT INTO workflow_results (row_id, kept_at, body) VALUES (?,?,?) "
                 "ON CONFLICT (row_id) DO UPDATE SET kept_at=excluded.kept_at, body=excluded.body",
-                (row_id, now, body),
+                (row_id, kept_at, body),
             )
 
         return await self._update(

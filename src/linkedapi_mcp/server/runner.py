@@ -739,7 +739,9 @@ class Runner:
                 duration = None
                 if last_unfinished is not None:
                     duration = (last_unfinished + self._wall()) / 2 - begin
-                row = await self.ledger.record_completed(row.id, data, duration=duration)
+                row = await self.ledger.record_completed(
+                    row.id, data, duration=duration, keep_with_row=_only_copy(row.workflow_id)
+                )
                 await give_back(self.ledger, row)
                 await progress(f"{op.title}: completed.")
                 return self._completed(backend, op, row, data, deduplicated=deduplicated)
@@ -877,7 +879,10 @@ class Runner:
                 await self.ledger.poke(row.id)
                 continue
             if snap.result is not None:
-                await give_back(self.ledger, await self.ledger.record_completed(row.id, _dump_mapped(snap.result)))
+                kept = await self.ledger.record_completed(
+                    row.id, _dump_mapped(snap.result), keep_with_row=_only_copy(row.workflow_id)
+                )
+                await give_back(self.ledger, kept)
             elif snap.failure is not None:
                 reason = str(snap.failure.get("reason", "unknownError"))
                 if reason in CANCELLED_REASONS:
@@ -1054,6 +1059,15 @@ def _wire(params: BaseModel) -> dict[str, Any]:
     if callable(wire):
         return dict(wire())
     return params.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+
+def _only_copy(workflow_id: str | None) -> bool:
+    """Whether the ledger holds the only copy of this workflow's result: an Account API handle that
+    cannot be polled again (a ``long`` start's answer, a ``hook`` delivery: docs/account-api.md).
+    The ledger keeps such a result as long as its row, not RESULT_KEEP_SECONDS."""
+    from linkedapi_mcp.client.account_api import HOOK_PREFIX, LONG_PREFIX
+
+    return workflow_id is not None and workflow_id.startswith((HOOK_PREFIX, LONG_PREFIX))
 
 
 def _dump_mapped(mapped: Any) -> dict[str, Any]:
