@@ -117,4 +117,5 @@ async def test_the_commands_server_builds_its_tools_after_the_first_listing_and_
     # Built from the models, the listing is the artifact's, in its order (the tool built first
     # does not move to the front).
     assert [t.model_dump() for t in from_models] == [t.model_dump() for t in from_artifact]
-    assert not result.is_error and not again.is_error
+    assert not result.is_error
+    assert not again.is_error

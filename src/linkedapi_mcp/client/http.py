@@ -33,6 +33,7 @@ from linkedapi_mcp.client.errors import (
 )
 from linkedapi_mcp.client.models import KNOWN_STATUSES, Envelope, WorkflowStart, WorkflowState
 from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy
+
 # DEFAULT_ATTEMPT_DEADLINE, DEFAULT_TIMEOUT and mask_tokens moved to transport.py (shared by
 # every backend); they stay importable from here, where they were first published.
 from linkedapi_mcp.client.transport import (
