@@ -413,3 +413,21 @@ def test_a_captaindata_only_server_started_from_a_terminal_says_so(tmp_path: Pat
     text = banner.decode()
     assert "Backend: Captain Data only, at http://127.0.0.1:9/v3" in text
     assert "SANDBOX" not in text
+
+
+async def test_the_sandbox_key_beside_real_linked_api_tokens_is_refused_with_what_to_set(tmp_path: Path) -> None:
+    # Otherwise the key "sandbox" goes to the real Captain Data and the user sees a bare 401.
+    with ServerThread(Sandbox(seed=42, speed=0)) as upstream:
+        built = server(
+            tmp_path,
+            None,
+            linked_api_token="lat-real-0123",
+            identification_token="idt-real-0123",
+            base_url=upstream.base_url,
+        )
+        async with connect(built) as client:
+            refused = await client.call_tool("list_captaindata_workflows", {})
+        assert [e.path for e in upstream.sandbox.requests if e.path.startswith("/v3")] == []
+    assert refused.is_error
+    assert "CAPTAINDATA_API_KEY=sandbox" in text_of(refused)
+    assert "Nothing was sent" in text_of(refused)

@@ -336,6 +336,15 @@ def _client_for(state: Any) -> CaptainDataClient:
         assert config.api_key is not None
         assert config.project_id is not None
         on_sandbox = state.settings.uses_sandbox and not state.captaindata_only
+        if config.sandbox and not on_sandbox:
+            # The key "sandbox" would otherwise go to the real Captain Data and come back a 401.
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError(
+                "[toolNotEnabled] CAPTAINDATA_API_KEY=sandbox selects the built-in Captain Data emulator, "
+                "which runs only beside the built-in Linked API sandbox (no LINKED_API_TOKEN set). Set your "
+                "Captain Data API key in CAPTAINDATA_API_KEY, or unset the Linked API tokens. Nothing was sent."
+            )
         sandbox = state.sandbox if on_sandbox else None
         client = CaptainDataClient(
             api_key=config.api_key.get_secret_value(),
