@@ -90,6 +90,8 @@ class LinkedApiClient(HttpApiClient):
     clock); retries never sleep past them.
     """
 
+    status_prefix = "/workflows/"  # GET /workflows/{id}: the status reads of waiting calls
+
     def __init__(
         self,
         *,

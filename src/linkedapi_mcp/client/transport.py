@@ -43,6 +43,13 @@ MIN_ATTEMPT_TIMEOUT = 1.0
 # much by default (the read time-out plus the connect time-out), less when the caller's deadline
 # is nearer.
 DEFAULT_ATTEMPT_DEADLINE = 35.0
+# Status GETs of waiting calls in flight at once, per client (the rest wait in a FIFO of ours).
+# [hand-written, issue 14] httpcore's pool compares every queued request with every connection on
+# each change, so with hundreds of waiting calls' GETs queued behind its connection limit the
+# event loop spent most of its time there, and a quick call's own request waited in the same
+# queue (docs/benchmarks.md, "HTTP"). Only status GETs pass this gate: starts and direct reads go
+# straight to the pool, which then always has free connections for them.
+STATUS_LANE = 16
 
 
 def mask_tokens(text: str, secrets: tuple[str, ...]) -> str:
@@ -122,6 +129,7 @@ class HttpApiClient:
         # The tokens live in the auth object only (its repr masks them); the client keeps them
         # to scrub server-provided text, in case a server ever echoes one.
         self._secrets = secrets
+        self._status_gate = anyio.Semaphore(STATUS_LANE)  # FIFO (anyio's waiters are a deque)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -133,6 +141,12 @@ class HttpApiClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    # The path prefix of this API's status reads (GET), which pass the status gate; None: no gate.
+    status_prefix: str | None = None
+
+    def _gated(self, method: str, path: str) -> bool:
+        return method == "GET" and self.status_prefix is not None and path.startswith(self.status_prefix)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -219,6 +233,36 @@ class HttpApiClient:
         attempt_no: int,
     ) -> T | Outcome:
         started = self.retry.clock()
+        gate = self._status_gate if self._gated(method, path) else None
+        if gate is None:
+            return await self._exchange(method, path, read, body, headers, phases, overall, attempt_no, started)
+        # Waiting here sends nothing: a deadline that passes in the queue is a request that never
+        # left (like httpx's PoolTimeout), not one upstream may have.
+        acquired = False
+        with anyio.move_on_after(overall):
+            await gate.acquire()
+            acquired = True
+        if not acquired:
+            logger.debug("%s %s -> no status slot within %.1fs attempt=%d", method, path, overall, attempt_no)
+            return Outcome(Fault.CONNECT, detail=f"no free connection within {overall:.0f} s")
+        try:
+            left = max(overall - (self.retry.clock() - started), MIN_ATTEMPT_TIMEOUT)
+            return await self._exchange(method, path, read, body, headers, phases, left, attempt_no, started)
+        finally:
+            gate.release()
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[httpx.Response], T | Outcome],
+        body: Any,
+        headers: Mapping[str, str] | None,
+        phases: httpx.Timeout,
+        overall: float,
+        attempt_no: int,
+        started: float,
+    ) -> T | Outcome:
         try:
             with anyio.fail_after(overall):
                 response = await self._http.request(method, path, json=body, headers=headers, timeout=phases)
@@ -248,6 +292,7 @@ __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MIN_ATTEMPT_TIMEOUT",
+    "STATUS_LANE",
     "HttpApiClient",
     "attempt_limits",
     "mask_tokens",
