@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, Implementation
+from mcp_types import RequestParams
 
 from linkedapi_mcp.catalog import CATALOG
+from linkedapi_mcp.sandbox import Sandbox
+from linkedapi_mcp.server.app import build
+from linkedapi_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -99,4 +103,65 @@ async def test_json_encoded_objects_are_accepted_as_the_sdk_would(client: Client
         "search_people", {"term": "x", "filter": '{"locations": ["Berlin"]}', "waitSeconds": 0}
     )
     assert not result.is_error, result.content
+    assert upstream.posts == 1
+
+
+# -- arguments that are not an object, or absent; a capped client's tasks (issue 18, point 5) -----
+
+
+class _RawCallParams(RequestParams):
+    """tools/call params as a client that does not follow the schema sends them."""
+
+    name: str
+    arguments: Any = None
+
+
+async def test_arguments_sent_as_a_list_or_a_string_are_refused_as_not_an_object_and_nothing_is_sent(
+    any_era_client: Client, upstream: Any, text_of: TextOf
+) -> None:
+    from mcp_types import Request
+
+    for arguments in (["engineer"], "engineer"):
+        request = Request[_RawCallParams, str](
+            method="tools/call", params=_RawCallParams(name="search_people", arguments=arguments)
+        )
+        result = await any_era_client.session.send_request(request, CallToolResult)
+        assert result.is_error
+        assert text_of(result) == "Invalid arguments for search_people:\n- arguments must be a JSON object"
+    assert upstream.total == 0
+
+
+async def test_a_tool_without_required_arguments_runs_when_the_client_leaves_arguments_out(
+    any_era_client: Client, upstream: Any
+) -> None:
+    from mcp_types import Request
+
+    # Not `arguments: {}` but no `arguments` key at all: the same as an empty object.
+    request = Request[_RawCallParams, str](method="tools/call", params=_RawCallParams(name="list_workflows"))
+    assert "arguments" not in request.params.model_dump(by_alias=True, exclude_unset=True)  # type: ignore[union-attr]
+    result = await any_era_client.session.send_request(request, CallToolResult)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert result.structured_content["workflows"] == []
+    assert upstream.total == 0
+
+
+async def test_a_client_shown_the_core_listing_still_gets_its_long_call_as_a_task(
+    settings: Settings, sandbox: Sandbox, upstream: Any
+) -> None:
+    # Cursor sees the core listing (its tool cap), whose answers have their "call X" hints
+    # rewritten; a task it asked for has no content to rewrite and must come back as a task.
+    from .test_tasks import TaskCreated, TasksClient
+
+    server, _ = build(settings, sandbox=sandbox)
+    info = Implementation(name="cursor-vscode", version="1")
+    async with Client(server, extensions=[TasksClient()], client_info=info) as client:
+        listed = {tool.name for tool in (await client.list_tools()).tools}
+        created = await client.session.call_tool("search_people", {"term": "engineer"}, allow_claimed=True)
+        workflows = (await client.call_tool("list_workflows", {})).structured_content or {}
+    assert "search_people" in listed
+    assert "withdraw_connection_request" not in listed  # the core listing, not every operation
+    assert isinstance(created, TaskCreated)
+    assert created.status == "working"
+    assert [w["workflowId"] for w in workflows["workflows"]] == [created.task_id]
     assert upstream.posts == 1
