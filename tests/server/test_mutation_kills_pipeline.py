@@ -239,3 +239,30 @@ async def test_describing_a_misspelt_operation_names_the_nearest_one_and_sends_n
         "[unknownOperation] 'retrieve_ssl' is not an operation. Did you mean retrieve_ssi? Nothing was sent."
     )
     assert upstream.total == 0
+
+
+# -- list_workflows' total follows claims and refused starts -----------------------------------------
+
+
+async def test_the_workflow_total_counts_a_started_call_once_and_a_start_refused_outright_not_at_all(
+    tmp_path: Path, sandbox: Sandbox, upstream: Upstream
+) -> None:
+    # The total tells an agent how many pages of its history there are; a start Linked API refused
+    # outright left no workflow behind (its claim is released), so it is no part of it.
+    settings = Settings(data_dir=tmp_path / "data", sandbox_speed=POLL_SPEED, confirm="never")
+    server, _ = build(settings, sandbox=sandbox)
+    first, second = sandbox.world.samples()["connectionUrls"][:2]
+    async with Client(server, client_info=Implementation(name="pytest", version="1")) as client:
+        sent = await client.call_tool("send_message", {"personUrl": first, "text": "Hello", "waitSeconds": 0})
+        sandbox.faults.add("invalidToken", method="POST", path="/workflows")
+        refused = await client.call_tool("send_message", {"personUrl": second, "text": "Hello", "waitSeconds": 0})
+        read = await client.call_tool("fetch_person", {"personUrl": first, "waitSeconds": 0})
+        every = (await client.call_tool("list_workflows", {})).structured_content or {}
+        messages = (await client.call_tool("list_workflows", {"operationName": "sendMessage"})).structured_content
+    assert not sent.is_error, sent.content
+    assert refused.is_error
+    assert not read.is_error, read.content
+    assert upstream.posts == 3
+    assert len(every["workflows"]) == every["total"] == 2
+    assert messages is not None
+    assert len(messages["workflows"]) == messages["total"] == 1
