@@ -234,35 +234,17 @@ class HttpApiClient:
     ) -> T | Outcome:
         started = self.retry.clock()
         gate = self._status_gate if self._gated(method, path) else None
-        if gate is None:
-            return await self._exchange(method, path, read, body, headers, phases, overall, attempt_no, started)
-        # Waiting here sends nothing: a deadline that passes in the queue is a request that never
-        # left (like httpx's PoolTimeout), not one upstream may have.
-        acquired = False
-        with anyio.move_on_after(overall):
-            await gate.acquire()
-            acquired = True
-        if not acquired:
-            logger.debug("%s %s -> no status slot within %.1fs attempt=%d", method, path, overall, attempt_no)
-            return Outcome(Fault.CONNECT, detail=f"no free connection within {overall:.0f} s")
-        try:
-            left = max(overall - (self.retry.clock() - started), MIN_ATTEMPT_TIMEOUT)
-            return await self._exchange(method, path, read, body, headers, phases, left, attempt_no, started)
-        finally:
-            gate.release()
-
-    async def _exchange(
-        self,
-        method: str,
-        path: str,
-        read: Callable[[httpx.Response], T | Outcome],
-        body: Any,
-        headers: Mapping[str, str] | None,
-        phases: httpx.Timeout,
-        overall: float,
-        attempt_no: int,
-        started: float,
-    ) -> T | Outcome:
+        if gate is not None:
+            # Waiting here sends nothing: a deadline that passes in the queue is a request that
+            # never left (like httpx's PoolTimeout), not one upstream may have.
+            acquired = False
+            with anyio.move_on_after(overall):
+                await gate.acquire()
+                acquired = True
+            if not acquired:
+                logger.debug("%s %s -> no status slot within %.1fs attempt=%d", method, path, overall, attempt_no)
+                return Outcome(Fault.CONNECT, detail=f"no free connection within {overall:.0f} s")
+            overall = max(overall - (self.retry.clock() - started), MIN_ATTEMPT_TIMEOUT)
         try:
             with anyio.fail_after(overall):
                 response = await self._http.request(method, path, json=body, headers=headers, timeout=phases)
@@ -277,6 +259,9 @@ class HttpApiClient:
             elapsed = self.retry.clock() - started
             logger.debug("%s %s -> %s attempt=%d elapsed=%.3fs", method, path, detail, attempt_no, elapsed)
             return Outcome(transport_fault(exc), detail=detail)
+        finally:
+            if gate is not None:
+                gate.release()
         elapsed = self.retry.clock() - started
         logger.debug("%s %s -> %d attempt=%d elapsed=%.3fs", method, path, response.status_code, attempt_no, elapsed)
         return read(response)
