@@ -154,6 +154,15 @@ def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _unreadable(op: Operation, row: Row) -> ToolError:
+    """A finished workflow whose result this server cannot read (logged with the cause)."""
+    logger.warning("result of %s %s could not be read", op.name, row.workflow_id, exc_info=True)
+    return ToolError(
+        f"[unknownError] Workflow {row.workflow_id} finished, but its result has a shape this server "
+        "cannot read (the API may have changed). Try execute_custom_workflow for the raw data."
+    )
+
+
 def _status(row: Row) -> Status:
     return "pending" if row.state == "claimed" else row.state
 
@@ -722,11 +731,7 @@ class Runner:
             except LinkedApiError as exc:
                 raise tool_error(exc) from None
             except ResultShapeError:
-                logger.warning("result of %s %s could not be read", op.name, row.workflow_id, exc_info=True)
-                raise ToolError(
-                    f"[unknownError] Workflow {row.workflow_id} finished, but its result has a shape this server "
-                    "cannot read (the API may have changed). Try execute_custom_workflow for the raw data."
-                ) from None
+                raise _unreadable(op, row) from None
             polls += 1
             status = snapshot.workflowStatus
             if status in ("completed", "failed") and self.push:
@@ -787,11 +792,7 @@ class Runner:
                 f"this server keeps one and must be fetched from Linked API again, which failed: {describe(exc)}"
             ) from None
         except ResultShapeError:
-            logger.warning("result of %s %s could not be read", op.name, row.workflow_id, exc_info=True)
-            raise ToolError(
-                f"[unknownError] Workflow {row.workflow_id} finished, but its result has a shape this server "
-                "cannot read (the API may have changed). Try execute_custom_workflow for the raw data."
-            ) from None
+            raise _unreadable(op, row) from None
         if snap.workflowStatus != "completed":  # [INFERRED] should not happen: say what Linked API says
             raise ToolError(
                 f"[unknownError] Workflow {row.workflow_id} completed at {finished}, but Linked API now reports "
