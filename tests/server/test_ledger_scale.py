@@ -173,9 +173,52 @@ def test_postgresql_gets_the_same_indexes(postgres_url: str) -> None:
         "confirmations_by_expiry": "(expires_at)",
         "workflow_results_by_time": "(kept_at)",
         "workflow_results_pkey": "(row_id)",
+        # partial: the account's started, unfinished rows (what a queued call waits behind)
+        "workflows_in_flight": "(account, id) WHERE (state = ANY (ARRAY['pending'::text, 'running'::text]))",
     }
     assert {name: found.get(name, "missing").split(" USING btree ")[-1] for name in expected} == expected
     assert "workflows_by_operation" not in found  # covered by workflows_by_account_operation
+
+
+async def test_what_a_queued_call_waits_behind_is_found_among_the_unfinished_rows_only(
+    open_ledger: Callable[..., Ledger], both_stores: str | None
+) -> None:
+    # Ledger.polled_ahead runs on every look of a queued workflow: it must not walk the account's
+    # finished history (3,000 rows here) to find the one unfinished, polled row before it.
+    ledger = open_ledger()
+    polled = await ledger.adopt(account="acct", operation="searchPeople", workflow_id="wf-ahead", effect="read")
+    await ledger.record_status(polled.id, status="running", pending_reason=None, message=None)
+    unpolled = await ledger.adopt(account="acct", operation="searchPeople", workflow_id="wf-idle", effect="read")
+    await _finished(ledger, 30)
+    queued = await ledger.adopt(account="acct", operation="searchPeople", workflow_id="wf-queued", effect="read")
+    other = await ledger.adopt(account="other", operation="searchPeople", workflow_id="wf-other", effect="read")
+    assert await ledger.polled_ahead(queued) is None  # nobody polls either unfinished row yet
+    assert await ledger.take_lease(polled.id, "call-1", until=time.time() + 60)
+    assert await ledger.take_lease(other.id, "call-2", until=time.time() + 60)
+    ahead = await ledger.polled_ahead(queued)
+    assert ahead is not None
+    assert ahead.id == polled.id  # not the unpolled one, not another account's
+    assert await ledger.take_lease(unpolled.id, "call-3", until=time.time() + 60)
+    ahead = await ledger.polled_ahead(queued)
+    assert ahead is not None
+    assert ahead.id == unpolled.id  # the latest one before it
+    assert await ledger.polled_ahead(polled) is None  # nothing before the first
+    await ledger.release_lease(unpolled.id, "call-3")
+    await ledger.record_completed(polled.id, {"data": []})
+    assert await ledger.polled_ahead(queued) is None  # finished, or no longer polled
+    if both_stores is None:
+        db = ledger.db
+        assert isinstance(db, SqliteDatabase)
+        statements: list[str] = []
+        db.trace(statements.append)
+        try:
+            await ledger.polled_ahead(queued)
+        finally:
+            db.trace(None)
+        [statement] = [s for s in statements if "lease_until>" in s]
+        with db.read() as conn:
+            plan = [str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + statement).fetchall()]
+        assert plan == ["SEARCH workflows USING INDEX workflows_in_flight (account=? AND id<?)"]
 
 
 # -- both stores ---------------------------------------------------------------------------------

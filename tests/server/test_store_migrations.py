@@ -48,4 +48,4 @@ async def test_a_fresh_sqlite_ledger_reaches_the_latest_schema_version(tmp_path:
     with ledger.db.read() as conn:
         version = conn.execute("SELECT version FROM schema_versions WHERE component='ledger'").fetchone()[0]
     ledger.close()
-    assert version == _MIGRATIONS[-1].version == 6
+    assert version == _MIGRATIONS[-1].version == 7

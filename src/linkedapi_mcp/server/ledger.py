@@ -93,6 +93,8 @@ CREATE TABLE IF NOT EXISTS budget_usage (
 CREATE INDEX IF NOT EXISTS budget_usage_by_account ON budget_usage (account, category, at);
 """
 
+# A started workflow not yet finished (``claimed`` rows have no workflow on Linked API yet).
+_STARTED_UNFINISHED = "state IN ('pending','running')"
 _MIGRATIONS = (
     Migration(1, _SCHEMA),
     # One poller per workflow (issue 10): the waiting call that polls holds a lease on the row.
@@ -138,6 +140,12 @@ _MIGRATIONS = (
         "n INTEGER NOT NULL, PRIMARY KEY (account, operation)); "
         "INSERT INTO workflow_counts (account, operation, n) "
         "SELECT account, operation, COUNT(*) FROM workflows GROUP BY account, operation",
+    ),
+    # A queued workflow waits behind the account's earlier one that a call polls (issue 14,
+    # Ledger.polled_ahead): the account's started, unfinished rows by id, whatever the history.
+    # The predicate is written exactly as the query's, so both SQLite and PostgreSQL use it.
+    Migration(
+        7, f"CREATE INDEX IF NOT EXISTS workflows_in_flight ON workflows (account, id) WHERE {_STARTED_UNFINISHED}"
     ),
 )
 # [INFERRED] A finished workflow's result is kept here 7 days (its row, for list_workflows, dedupe and
@@ -723,10 +731,20 @@ class Ledger:
         """Tell the row's waiters, here and on other replicas, to look now (a thin webhook)."""
         await self._update(row_id, "message=message", (), only_in_flight=True)
 
-    async def wait_change(self, row: Row, *, within: float, lease: bool = True) -> Row:
-        """The row once it differs from ``row`` (state, status or its poller's lease), or as it is
-        after ``within`` seconds. Woken by this process's writes and, on PostgreSQL, by every
-        replica's (LISTEN/NOTIFY); re-reads now and then in case a notification was missed."""
+    async def wait_change(
+        self,
+        row: Row,
+        *,
+        within: float,
+        lease: bool = True,
+        differs: Callable[[Row, Row], bool] | None = None,
+        recheck: float | None = None,
+    ) -> Row:
+        """The row once it differs from ``row`` (state, status or its poller's lease; or as
+        ``differs(row, fresh)`` says), or as it is after ``within`` seconds. Woken by this process's
+        writes and, on PostgreSQL, by every replica's (LISTEN/NOTIFY); re-reads every ``recheck``
+        seconds (default :data:`RECHECK_SECONDS`) in case a notification was missed or another
+        process wrote the SQLite file."""
         if not self._listening:
             self._listening = True
             self._stop_listening = self._ensure().listen(CHANGES_CHANNEL, self._on_notification)
@@ -735,19 +753,15 @@ class Ledger:
         entry = (loop, event)
         with self._waiters_lock:
             self._waiters.setdefault(row.id, []).append(entry)
-        recheck = RECHECK_SECONDS[self.db.dialect]
+        recheck = RECHECK_SECONDS[self.db.dialect] if recheck is None else max(recheck, 0.01)
+        changed = differs or (_differs_leased if lease else _differs)
         end = time.monotonic() + max(within, 0.0)
         try:
             while True:
                 fresh = await self.get(row.id)
                 if fresh is None:
                     return row
-                now_key: tuple[Any, ...] = (fresh.updated_at, fresh.state)
-                then_key: tuple[Any, ...] = (row.updated_at, row.state)
-                if lease:  # followers also care about who polls
-                    now_key += (fresh.poller, fresh.lease_until)
-                    then_key += (row.poller, row.lease_until)
-                if now_key != then_key:
+                if changed(row, fresh):
                     return fresh
                 left = end - time.monotonic()
                 if left <= 0:
@@ -783,6 +797,18 @@ class Ledger:
         where, args = _account_filter(account, operation)
         sql = f"SELECT * FROM workflows WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?"
         return await self._run(lambda: self._read(sql, (*args, limit, offset)))
+
+    async def polled_ahead(self, row: Row) -> Row | None:
+        """The account's latest workflow started before ``row`` that has not finished and that a
+        waiting call still polls (a live lease): what a queued ``row`` waits behind. (Rows nobody
+        polls any more are not: what the ledger says of them may be long out of date.) By the
+        partial index ``workflows_in_flight``: the account's unfinished rows only."""
+        sql = (
+            f"SELECT * FROM workflows WHERE account=? AND id<? AND {_STARTED_UNFINISHED} "
+            "AND lease_until>? ORDER BY id DESC LIMIT 1"
+        )
+        rows = await self._run(lambda: self._read(sql, (row.account, row.id, self._clock())))
+        return rows[0] if rows else None
 
     async def count(self, account: str, *, operation: str | None = None) -> int:
         """How many workflows of the account (of one operation) the ledger holds: from workflow_counts
@@ -989,6 +1015,17 @@ def _add_duration_sample(conn: Conn, row_id: int, duration: float, now: float) -
         "ORDER BY id DESC LIMIT 1 OFFSET ?)",
         (account, account, DURATION_SAMPLES),
     )
+
+
+def _differs(then: Row, now: Row) -> bool:
+    """The row has changed state or been written (a status, a push, a poke)."""
+    return (now.updated_at, now.state) != (then.updated_at, then.state)
+
+
+def _differs_leased(then: Row, now: Row) -> bool:
+    """As :func:`_differs`, or another call has become (or stopped being) its poller: what a
+    follower of the row waits for."""
+    return _differs(then, now) or (now.poller, now.lease_until) != (then.poller, then.lease_until)
 
 
 def _count(conn: Conn, account: str, operation: str, delta: int) -> None:
