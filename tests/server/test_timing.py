@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from linkedapi_mcp.server.durations import Prediction
-from linkedapi_mcp.server.timing import PollPolicy, client_timeout, next_poll_delay, poll_after_seconds, wait_budget
+from linkedapi_mcp.server.timing import (
+    PollPolicy,
+    client_timeout,
+    next_look,
+    next_poll_delay,
+    poll_after_seconds,
+    wait_budget,
+)
 
 
 @pytest.mark.parametrize(
@@ -137,3 +144,18 @@ def test_poll_after_hint_points_at_the_predicted_window(
     elapsed: float, prediction: Prediction | None, hint: int
 ) -> None:
     assert poll_after_seconds(POLICY, elapsed=elapsed, prediction=prediction) == hint
+
+
+def test_an_event_that_says_look_now_gets_the_earliest_look_the_get_credit_allows() -> None:
+    # The workflow a queued one waited behind has ended: look as soon as the credit allows (here
+    # at once: no GET spent for 30 s), not when the queued back-off would (3 s on).
+    policy = PollPolicy()
+
+    def look(polls: int, *, soon: bool = False) -> float | None:
+        return next_look(policy, elapsed=30.0, prediction=None, remaining=25.0, polls=polls, since_call=30.0, soon=soon)
+
+    assert look(0) == pytest.approx(3.0)
+    assert look(0, soon=True) == 0.0
+    # and never earlier than the credit: six GETs in 30 s leave one due now, seven the next in 5 s
+    assert look(6, soon=True) == pytest.approx(0.0)
+    assert look(7, soon=True) == pytest.approx(5.0)

@@ -90,6 +90,13 @@ FOREIGN_CLAIM_WAIT_SECONDS = 10.0
 # [INFERRED] The least time a call gives the one GET that fetches a result no longer kept in the
 # ledger (a call with waitSeconds 0 still gets its result).
 FETCH_AGAIN_SECONDS = 10.0
+# A queued workflow is not polled while an earlier workflow of its account is unfinished and
+# polled by a waiting call: Linked API runs an account's work one at a time (contract §3,
+# "queued"), so its state can only change once that one ends. Its call waits for that row to
+# change in the store instead (no GET) and looks as soon as it has ended — at most this long
+# between looks, in case Linked API's order is not the order of the starts. [INFERRED] 60 s: a
+# queued workflow "starts within minutes" (§3), so a start out of order is seen within a minute.
+QUEUE_DEFER_SECONDS = 60.0
 
 # [INFERRED] Linked API reports a cancelled workflow as failed; these reasons mean "cancelled"
 # (the sandbox uses workflowCancelled), which is an outcome, not an error.
@@ -204,6 +211,8 @@ class Runner:
         self.dedupe_window = dedupe_window
         self.guards = guards or GuardConfig()
         self.heartbeat = HEARTBEAT_SECONDS
+        # Wall seconds, not scaled by a sandbox's speed: the bound on a queued call's silence.
+        self.queue_defer = QUEUE_DEFER_SECONDS
         self._wall = wall
         self._monotonic = monotonic
         self._sleep_for = sleep
@@ -644,15 +653,23 @@ class Runner:
         # start answer said pending. The end then lies between that look and the one that sees
         # it done; the midpoint is what the ledger learns durations from.
         last_unfinished: float | None = row.created_at if not (look_now or deduplicated) else None
+        # Queued behind the account's earlier workflow: since when this call has not looked (the
+        # bound of QUEUE_DEFER_SECONDS), and whether an event says to look as soon as the GET
+        # credit allows (the workflow ahead has ended, or a thin delivery arrived).
+        unlooked_since = self._monotonic()
+        look_soon = False
         await progress(await self._waiting_text(op, row))
         while True:
             remaining = deadline - self._monotonic()
+            ahead: Row | None = None
             if look_now and polls == 0:
                 delay = 0.0  # get_workflow_result: always one fresh look, even with no budget
             elif row.pending_reason == "outsideWorkingHours":
                 break  # parked until the account's hours open: polling now only burns the budget
             elif remaining <= 0:
                 break
+            elif not look_soon and (ahead := await self._queued_behind(row, since=unlooked_since)) is not None:
+                delay = min(remaining, unlooked_since + self.queue_defer - self._monotonic())
             else:
                 # Queued behind other work, when it starts is unknown: back off on the time
                 # waited so far. Once it runs, aim at the prediction from the last queued look.
@@ -669,6 +686,7 @@ class Runner:
                     # alone repeat (a sandbox reset starts its ids over; tests run many sandboxes).
                     workflow=f"{row.account}/{row.workflow_id}/{row.created_at}",
                     since_created=now - row.created_at,
+                    soon=look_soon,
                 )
                 if look is not None and await self._trusting_push():
                     # deliveries arrive: a GET now only guards against a lost one
@@ -708,6 +726,23 @@ class Runner:
                         backend, op, row, budget=0.0, progress=progress, deduplicated=deduplicated, look_now=False
                     )
                 continue
+            if ahead is not None:  # queued behind it: wait for it (or a push) instead of polling
+                mine, theirs = await self._wait_behind(
+                    delay, ahead, op, row, progress, recheck=backend.policy.interval
+                )
+                if mine is not None:  # a webhook delivery changed this row
+                    row = mine
+                    if not row.in_flight:
+                        return await self._settle(
+                            backend, op, row, budget=0.0, progress=progress, deduplicated=deduplicated, look_now=False
+                        )
+                    look_soon = True  # a thin delivery: look
+                elif theirs is not None and not theirs.in_flight:
+                    # The workflow ahead has ended: this one is likely running from about then.
+                    look_soon = True
+                    begin = max(begin, min(theirs.finished_at or theirs.updated_at, self._wall()))
+                    last_unfinished = max(last_unfinished or begin, begin)
+                continue
             pushed = await self._sleep_watching(delay, op, row, progress)
             if pushed is not None:  # a webhook delivery changed the row while this call slept
                 row = pushed
@@ -733,6 +768,7 @@ class Runner:
             except ResultShapeError:
                 raise _unreadable(op, row) from None
             polls += 1
+            unlooked_since, look_soon = self._monotonic(), False
             status = snapshot.workflowStatus
             if status in ("completed", "failed") and self.push:
                 # a GET found the end before any delivery did: deliveries may have stopped
@@ -770,6 +806,53 @@ class Runner:
                 )
                 await progress(await self._waiting_text(op, row))
         return self._pending(backend, op, row, prediction, deduplicated=deduplicated)
+
+    async def _queued_behind(self, row: Row, *, since: float) -> Row | None:
+        """The account's earlier workflow that ``row`` waits behind (:data:`QUEUE_DEFER_SECONDS`),
+        if ``row`` is queued (or pending for a reason Linked API did not give), this call looked
+        less than ``queue_defer`` seconds ago, and that workflow is unfinished and polled by a call."""
+        if row.state != "pending" or row.pending_reason not in (None, "queued"):
+            return None
+        if self._monotonic() - since >= self.queue_defer:
+            return None
+        return await self.ledger.polled_ahead(row)
+
+    async def _wait_behind(
+        self, delay: float, ahead: Row, op: Operation, row: Row, progress: Progress, *, recheck: float
+    ) -> tuple[Row | None, Row | None]:
+        """Sleep ``delay`` seconds (with heartbeats) while ``row`` is queued behind ``ahead``; cut
+        short when ``ahead`` changes state or its poller stops (second of the pair), or when ``row``
+        itself is written (a webhook delivery; first). No GET: both are read from the store, which
+        every replica's poller writes. The store is re-read every ``recheck`` seconds in case a change
+        came from a process that cannot notify (another server on the same SQLite file)."""
+        mine: Row | None = None
+        theirs: Row | None = None
+
+        def moved(then: Row, now: Row) -> bool:
+            return now.state != then.state or (now.lease_until or 0.0) < self._wall()
+
+        async with anyio.create_task_group() as tg:
+
+            async def watch_ahead() -> None:
+                nonlocal theirs
+                fresh = await self.ledger.wait_change(ahead, within=delay + 60.0, differs=moved, recheck=recheck)
+                if moved(ahead, fresh):
+                    theirs = fresh
+                    tg.cancel_scope.cancel()
+
+            async def watch_mine() -> None:
+                nonlocal mine
+                fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False, recheck=delay + 60.0)
+                if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
+                    mine = fresh
+                    tg.cancel_scope.cancel()
+
+            tg.start_soon(watch_ahead)
+            if self.push:  # only a delivery writes a row that its own poller is not polling
+                tg.start_soon(watch_mine)
+            await self._sleep(delay, op, row, progress)
+            tg.cancel_scope.cancel()
+        return mine, theirs
 
     async def _fetch_again(self, backend: Backend, op: Operation, row: Row, *, budget: float) -> Any:
         """The result of a workflow that completed longer ago than the ledger keeps results

@@ -270,6 +270,7 @@ def next_look(
     workflow: str | None = None,
     since_created: float | None = None,
     book: GetBook | None = None,
+    soon: bool = False,
 ) -> float | None:
     """:func:`next_poll_delay` within the GET credit of :func:`credit_delay`: seconds to sleep
     before the next status poll, or ``None`` when this call has no GET left (sleep out the
@@ -278,7 +279,9 @@ def next_look(
     With ``workflow`` and ``since_created`` (seconds since the workflow was created) the credit
     counts from the creation over every call on it that ``book`` (default :data:`GETS`) saw, so
     a call that follows another spends what that one saved; each returned delay is booked as one
-    GET. Without them, each call has its own credit from its start."""
+    GET. Without them, each call has its own credit from its start. With ``soon`` (something
+    other than a GET says the state has likely changed: the workflow it was queued behind has
+    ended) the look is as early as the credit allows, whatever the schedule."""
     anchor, spent = since_call, polls
     call: tuple[GetBook, str, float] | None = None
     if workflow is not None and since_created is not None:
@@ -289,6 +292,8 @@ def next_look(
         call[0].spend(call[1], call[2], policy.interval, polls + (earliest is not None))
     if earliest is None:
         return None
+    if soon:
+        return earliest
     delay = next_poll_delay(
         policy, elapsed=elapsed, prediction=prediction, remaining=remaining, polls=spent, since_call=anchor
     )
