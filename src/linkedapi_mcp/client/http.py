@@ -91,6 +91,9 @@ class LinkedApiClient(HttpApiClient):
     """
 
     status_prefix = "/workflows/"  # GET /workflows/{id}: the status reads of waiting calls
+    # POST /workflows. (The Account API's start, a subclass's, is not gated: in its long mode a
+    # start holds its connection until the workflow ends.)
+    start_paths = ("/workflows",)
 
     def __init__(
         self,

@@ -47,9 +47,15 @@ DEFAULT_ATTEMPT_DEADLINE = 35.0
 # [hand-written, issue 14] httpcore's pool compares every queued request with every connection on
 # each change, so with hundreds of waiting calls' GETs queued behind its connection limit the
 # event loop spent most of its time there, and a quick call's own request waited in the same
-# queue (docs/benchmarks.md, "HTTP"). Only status GETs pass this gate: starts and direct reads go
-# straight to the pool, which then always has free connections for them.
+# queue (docs/benchmarks.md, "HTTP"). Status GETs pass this gate and starts the next; direct reads
+# (and everything else) go straight to the pool, which then always has free connections for them
+# (httpx's default limit is 100; the two lanes together hold at most 64).
 STATUS_LANE = 16
+# Starts in flight at once, per client: a burst of hundreds of new tool calls queues here too, not
+# in the pool. A start that finds no slot before its attempt's deadline was never sent (safe to
+# retry). [INFERRED] 48: Linked API answers a start in well under a second, so 48 at once is more
+# than a single server process sends in practice.
+START_LANE = 48
 
 
 def mask_tokens(text: str, secrets: tuple[str, ...]) -> str:
@@ -129,7 +135,8 @@ class HttpApiClient:
         # The tokens live in the auth object only (its repr masks them); the client keeps them
         # to scrub server-provided text, in case a server ever echoes one.
         self._secrets = secrets
-        self._status_gate = anyio.Semaphore(STATUS_LANE)  # FIFO (anyio's waiters are a deque)
+        # FIFO (anyio's waiters are a deque)
+        self._lanes = {"status": anyio.Semaphore(STATUS_LANE), "start": anyio.Semaphore(START_LANE)}
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -142,11 +149,17 @@ class HttpApiClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
-    # The path prefix of this API's status reads (GET), which pass the status gate; None: no gate.
+    # The path prefix of this API's status reads (GET), which pass the status lane; None: no lane.
     status_prefix: str | None = None
+    # The paths this API starts work at (POST), which pass the start lane.
+    start_paths: tuple[str, ...] = ()
 
-    def _gated(self, method: str, path: str) -> bool:
-        return method == "GET" and self.status_prefix is not None and path.startswith(self.status_prefix)
+    def _lane(self, method: str, path: str) -> anyio.Semaphore | None:
+        if method == "GET" and self.status_prefix is not None and path.startswith(self.status_prefix):
+            return self._lanes["status"]
+        if method == "POST" and path in self.start_paths:
+            return self._lanes["start"]
+        return None
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -233,7 +246,7 @@ class HttpApiClient:
         attempt_no: int,
     ) -> T | Outcome:
         started = self.retry.clock()
-        gate = self._status_gate if self._gated(method, path) else None
+        gate = self._lane(method, path)
         if gate is not None:
             # Waiting here sends nothing: a deadline that passes in the queue is a request that
             # never left (like httpx's PoolTimeout), not one upstream may have.
@@ -242,7 +255,7 @@ class HttpApiClient:
                 await gate.acquire()
                 acquired = True
             if not acquired:
-                logger.debug("%s %s -> no status slot within %.1fs attempt=%d", method, path, overall, attempt_no)
+                logger.debug("%s %s -> no slot within %.1fs attempt=%d", method, path, overall, attempt_no)
                 return Outcome(Fault.CONNECT, detail=f"no free connection within {overall:.0f} s")
             overall = max(overall - (self.retry.clock() - started), MIN_ATTEMPT_TIMEOUT)
         try:
@@ -277,6 +290,7 @@ __all__ = [
     "DEFAULT_ATTEMPT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MIN_ATTEMPT_TIMEOUT",
+    "START_LANE",
     "STATUS_LANE",
     "HttpApiClient",
     "attempt_limits",
