@@ -101,7 +101,9 @@ class Session:
         return result
 
     async def waiting_call(self, name: str, arguments: dict[str, Any], in_flight: asyncio.Event) -> None:
-        """A tool call that sets ``in_flight`` at its first progress notification."""
+        """A tool call that sets ``in_flight`` at its first progress notification (the server
+        has started the workflow and waits; the stream's opening event, an empty ``data:`` line
+        before any work, does not count)."""
         request_id = self.next_id()
         body = {
             "jsonrpc": "2.0",
@@ -111,7 +113,7 @@ class Session:
         }
         async with self.http.stream("POST", self.url, headers=self.headers, json=body) as response:
             async for line in response.aiter_lines():
-                if line.startswith("data:"):
+                if line.startswith("data:") and '"notifications/progress"' in line:
                     in_flight.set()
 
 
