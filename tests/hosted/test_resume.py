@@ -65,21 +65,30 @@ ENV_VARS = (
 
 
 class WatchedStore(MemoryEventStore):
-    """The product's store, plus a signal when a request's response has been stored."""
+    """The product's store, plus a signal when responses to a request id have been stored (ids
+    repeat across sessions: every session's first tools/call here is request 2)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._lock = threading.Lock()
-        self._responses: dict[str, threading.Event] = {}
+        self._changed = threading.Condition()
+        self._responses: dict[str, int] = {}
 
-    def response_stored(self, request_id: str) -> threading.Event:
-        with self._lock:
-            return self._responses.setdefault(request_id, threading.Event())
+    async def responses_stored(self, request_id: str, count: int = 1) -> None:
+        """Wait until ``count`` responses to ``request_id`` (in any sessions) are stored."""
+
+        def wait() -> None:
+            with self._changed:
+                stored = self._changed.wait_for(lambda: self._responses.get(request_id, 0) >= count, timeout=SAFETY)
+                assert stored, f"{self._responses.get(request_id, 0)} responses to {request_id}, expected {count}"
+
+        await anyio.to_thread.run_sync(wait)
 
     async def store_event(self, stream_id: str, message: JSONRPCMessage | None) -> str:
         event_id = await super().store_event(stream_id, message)
         if isinstance(message, JSONRPCResponse):
-            self.response_stored(str(message.id)).set()
+            with self._changed:
+                self._responses[str(message.id)] = self._responses.get(str(message.id), 0) + 1
+                self._changed.notify_all()
         return event_id
 
 
@@ -107,10 +116,6 @@ class RequestsDone:
                     raise TimeoutError(f"only {self.count} POSTs finished, expected {count}")
 
         await anyio.to_thread.run_sync(wait)
-
-
-async def wait_set(event: threading.Event) -> None:
-    assert await anyio.to_thread.run_sync(event.wait, SAFETY), "timed out"
 
 
 @dataclass
@@ -285,7 +290,7 @@ async def test_a_dropped_tool_call_keeps_running_and_its_result_is_replayed(live
         await live.done.wait_for(3)  # initialize, initialized, and the dropped tools/call
 
         live.sandbox.advance(HOUR)  # the search finishes upstream while nobody is connected
-        await wait_set(live.store.response_stored("2"))
+        await live.store.responses_stored("2")
 
         async with session.resume(last_seen) as resumed:
             events = await read_all(resumed)
@@ -330,7 +335,9 @@ async def test_sessions_never_see_each_others_events_though_their_request_ids_co
         bob_seen = await start_and_drop(bob, 2, "bob", {**SEARCH, "term": "nurse"})
         await live.done.wait_for(6)
         live.sandbox.advance(HOUR)
-        await wait_set(live.store.response_stored("2"))
+        # Both results stored before either stream is resumed: a resumed stream then replays to
+        # its end instead of tailing a call that is still running.
+        await live.store.responses_stored("2", count=2)
 
         async with bob.resume(alice_seen) as stolen:  # Bob presents Alice's cursor
             assert await read_all(stolen) == []
@@ -356,7 +363,7 @@ async def test_an_unknown_or_expired_last_event_id_gets_an_empty_stream_not_a_ha
         await live.done.wait_for(3)
         live.clock[0] += EVENT_TTL_SECONDS + 1  # the store's clock: every event so far expires
         live.sandbox.advance(HOUR)
-        await wait_set(live.store.response_stored("2"))
+        await live.store.responses_stored("2")
         async with session.resume(last_seen) as expired:
             assert await read_all(expired) == []
 
