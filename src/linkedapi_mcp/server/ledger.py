@@ -731,6 +731,27 @@ class Ledger:
         """Tell the row's waiters, here and on other replicas, to look now (a thin webhook)."""
         await self._update(row_id, "message=message", (), only_in_flight=True)
 
+    @contextmanager
+    def watching(self, row_id: int) -> Iterator[asyncio.Event]:
+        """An event set whenever the row may have changed (this process's writes; on PostgreSQL,
+        every replica's), for a caller that reads the row itself and only when told to."""
+        if not self._listening:
+            self._listening = True
+            self._stop_listening = self._ensure().listen(CHANGES_CHANNEL, self._on_notification)
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self._waiters_lock:
+            self._waiters.setdefault(row_id, []).append(entry)
+        try:
+            yield event
+        finally:
+            with self._waiters_lock:
+                entries = self._waiters.get(row_id, [])
+                if entry in entries:
+                    entries.remove(entry)
+                if not entries:
+                    self._waiters.pop(row_id, None)
+
     async def wait_change(
         self,
         row: Row,
@@ -745,18 +766,10 @@ class Ledger:
         writes and, on PostgreSQL, by every replica's (LISTEN/NOTIFY); re-reads every ``recheck``
         seconds (default :data:`RECHECK_SECONDS`) in case a notification was missed or another
         process wrote the SQLite file."""
-        if not self._listening:
-            self._listening = True
-            self._stop_listening = self._ensure().listen(CHANGES_CHANNEL, self._on_notification)
-        loop = asyncio.get_running_loop()
-        event = asyncio.Event()
-        entry = (loop, event)
-        with self._waiters_lock:
-            self._waiters.setdefault(row.id, []).append(entry)
         recheck = RECHECK_SECONDS[self.db.dialect] if recheck is None else max(recheck, 0.01)
         changed = differs or (_differs_leased if lease else _differs)
         end = time.monotonic() + max(within, 0.0)
-        try:
+        with self.watching(row.id) as event:
             while True:
                 fresh = await self.get(row.id)
                 if fresh is None:
@@ -769,13 +782,6 @@ class Ledger:
                 with anyio.move_on_after(min(left, recheck)):
                     await event.wait()
                 event.clear()
-        finally:
-            with self._waiters_lock:
-                entries = self._waiters.get(row.id, [])
-                if entry in entries:
-                    entries.remove(entry)
-                if not entries:
-                    self._waiters.pop(row.id, None)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import functools
 import logging
 import secrets
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -669,7 +670,7 @@ class Runner:
             elif remaining <= 0:
                 break
             elif not look_soon and (ahead := await self._queued_behind(row, since=unlooked_since)) is not None:
-                delay = min(remaining, unlooked_since + self.queue_defer - self._monotonic())
+                delay = min(remaining, unlooked_since + self._defer_bound(row) - self._monotonic())
             else:
                 # Queued behind other work, when it starts is unknown: back off on the time
                 # waited so far. Once it runs, aim at the prediction from the last queued look.
@@ -728,7 +729,7 @@ class Runner:
                 continue
             if ahead is not None:  # queued behind it: wait for it (or a push) instead of polling
                 mine, theirs = await self._wait_behind(
-                    delay, ahead, op, row, progress, recheck=backend.policy.interval
+                    delay, ahead, op, row, progress, recheck=3 * backend.policy.interval
                 )
                 if mine is not None:  # a webhook delivery changed this row
                     row = mine
@@ -813,9 +814,15 @@ class Runner:
         less than ``queue_defer`` seconds ago, and that workflow is unfinished and polled by a call."""
         if row.state != "pending" or row.pending_reason not in (None, "queued"):
             return None
-        if self._monotonic() - since >= self.queue_defer:
+        if self._monotonic() - since >= self._defer_bound(row):
             return None
         return await self.ledger.polled_ahead(row)
+
+    def _defer_bound(self, row: Row) -> float:
+        """``queue_defer`` spread over ±25 % by the workflow id: calls that started together (a
+        burst of hundreds) do not all look again in the same second."""
+        spread = zlib.crc32(str(row.workflow_id).encode()) / 0xFFFFFFFF
+        return self.queue_defer * (0.75 + 0.5 * spread)
 
     async def _wait_behind(
         self, delay: float, ahead: Row, op: Operation, row: Row, progress: Progress, *, recheck: float
@@ -824,35 +831,58 @@ class Runner:
         short when ``ahead`` changes state or its poller stops (second of the pair), or when ``row``
         itself is written (a webhook delivery; first). No GET: both are read from the store, which
         every replica's poller writes. The store is re-read every ``recheck`` seconds in case a change
-        came from a process that cannot notify (another server on the same SQLite file)."""
-        mine: Row | None = None
-        theirs: Row | None = None
+        came from a process that cannot notify (another server on the same SQLite file).
+
+        Without webhooks only ``ahead`` is watched, in this task: a thousand queued calls then cost
+        no task of their own (issue 14, 1000 waits per process, RSS)."""
 
         def moved(then: Row, now: Row) -> bool:
             return now.state != then.state or (now.lease_until or 0.0) < self._wall()
 
-        async with anyio.create_task_group() as tg:
+        if self.push:  # a delivery may write ``row`` (its own poller is not polling it): watch both
+            mine: Row | None = None
+            theirs: Row | None = None
+            async with anyio.create_task_group() as tg:
 
-            async def watch_ahead() -> None:
-                nonlocal theirs
-                fresh = await self.ledger.wait_change(ahead, within=delay + 60.0, differs=moved, recheck=recheck)
-                if moved(ahead, fresh):
-                    theirs = fresh
-                    tg.cancel_scope.cancel()
+                async def watch_ahead() -> None:
+                    nonlocal theirs
+                    fresh = await self.ledger.wait_change(ahead, within=delay + 60.0, differs=moved, recheck=recheck)
+                    if moved(ahead, fresh):
+                        theirs = fresh
+                        tg.cancel_scope.cancel()
 
-            async def watch_mine() -> None:
-                nonlocal mine
-                fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False, recheck=delay + 60.0)
-                if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
-                    mine = fresh
-                    tg.cancel_scope.cancel()
+                async def watch_mine() -> None:
+                    nonlocal mine
+                    fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False, recheck=delay + 60.0)
+                    if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
+                        mine = fresh
+                        tg.cancel_scope.cancel()
 
-            tg.start_soon(watch_ahead)
-            if self.push:  # only a delivery writes a row that its own poller is not polling
+                tg.start_soon(watch_ahead)
                 tg.start_soon(watch_mine)
-            await self._sleep(delay, op, row, progress)
-            tg.cancel_scope.cancel()
-        return mine, theirs
+                await self._sleep(delay, op, row, progress)
+                tg.cancel_scope.cancel()
+            return mine, theirs
+        # The row ahead is read only when a write may have changed it, or every ``recheck``
+        # seconds; heartbeats name it from memory. A thousand queued calls are then almost free.
+        end = self._monotonic() + delay
+        next_read = self._monotonic() + recheck
+        with self.ledger.watching(ahead.id) as written:
+            while (now := self._monotonic()) < end:
+                beat = progress.last_sent + self.heartbeat
+                if now >= beat:
+                    await progress(_waiting_text(op, row, self._wall() - row.created_at, [ahead]))
+                    continue
+                if written.is_set() or now >= next_read:
+                    written.clear()
+                    fresh = await self.ledger.get(ahead.id)
+                    if fresh is None or moved(ahead, fresh):
+                        return None, fresh
+                    next_read = now + recheck
+                    continue
+                with anyio.move_on_after(min(end, beat, next_read) - now):
+                    await written.wait()
+        return None, None
 
     async def _fetch_again(self, backend: Backend, op: Operation, row: Row, *, budget: float) -> Any:
         """The result of a workflow that completed longer ago than the ledger keeps results
