@@ -162,6 +162,30 @@ async def test_a_queued_call_never_stays_silent_longer_than_its_bound(
     assert (ahead.status, behind.status) == ("completed", "completed")
 
 
+async def test_with_webhooks_a_delivery_for_the_queued_workflow_gets_one_look_and_the_wait_goes_on(
+    client: Client, state: ServerState, sandbox: Sandbox
+) -> None:
+    # Hosted with webhooks: a thin delivery (no result) for the queued workflow means "look now";
+    # the look finds it still queued, and the call waits behind the first again, without polling.
+    state.runner.push = True
+    first, second = await queued_pair(client, state)
+    [queued] = await state.ledger.find(second)
+    ahead, behind = Waiting(), Waiting()
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ahead.run, client, first, 60)
+            await ahead.waiting.wait()
+            tg.start_soon(behind.run, client, second, 60)
+            await until(lambda: gets_of(sandbox, second) >= 1)
+            await state.ledger.poke(queued.id)  # what Runner.deliver does with a thin delivery
+            await until(lambda: gets_of(sandbox, second) >= 2)
+            looked = gets_of(sandbox, first)
+            await until(lambda: gets_of(sandbox, first) >= looked + 20)
+            assert gets_of(sandbox, second) == 2
+            sandbox.advance(HOUR)
+    assert (ahead.status, behind.status) == ("completed", "completed")
+
+
 @asynccontextmanager
 async def two_replicas(settings: Settings, live: ServerThread) -> AsyncIterator[list[tuple[Client, ServerState]]]:
     """Two servers on one store and one Linked API account, as two replicas (polling Linked API,
