@@ -468,6 +468,48 @@ async def test_store_bounds_per_stream_in_all_streams_and_by_age() -> None:
         assert store.event_count == 0
 
 
+def progress(token: str, value: float) -> JSONRPCMessage:
+    return JSONRPCNotification(
+        jsonrpc="2.0", method="notifications/progress", params={"progressToken": token, "progress": value}
+    )
+
+
+async def test_a_superseded_progress_notification_is_not_kept_and_resuming_from_it_loses_nothing() -> None:
+    # A call waiting long sends a heartbeat every 10 s: only the latest per progress token is kept
+    # whole (issue 14: a thousand waiting calls kept every heartbeat in memory).
+    store = MemoryEventStore()
+    sent: list[str] = []
+
+    async def collect(event: EventMessage) -> None:
+        message = event.message
+        if isinstance(message, JSONRPCNotification):
+            assert message.params is not None
+            sent.append(f"{message.params.get('progressToken', message.params.get('data'))}:"
+                        f"{message.params.get('progress', '')}")
+        else:
+            sent.append(type(message).__name__)
+
+    with in_session("s"):
+        priming = await store.store_event("2", None)
+        ids = [await store.store_event("2", progress("p", n)) for n in range(3)]
+        await store.store_event("2", progress("q", 9))  # another token: its own latest
+        await store.store_event("2", note("n"))
+        last = await store.store_event("2", progress("p", 3))
+        assert store.event_count == 7  # every position kept ...
+        kept = [e.payload for e in store._events.values()]
+        assert sum(p is not None for p in kept) == 3  # ... but only q:9, the note and p:3 whole
+        assert await store.replay_events_after(priming, collect) == "2"
+        assert sent == ["q:9", "n:", "p:3"]
+        sent.clear()
+        # a client that saw only the first heartbeat (now superseded) still gets what followed it
+        assert await store.replay_events_after(ids[0], collect) == "2"
+        assert sent == ["q:9", "n:", "p:3"]
+        sent.clear()
+        await store.store_event("2", JSONRPCResponse(jsonrpc="2.0", id=2, result={}))
+        assert await store.replay_events_after(last, collect) is None
+        assert sent == ["JSONRPCResponse"]
+
+
 async def test_store_replays_nothing_to_another_session_or_without_a_session() -> None:
     store = MemoryEventStore()
     with in_session("alice"):

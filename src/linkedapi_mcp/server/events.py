@@ -34,6 +34,11 @@ per stream, :data:`MAX_STREAMS` streams (the least recently written go first) an
 :data:`EVENT_TTL_SECONDS` of age. The store is for one event loop (the server's): its methods never
 await between reading and changing state, so no lock is needed.
 
+Progress is a latest-value signal: when a stream stores a progress notification, its earlier one
+for the same progress token keeps its position and id but drops its payload and is not replayed
+(a client resuming from it still gets everything after it). A long wait's heartbeats thus cost
+a few hundred bytes each, not a stored message.
+
 Not guaranteed: anything across processes. A restart loses the events (the ledger keeps the
 handles); several replicas behind a load balancer need sticky sessions anyway (the SDK keeps
 sessions in memory) and issue 10 will move events to shared storage.
@@ -63,7 +68,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
-from mcp.types import JSONRPCError, JSONRPCMessage, JSONRPCResponse
+from mcp.types import JSONRPCError, JSONRPCMessage, JSONRPCNotification, JSONRPCResponse
+from pydantic import TypeAdapter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("linkedapi_mcp.server")
@@ -133,8 +139,24 @@ _StreamKey = tuple[str | None, StreamId]
 class _Event:
     key: _StreamKey
     index: int  # position in its stream
-    message: JSONRPCMessage | None  # None: a priming event
+    # The message as the SDK writes it (compact JSON, :func:`_encode`); None: a priming event, or
+    # a progress notification a later one superseded. Kept as bytes: a parsed message (pydantic
+    # objects and nested dicts) took several times the memory, for every progress notification
+    # and every result of the last 30 minutes (issue 14, RSS with 1000 waiting calls).
+    payload: bytes | None
     stored_at: float
+
+    @property
+    def message(self) -> JSONRPCMessage | None:
+        return None if self.payload is None else _MESSAGE.validate_json(self.payload)
+
+
+# How the SDK parses and writes a message (by alias, only the fields set).
+_MESSAGE: TypeAdapter[JSONRPCMessage] = TypeAdapter(JSONRPCMessage)
+
+
+def _encode(message: JSONRPCMessage | None) -> bytes | None:
+    return None if message is None else message.model_dump_json(by_alias=True, exclude_unset=True).encode()
 
 
 @dataclass
@@ -142,6 +164,7 @@ class _Stream:
     events: dict[int, EventId] = field(default_factory=dict)  # index -> id, oldest first
     next_index: int = 0
     finished: bool = False  # the request's response or error is stored
+    progress: dict[str | int, int] = field(default_factory=dict)  # progress token -> index of its latest
 
 
 class MemoryEventStore(EventStore):
@@ -186,8 +209,9 @@ class MemoryEventStore(EventStore):
         event_id = secrets.token_urlsafe(16)
         while event_id in self._events:  # pragma: no cover - 128 random bits
             event_id = secrets.token_urlsafe(16)
-        self._events[event_id] = _Event(key, stream.next_index, message, now)
+        self._events[event_id] = _Event(key, stream.next_index, _encode(message), now)
         stream.events[stream.next_index] = event_id
+        self._supersede(stream, message)
         stream.next_index += 1
         if isinstance(message, JSONRPCResponse | JSONRPCError) and str(message.id) == stream_id:
             stream.finished = True
@@ -219,12 +243,29 @@ class MemoryEventStore(EventStore):
             event_id = stream.events.get(index)
             index += 1
             replayed = self._events.get(event_id) if event_id is not None else None
-            if replayed is not None and replayed.message is not None:
-                await send_callback(EventMessage(replayed.message, event_id))
+            message = replayed.message if replayed is not None else None
+            if message is not None and event_id is not None:
+                await send_callback(EventMessage(message, event_id))
         stream = self._streams.get(key)
         if stream is None or stream.finished:
             return None
         return key[1]
+
+    def _supersede(self, stream: _Stream, message: JSONRPCMessage | None) -> None:
+        """A progress notification makes the stream's earlier one for the same token stale: that
+        one keeps its place (and id, so a client resuming from it loses nothing after it) but not
+        its payload, and is not replayed. A call that waits long sends a heartbeat every 10 s;
+        without this, a thousand waiting calls kept every heartbeat (issue 14, RSS)."""
+        if not (isinstance(message, JSONRPCNotification) and message.method == "notifications/progress"):
+            return
+        token = (message.params or {}).get("progressToken")
+        if not isinstance(token, str | int):
+            return
+        before = stream.progress.get(token)
+        stream.progress[token] = stream.next_index
+        stale = self._events.get(stream.events.get(before, "")) if before is not None else None
+        if stale is not None:
+            stale.payload = None
 
     def _expire(self, now: float) -> None:
         horizon = now - self.ttl_seconds
