@@ -188,6 +188,7 @@ class Conn(Protocol):
 
 class Database(Protocol):
     dialect: Dialect
+    concurrency: int  # queries it serves at once: how many worker threads the ledger gives it
 
     def migrate(self, component: str, migrations: Sequence[Migration], *, after: Callable[[Conn], None] | None) -> None:
         """Apply the component's pending migrations (then ``after``, e.g. pruning) under a lock."""
@@ -235,6 +236,8 @@ def _set_version(conn: Conn, component: str, version: int) -> None:
 
 class SqliteDatabase:
     dialect: Dialect = "sqlite"
+    # Queries at once: one connection behind a lock; a second thread prepares the next one.
+    concurrency = 2
 
     def __init__(self, path: Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.path = path
@@ -422,6 +425,7 @@ class PostgresDatabase:
 
         self.url = url
         self.timeout = timeout  # how long a call waits for a connection before the store counts as unreachable
+        self.concurrency = max_size
         self._pool = ConnectionPool(
             url,
             min_size=min_size,
