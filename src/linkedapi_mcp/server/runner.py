@@ -659,6 +659,7 @@ class Runner:
         # credit allows (the workflow ahead has ended, or a thin delivery arrived).
         unlooked_since = self._monotonic()
         look_soon = False
+        defer_bound = self._defer_bound(row)
         await progress(await self._waiting_text(op, row))
         while True:
             remaining = deadline - self._monotonic()
@@ -669,8 +670,11 @@ class Runner:
                 break  # parked until the account's hours open: polling now only burns the budget
             elif remaining <= 0:
                 break
-            elif not look_soon and (ahead := await self._queued_behind(row, since=unlooked_since)) is not None:
-                delay = min(remaining, unlooked_since + self._defer_bound(row) - self._monotonic())
+            elif (
+                not look_soon
+                and (ahead := await self._queued_behind(row, until=unlooked_since + defer_bound)) is not None
+            ):
+                delay = min(remaining, unlooked_since + defer_bound - self._monotonic())
             else:
                 # Queued behind other work, when it starts is unknown: back off on the time
                 # waited so far. Once it runs, aim at the prediction from the last queued look.
@@ -808,13 +812,14 @@ class Runner:
                 await progress(await self._waiting_text(op, row))
         return self._pending(backend, op, row, prediction, deduplicated=deduplicated)
 
-    async def _queued_behind(self, row: Row, *, since: float) -> Row | None:
+    async def _queued_behind(self, row: Row, *, until: float) -> Row | None:
         """The account's earlier workflow that ``row`` waits behind (:data:`QUEUE_DEFER_SECONDS`),
-        if ``row`` is queued (or pending for a reason Linked API did not give), this call looked
-        less than ``queue_defer`` seconds ago, and that workflow is unfinished and polled by a call."""
+        if ``row`` is queued (or pending for a reason Linked API did not give), this call may
+        still stay silent (``until``, monotonic: its bound, :meth:`_defer_bound`), and that
+        workflow is unfinished and polled by a call."""
         if row.state != "pending" or row.pending_reason not in (None, "queued"):
             return None
-        if self._monotonic() - since >= self._defer_bound(row):
+        if self._monotonic() >= until:
             return None
         return await self.ledger.polled_ahead(row)
 
@@ -851,16 +856,8 @@ class Runner:
                         theirs = fresh
                         tg.cancel_scope.cancel()
 
-                async def watch_mine() -> None:
-                    nonlocal mine
-                    fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False, recheck=delay + 60.0)
-                    if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
-                        mine = fresh
-                        tg.cancel_scope.cancel()
-
                 tg.start_soon(watch_ahead)
-                tg.start_soon(watch_mine)
-                await self._sleep(delay, op, row, progress)
+                mine = await self._sleep_watching(delay, op, row, progress, recheck=delay + 60.0)
                 tg.cancel_scope.cancel()
             return mine, theirs
         # The row ahead is read only when a write may have changed it, or every ``recheck``
@@ -932,10 +929,18 @@ class Runner:
         return prediction
 
     async def _sleep_watching(
-        self, delay: float, op: Operation, row: Row, progress: Progress, *, always: bool = False
+        self,
+        delay: float,
+        op: Operation,
+        row: Row,
+        progress: Progress,
+        *,
+        always: bool = False,
+        recheck: float | None = None,
     ) -> Row | None:
         """The poller's sleep until its next look; with webhooks on (``push``, or ``always``), cut
-        short when the row changes in the store (returned), so the result reaches the caller at once."""
+        short when the row changes in the store (returned), so the result reaches the caller at once.
+        ``recheck``: how often the row is re-read without a notification (Ledger.wait_change)."""
         if not (self.push or always):
             await self._sleep(delay, op, row, progress)
             return None
@@ -944,7 +949,7 @@ class Runner:
 
             async def watch() -> None:
                 nonlocal changed
-                fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False)
+                fresh = await self.ledger.wait_change(row, within=delay + 60.0, lease=False, recheck=recheck)
                 if (fresh.updated_at, fresh.state) != (row.updated_at, row.state):
                     changed = fresh
                     tg.cancel_scope.cancel()
