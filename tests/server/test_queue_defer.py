@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import pytest
 from mcp import Client
 from mcp.types import CallToolResult
@@ -89,26 +90,50 @@ async def queued_pair(client: Client, state: ServerState) -> tuple[str, str]:
     return first, second
 
 
+class Pair:
+    """A waiting call on the first workflow and one on the queued second, started in turn."""
+
+    def __init__(self, sandbox: Sandbox, first: str, second: str) -> None:
+        self.sandbox, self.first, self.second = sandbox, first, second
+        self.ahead, self.behind = Waiting(), Waiting()
+
+    async def start(
+        self, tg: anyio.abc.TaskGroup, ahead: Client, behind: Client, *, ahead_wait: float = 60
+    ) -> None:
+        """The first's call waiting (polling it), then the second's, up to its immediate look."""
+        tg.start_soon(self.ahead.run, ahead, self.first, ahead_wait)
+        await self.ahead.waiting.wait()
+        tg.start_soon(self.behind.run, behind, self.second, 60)
+        await self.behind.waiting.wait()
+        await until(lambda: self.gets(self.second) >= 1)  # get_workflow_result's immediate look
+
+    def gets(self, workflow_id: str) -> int:
+        return gets_of(self.sandbox, workflow_id)
+
+    async def first_looked_at(self, times: int) -> int:
+        """Wait while the first is polled ``times`` more; the second's GETs by then."""
+        looked = self.gets(self.first)
+        await until(lambda: self.gets(self.first) >= looked + times)
+        return self.gets(self.second)
+
+    @property
+    def statuses(self) -> tuple[Any, Any]:
+        return self.ahead.status, self.behind.status
+
+
 async def test_a_queued_workflow_costs_no_get_while_the_one_ahead_is_polled_and_is_looked_at_once_it_ends(
     client: Client, state: ServerState, sandbox: Sandbox
 ) -> None:
-    first, second = await queued_pair(client, state)
-    ahead, behind = Waiting(), Waiting()
+    pair = Pair(sandbox, *await queued_pair(client, state))
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ahead.run, client, first, 60)
-            await ahead.waiting.wait()
-            tg.start_soon(behind.run, client, second, 60)
-            await behind.waiting.wait()
-            await until(lambda: gets_of(sandbox, second) >= 1)  # get_workflow_result's immediate look
-            looked = gets_of(sandbox, first)
+            await pair.start(tg, client, client)
             # The first is polled all along (a look every few ms); the queued one is not.
-            await until(lambda: gets_of(sandbox, first) >= looked + 20)
-            assert gets_of(sandbox, second) == 1
+            assert await pair.first_looked_at(20) == 1
             sandbox.advance(HOUR)  # both finish upstream, one after the other
-    assert (ahead.status, behind.status) == ("completed", "completed")
+    assert pair.statuses == ("completed", "completed")
     # After the first ended: a look that saw the second done (or running, then done).
-    assert 2 <= gets_of(sandbox, second) <= 3
+    assert 2 <= pair.gets(pair.second) <= 3
 
 
 async def test_a_queued_workflow_is_polled_when_nobody_polls_the_one_ahead(
@@ -128,20 +153,16 @@ async def test_a_queued_workflow_is_polled_when_nobody_polls_the_one_ahead(
 async def test_a_queued_workflow_is_polled_again_once_the_call_polling_the_one_ahead_has_ended(
     client: Client, state: ServerState, sandbox: Sandbox
 ) -> None:
-    first, second = await queued_pair(client, state)
-    ahead, behind = Waiting(), Waiting()
+    pair = Pair(sandbox, *await queued_pair(client, state))
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ahead.run, client, first, 1)  # its budget ends while the first still runs
-            await ahead.waiting.wait()
-            tg.start_soon(behind.run, client, second, 60)
-            await until(lambda: gets_of(sandbox, second) >= 1)
-            await ahead.done.wait()
-            assert ahead.status in ("pending", "running")
-            after = gets_of(sandbox, second)
-            await until(lambda: gets_of(sandbox, second) >= after + 5)  # polling again, in moments
+            await pair.start(tg, client, client, ahead_wait=1)  # its budget ends while the first still runs
+            await pair.ahead.done.wait()
+            assert pair.ahead.status in ("pending", "running")
+            after = pair.gets(pair.second)
+            await until(lambda: pair.gets(pair.second) >= after + 5)  # polling again, in moments
             sandbox.advance(HOUR)
-    assert behind.status == "completed"
+    assert pair.behind.status == "completed"
 
 
 async def test_a_queued_call_never_stays_silent_longer_than_its_bound(
@@ -150,16 +171,13 @@ async def test_a_queued_call_never_stays_silent_longer_than_its_bound(
     # In case Linked API's order is not the order of the starts, the queued workflow is looked at
     # once per bound even while the one ahead is polled.
     state.runner.queue_defer = 0.2
-    first, second = await queued_pair(client, state)
-    ahead, behind = Waiting(), Waiting()
+    pair = Pair(sandbox, *await queued_pair(client, state))
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ahead.run, client, first, 60)
-            await ahead.waiting.wait()
-            tg.start_soon(behind.run, client, second, 60)
-            await until(lambda: gets_of(sandbox, second) >= 4)
+            await pair.start(tg, client, client)
+            await until(lambda: pair.gets(pair.second) >= 4)
             sandbox.advance(HOUR)
-    assert (ahead.status, behind.status) == ("completed", "completed")
+    assert pair.statuses == ("completed", "completed")
 
 
 async def test_with_webhooks_a_delivery_for_the_queued_workflow_gets_one_look_and_the_wait_goes_on(
@@ -168,22 +186,16 @@ async def test_with_webhooks_a_delivery_for_the_queued_workflow_gets_one_look_an
     # Hosted with webhooks: a thin delivery (no result) for the queued workflow means "look now";
     # the look finds it still queued, and the call waits behind the first again, without polling.
     state.runner.push = True
-    first, second = await queued_pair(client, state)
-    [queued] = await state.ledger.find(second)
-    ahead, behind = Waiting(), Waiting()
+    pair = Pair(sandbox, *await queued_pair(client, state))
+    [queued] = await state.ledger.find(pair.second)
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(ahead.run, client, first, 60)
-            await ahead.waiting.wait()
-            tg.start_soon(behind.run, client, second, 60)
-            await until(lambda: gets_of(sandbox, second) >= 1)
+            await pair.start(tg, client, client)
             await state.ledger.poke(queued.id)  # what Runner.deliver does with a thin delivery
-            await until(lambda: gets_of(sandbox, second) >= 2)
-            looked = gets_of(sandbox, first)
-            await until(lambda: gets_of(sandbox, first) >= looked + 20)
-            assert gets_of(sandbox, second) == 2
+            await until(lambda: pair.gets(pair.second) >= 2)
+            assert await pair.first_looked_at(20) == 2
             sandbox.advance(HOUR)
-    assert (ahead.status, behind.status) == ("completed", "completed")
+    assert pair.statuses == ("completed", "completed")
 
 
 @asynccontextmanager
@@ -217,17 +229,11 @@ async def test_a_replica_waits_behind_the_workflow_another_replica_polls_and_is_
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", database_url=postgres_url)
     async with two_replicas(settings, live) as [(one, state_one), (two, _)]:
-        first, second = await queued_pair(one, state_one)
-        ahead, behind = Waiting(), Waiting()
+        pair = Pair(sandbox, *await queued_pair(one, state_one))
         with anyio.fail_after(60):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(ahead.run, one, first, 60)
-                await ahead.waiting.wait()
-                tg.start_soon(behind.run, two, second, 60)
-                await until(lambda: gets_of(sandbox, second) >= 1)
-                looked = gets_of(sandbox, first)
-                await until(lambda: gets_of(sandbox, first) >= looked + 4)  # two seconds or more
-                assert gets_of(sandbox, second) == 1
+                await pair.start(tg, one, two)
+                assert await pair.first_looked_at(4) == 1  # two seconds or more
                 sandbox.advance(HOUR)
-    assert (ahead.status, behind.status) == ("completed", "completed")
-    assert 2 <= gets_of(sandbox, second) <= 3
+    assert pair.statuses == ("completed", "completed")
+    assert 2 <= pair.gets(pair.second) <= 3
