@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from .idp import IdentityProvider
+from .kit import close_opened
 from .oauth_live import ENV_VARS, OAuthLive, chromium_path, serve_oauth
+
+
+@pytest.fixture(autouse=True)
+def _close_hosted_stores() -> Iterator[None]:
+    yield
+    close_opened()
 
 
 @pytest.fixture

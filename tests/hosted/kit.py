@@ -53,7 +53,25 @@ def hosted(tmp_path: Path, sandbox: Sandbox, **settings: Any) -> Hosted:
         **settings,
     }
     server, state = build(Settings(**values), http=True, sandbox=sandbox, host="127.0.0.1", port=8000)
-    return Hosted(server, state, http_app(server, host="127.0.0.1"), sandbox, tmp_path / "data")
+    made = Hosted(server, state, http_app(server, host="127.0.0.1"), sandbox, tmp_path / "data")
+    OPENED.append(made)
+    return made
+
+
+OPENED: list[Hosted] = []
+
+
+def close_opened() -> None:
+    """Close the stores of every server :func:`hosted` made (tests/hosted/conftest.py, after each
+    test). A server process keeps them until it exits; a test's would otherwise be closed by the
+    garbage collector, and a PostgreSQL pool collected in one of its own worker threads cannot
+    join that thread (a warning, printed at random in a later test)."""
+    while OPENED:
+        state = OPENED.pop().state
+        if state.hosted is not None:
+            state.hosted.vault.close()
+        if state._database is not None:
+            state._database.close()
 
 
 @asynccontextmanager
