@@ -314,9 +314,10 @@ async def pipe_stdio() -> AsyncIterator[tuple[LineSource, PipeOut] | None]:
     Why not the SDK's ``stdio_server`` alone: it reads and writes through worker threads, three
     hops per request (read, write, flush); on this 2-core VM, beside two test suites, a ``ping``
     round trip over its stdio took 0.51-0.86 ms against 0.27 ms on asyncio pipes (the same one-tool
-    MCPServer behind both; issue 14's per-call overhead, docs/benchmarks.md). The SDK's descriptor claim is kept, done here because explicit
-    streams skip it: while serving, fd 0 reads the null device and fd 1 writes to stderr, so a
-    handler's stray print or a child process never touches the wire; both are restored on exit.
+    MCPServer behind both; issue 14's per-call overhead, docs/benchmarks.md). The SDK's descriptor
+    claim is kept, done here because explicit streams skip it: while serving, fd 0 reads the null
+    device and fd 1 writes to stderr, so a handler's stray print or a child process never touches
+    the wire; both are restored on exit.
     """
     if not (_on_asyncio() and _is_pipe(0) and _is_pipe(1)):
         yield None
