@@ -32,6 +32,10 @@ HUGE = b'{"jsonrpc":"2.0","id":"huge","method":"ping","params":{"pad":"' + b"a" 
 BAD_UTF8 = b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"note":"caf\xe9"}}\n'
 BLANK = b"   \n"
 LAST_UNTERMINATED = b'{"jsonrpc":"2.0","id":4,"method":"ping"}'
+INITIALIZE = (
+    b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",'
+    b'"capabilities":{},"clientInfo":{"name":"t","version":"1"}}}\n'
+)
 
 
 def threaded(data: bytes) -> LineSource:
@@ -95,18 +99,8 @@ async def test_a_server_on_pipes_keeps_fd_0_and_fd_1_off_the_wire_while_it_answe
             assert process.stdin is not None
             assert process.stdout is not None
             out = BufferedByteReceiveStream(process.stdout)
-            hello = {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "1"},
-                },
-            }
             with anyio.fail_after(60):
-                await process.stdin.send(json.dumps(hello).encode() + b"\n")
+                await process.stdin.send(INITIALIZE)
                 assert json.loads(await out.receive_until(b"\n", 10_000_000))["id"] == 1
                 await process.stdin.send(b'{"jsonrpc":"2.0","id":2,"method":"ping"}\n')
                 assert json.loads(await out.receive_until(b"\n", 10_000_000)) == {
