@@ -308,6 +308,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 2
     http = args.transport == "http"
+    if http or not settings.uses_sandbox:  # an upstream over HTTPS: its TLS context beside the imports
+        from linkedapi_mcp.client import tls
+
+        tls.prewarm()
     try:
         server, state = build(settings, http=http, warm_up=True)
     except ConfigurationError as exc:

@@ -52,9 +52,10 @@ def compile_package() -> None:
     """Write the bytecode of our package, as ``pip install`` does for a wheel.
 
     The SDK and every other dependency were compiled when pip installed them; a development
-    checkout (an editable install) has only what imports happened to write, and none at all under
-    ``PYTHONDONTWRITEBYTECODE=1`` (set on this machine), so every spawn compiled the ~21,000 lines it imports
-    again: ~150 ms of CPU that no installed user pays, charged to ours and not to the floor.
+    checkout (an editable install) has only what earlier imports happened to write, and a fresh
+    clone under ``PYTHONDONTWRITEBYTECODE=1`` (set on this machine, so in CI) has none: there every
+    spawn compiled the ~21,000 lines it imports again, ~150 ms of CPU that no installed user pays,
+    charged to ours and not to the floor.
     """
     import linkedapi_mcp
 

@@ -25,6 +25,7 @@ from typing import Any, Self, TypeVar
 import anyio
 import httpx
 
+from linkedapi_mcp.client import tls
 from linkedapi_mcp.client.retry import Fault, Outcome, RetryPolicy, parse_retry_after
 
 logger = logging.getLogger("linkedapi_mcp.client")
@@ -140,6 +141,8 @@ class HttpApiClient:
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
+            # One TLS context for every client of the process (client/tls.py), not one each.
+            verify=tls.context() if transport is None else True,
             timeout=self._timeout,
             auth=auth,
             # GET/DELETE carry Content-Type but no body, like the Linked API SDKs (§1).
