@@ -34,7 +34,8 @@ from mcp import Client
 from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
-from playwright.async_api import Browser, BrowserContext, Page, Request, Response, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request, Response, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import AnyUrl
 
 from .oauth_live import (
@@ -61,10 +62,21 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+async def launch(playwright: Playwright, chromium: str) -> Browser:
+    """Chromium, started a second time if the first start hangs. A browser that never came up is
+    not the page under test: once in 24 suite runs under load (2026-12-02, three suites at once),
+    Debian's launcher started and then nothing answered for 30 s, in both suites at the same
+    moment. Playwright kills a start that times out, so trying again is safe."""
+    try:
+        return await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * 2 * MS)
+    except PlaywrightTimeout:
+        return await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * 2 * MS)
+
+
 @pytest.fixture(scope="module")
 async def browser(chromium: str) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * MS)
+        launched = await launch(playwright, chromium)
         try:
             yield launched
         finally:
