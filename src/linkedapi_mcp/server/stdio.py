@@ -358,16 +358,12 @@ async def pipe_stdio() -> AsyncIterator[tuple[LineSource, PipeOut] | None]:
 
 
 @asynccontextmanager
-async def screened_stdio_server(stdin: LineSource | None = None) -> AsyncIterator[tuple[Any, Any]]:
+async def screened_stdio_server() -> AsyncIterator[tuple[Any, Any]]:
     """The SDK's ``stdio_server`` with every line screened (see the module docstring), on asyncio
     pipes when stdin and stdout are pipes (:func:`pipe_stdio`), else on the SDK's threads."""
     send_errors, receive_errors = anyio.create_memory_object_stream[types.JSONRPCError](16)
     async with pipe_stdio() as pipes:
-        stdout: PipeOut | None = None
-        if stdin is None and pipes is not None:
-            stdin, stdout = pipes
-        elif stdin is None:
-            stdin = ThreadedLines(sys.stdin.buffer)
+        stdin, stdout = pipes if pipes is not None else (ThreadedLines(sys.stdin.buffer), None)
         lines = ScreenedLines(stdin, send_errors)
         async with stdio_server(stdin=lines, stdout=stdout) as (read_stream, write_stream):  # type: ignore[arg-type]
 
