@@ -21,6 +21,7 @@ listener would see.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -67,10 +68,13 @@ async def launch(playwright: Playwright, chromium: str) -> Browser:
     not the page under test: once in 24 suite runs under load (2026-12-02, three suites at once),
     Debian's launcher started and then nothing answered for 30 s, in both suites at the same
     moment. Playwright kills a start that times out, so trying again is safe."""
+    start = functools.partial(
+        playwright.chromium.launch, executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * 2 * MS
+    )
     try:
-        return await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * 2 * MS)
+        return await start()
     except PlaywrightTimeout:
-        return await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=SAFETY * 2 * MS)
+        return await start()
 
 
 @pytest.fixture(scope="module")
