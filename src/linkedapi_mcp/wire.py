@@ -186,7 +186,8 @@ MAX_CHOICES = 20
 class WireModel(BaseModel):
     """Request-side model: unknown keys are refused so a typo is never silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Validators built on first use (catalog/spec.py ResultModel says why); subclasses inherit it.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class FilterModel(WireModel):

@@ -31,7 +31,12 @@ T = TypeVar("T")
 class ResultModel(BaseModel):
     """Base of every result model: lenient, so a field the API adds later never breaks a call."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # defer_build: a model's validator and serializer are built when it is first used, not when the
+    # catalog is imported. A call uses a handful of the ~150 models; building all of them cost the
+    # first call ~0.1 s of CPU (issue 14, spawn → first result). Thread-safe from pydantic 2.14,
+    # which rebuilds under a lock (pyproject's floor), as the warm-up thread and the event loop
+    # may both be first to use a model.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class ActionError(ResultModel):
@@ -90,6 +95,7 @@ class ParamsModel(BaseModel):
         populate_by_name=True,
         strict=True,
         str_max_length=2048,
+        defer_build=True,  # as ResultModel
         json_schema_extra=lambda schema, _cls: _flatten_nullable(schema),
     )
 

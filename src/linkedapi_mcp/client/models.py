@@ -18,7 +18,7 @@ KNOWN_STATUSES = frozenset({"pending", "running", *TERMINAL_STATUSES})
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built on first use, as catalog/spec.py says
 
 
 class ErrorBody(_Lenient):
