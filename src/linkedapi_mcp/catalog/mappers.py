@@ -99,13 +99,19 @@ class _Reader:
     """Validates mapped data into the operation's result type, once per type."""
 
     def __init__(self, data_type: Any) -> None:
-        self.adapter: TypeAdapter[Any] | None = None if data_type is None else TypeAdapter(data_type)
+        self._type = data_type
+        # Built on first use: ~50 readers are made when the catalog is imported, and building their
+        # adapters then slowed the first call of every process (issue 14, spawn → first result).
+        self._adapter: TypeAdapter[Any] | None = None
 
     def __call__(self, data: Any) -> Any:
-        if data is None or self.adapter is None:
+        if data is None or self._type is None:
             return data
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = TypeAdapter(self._type)
         try:
-            return self.adapter.validate_python(data)
+            return adapter.validate_python(data)
         except ValidationError as exc:
             raise ResultShapeError(f"Linked API returned a result this server cannot read: {exc}") from None
 
