@@ -296,6 +296,37 @@ def _http_banner(settings: Settings, state: Any) -> str:
     )
 
 
+def _defer_httpx_cli() -> None:
+    """Keep ``import httpx`` from importing httpx's own command-line tool.
+
+    httpx's ``__init__`` runs ``from ._main import main`` whenever click, rich and pygments are
+    installed (they are: rich for our terminal, click for uvicorn). That imports click, rich's
+    progress bars and syntax colouring, and pygments' lexers: ~45 ms of CPU at every start on the
+    project's VM, for a command the server never runs (issue 14, spawn → first result). A
+    stand-in ``httpx._main`` whose ``main`` imports the real one when called keeps ``httpx.main``
+    working; it is taken out of ``sys.modules`` once httpx is imported, so a later ``import
+    httpx._main`` gets the real module. Hand-written because no library does this; it only
+    touches httpx's module name, and is skipped if httpx is already imported."""
+    import types
+
+    if "httpx" in sys.modules:
+        return
+    stand_in = types.ModuleType("httpx._main")
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        from httpx._main import main as real_main  # the stand-in is gone from sys.modules by now
+
+        return real_main(*args, **kwargs)
+
+    stand_in.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stand_in
+    try:
+        import httpx  # noqa: F401
+    finally:
+        if sys.modules.get("httpx._main") is stand_in:
+            del sys.modules["httpx._main"]
+
+
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
@@ -308,6 +339,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 2
     http = args.transport == "http"
+    _defer_httpx_cli()
     if http or not settings.uses_sandbox:  # an upstream over HTTPS: its TLS context beside the imports
         from linkedapi_mcp.client import tls
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -94,6 +95,35 @@ def test_starting_and_listing_tools_imports_no_catalog_client_sandbox_or_ledger_
     assert report["tools"] > 10
     assert report["imported"] == []
     assert not data_dir.exists()  # the ledger opens on the first call, not at start
+
+
+def test_the_server_command_skips_httpxs_own_command_line_tool_and_httpx_main_still_runs() -> None:
+    # httpx imports its CLI (click, rich's progress bars, pygments) at `import httpx` when those are
+    # installed; serve defers it (issue 14, spawn → first result) without breaking httpx.main or a
+    # later `import httpx._main`.
+    script = textwrap.dedent(
+        """
+        import json, sys
+        from linkedapi_mcp.cli import _defer_httpx_cli
+
+        _defer_httpx_cli()
+        import httpx
+
+        loaded = [m for m in ("httpx._main", "click", "pygments", "rich.progress") if m in sys.modules]
+        import httpx._main
+
+        print(json.dumps({"loaded": loaded, "real": httpx._main.__file__}), flush=True)
+        sys.argv = ["httpx", "--help"]
+        httpx.main()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    first, _, rest = done.stdout.partition("\n")
+    report = json.loads(first)
+    assert report["loaded"] == []
+    assert report["real"].endswith(os.path.join("httpx", "_main.py"))
+    assert done.returncode == 0, done.stderr
+    assert "Usage: httpx" in rest  # httpx.main ran the real command-line tool
 
 
 @pytest.mark.anyio
