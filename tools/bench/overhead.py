@@ -8,6 +8,11 @@ it is one ``GET /stats/actions`` upstream, answered at once). The raw call is th
 path and query copied from the sandbox's request log, sent with ``http.client`` on one kept-alive
 connection: no client library of ours in the way. Each iteration times the raw request, then the
 tool call, back to back; the figures are percentiles of the per-iteration difference.
+
+Beside them, the SDK's floor: the round trip of a ``tools/call`` to a one-tool ``MCPServer``
+(``floor_server.py``, its ``echo`` tool, no upstream request) over the same stdio pipes. Every
+server built on the Python SDK pays at least that per call before its own code runs, so it bounds
+from below what ours can reach against the official (Node) server's overhead.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .common import BenchResult, median, percentile
-from .stdio import JsonRpcPipe, server_command, server_env
+from .stdio import JsonRpcPipe, floor_command, server_command, server_env
 
 GOAL_P50_MS = 2.0
 TOOL = "get_api_usage"
@@ -80,6 +85,25 @@ async def measure(command: list[str], sandbox: Any, base_url: str, iterations: i
     return diffs
 
 
+async def floor_round_trips(iterations: int, warmup: int) -> list[float]:
+    """Round trips in ms of ``tools/call`` to the one-tool SDK floor server (no upstream request)."""
+    pipe = await JsonRpcPipe.spawn(floor_command(), server_env())
+    times: list[float] = []
+    try:
+        await pipe.initialize()
+        for i in range(warmup + iterations):
+            t0 = time.perf_counter()
+            answer = await pipe.request("tools/call", {"name": "echo", "arguments": {"text": "hi"}})
+            t1 = time.perf_counter()
+            if answer.get("isError"):
+                raise RuntimeError(f"echo failed: {answer.get('content')}")
+            if i >= warmup:
+                times.append((t1 - t0) * 1000)
+    finally:
+        await pipe.close()
+    return times
+
+
 async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list[str] | None = None) -> BenchResult:
     from linkedapi_mcp.sandbox import Sandbox, ServerThread
 
@@ -120,5 +144,13 @@ async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list
                 p50s["ours"] <= p50s[name],
             )
     result.add("raw HTTP call, p50", details["ours"]["raw_ms"]["p50"], "ms")
+    floor = await floor_round_trips(iterations, warmup)
+    details["sdk_floor_round_trip_ms"] = {"p50": median(floor), "p99": percentile(floor, 99)}
+    result.add(
+        "SDK floor: a one-tool MCPServer's tools/call round trip, no upstream call, p50",
+        median(floor),
+        "ms",
+        note=f"ours minus it: {p50s['ours'] - median(floor):.2f} ms",
+    )
     result.details = details
     return result
