@@ -1,4 +1,12 @@
-"""The cold-start floor: a trivial one-tool MCPServer over stdio (same SDK, nothing else)."""
+"""The floor: a trivial one-tool MCPServer over stdio (same SDK, nothing else).
+
+``python floor_server.py`` serves it with the SDK's own ``run()`` (the cold-start floor);
+``--our-stdio`` serves it on this server's stdio transport instead (``server/stdio.py``: the event
+loop's pipes), so the per-call overhead benchmark can subtract the SDK's dispatch on the very
+transport ours uses.
+"""
+
+import sys
 
 from mcp.server.mcpserver import MCPServer
 
@@ -12,4 +20,11 @@ def echo(text: str) -> str:
 
 
 if __name__ == "__main__":
-    server.run()
+    if "--our-stdio" in sys.argv[1:]:
+        import anyio
+
+        from linkedapi_mcp.server.stdio import run_stdio
+
+        anyio.run(run_stdio, server)
+    else:
+        server.run()

@@ -10,9 +10,9 @@ connection: no client library of ours in the way. Each iteration times the raw r
 tool call, back to back; the figures are percentiles of the per-iteration difference.
 
 Beside them, the SDK's floor: the round trip of a ``tools/call`` to a one-tool ``MCPServer``
-(``floor_server.py``, its ``echo`` tool, no upstream request) over the same stdio pipes. Every
-server built on the Python SDK pays at least that per call before its own code runs, so it bounds
-from below what ours can reach against the official (Node) server's overhead.
+(``floor_server.py --our-stdio``, its ``echo`` tool, no upstream request) on the stdio transport
+ours uses. That much of ours is the SDK's dispatch and the pipes, before any code of ours runs or
+any request goes upstream; what ours adds over it is our own call path and our HTTP client.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ async def measure(command: list[str], sandbox: Any, base_url: str, iterations: i
 
 
 async def floor_round_trips(iterations: int, warmup: int) -> list[float]:
-    """Round trips in ms of ``tools/call`` to the one-tool SDK floor server (no upstream request)."""
-    pipe = await JsonRpcPipe.spawn(floor_command(), server_env())
+    """Round trips in ms of ``tools/call`` to the one-tool SDK floor server on our stdio transport."""
+    pipe = await JsonRpcPipe.spawn([*floor_command(), "--our-stdio"], server_env())
     times: list[float] = []
     try:
         await pipe.initialize()
@@ -147,7 +147,7 @@ async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list
     floor = await floor_round_trips(iterations, warmup)
     details["sdk_floor_round_trip_ms"] = {"p50": median(floor), "p99": percentile(floor, 99)}
     result.add(
-        "SDK floor: a one-tool MCPServer's tools/call round trip, no upstream call, p50",
+        "SDK floor: a one-tool MCPServer's tools/call round trip on our stdio, no upstream, p50",
         median(floor),
         "ms",
         note=f"ours minus it: {p50s['ours'] - median(floor):.2f} ms",
