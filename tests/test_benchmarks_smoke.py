@@ -88,6 +88,8 @@ def test_the_json_report_holds_the_same_rows_as_the_table(tmp_path: Path, capsys
     report = json.loads(out.read_text())
     assert set(report) == {"machine", "quick", "summary", "benchmarks"}
     assert report["machine"]["cpus"] >= 1
+    # The versions the figures move with are on record beside them (anyio's task cost: pyproject's cap).
+    assert set(report["machine"]["packages"]) == {"mcp", "anyio", "httpx", "pydantic"}
     table_rows = capsys.readouterr().out.strip().splitlines()[2:]
     assert len(report["summary"]) == len(table_rows)
     headline = report["summary"][0]

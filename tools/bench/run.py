@@ -51,12 +51,15 @@ DESCRIBE: dict[str, Callable[[BenchResult], str]] = {
 
 def machine() -> dict[str, Any]:
     import os
+    from importlib.metadata import version
 
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # The libraries the figures move with (anyio's task cost: pyproject's cap; pydantic's builds).
+        "packages": {name: version(name) for name in ("mcp", "anyio", "httpx", "pydantic")},
     }
 
 
