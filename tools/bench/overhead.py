@@ -13,6 +13,12 @@ Beside them, the SDK's floor: the round trip of a ``tools/call`` to a one-tool `
 (``floor_server.py --our-stdio``, its ``echo`` tool, no upstream request) on the stdio transport
 ours uses. That much of ours is the SDK's dispatch and the pipes, before any code of ours runs or
 any request goes upstream; what ours adds over it is our own call path and our HTTP client.
+
+And the upstream client's layers, in this process against the same sandbox, alternated, the same
+``GET``: ``http.client`` (blocking), httpcore's async pool (what httpx sends through), a bare
+``httpx.AsyncClient``, and ours (``LinkedApiClient.get_action_stats``: httpx plus our retry,
+lanes and reading). The sandbox is a thread of this process, so each figure includes its answer;
+the differences between them are the layers'.
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ async def measure(command: list[str], sandbox: Any, base_url: str, iterations: i
                 conn.close()
         finally:
             await pipe.close()
-    measure.last = {"raw": raw, "mcp": mcp}  # type: ignore[attr-defined]
+    measure.last = {"raw": raw, "mcp": mcp, "target": target}  # type: ignore[attr-defined]
     return diffs
 
 
@@ -104,6 +110,51 @@ async def floor_round_trips(iterations: int, warmup: int) -> list[float]:
     return times
 
 
+async def client_layers(base_url: str, target: str, iterations: int, warmup: int) -> dict[str, list[float]]:
+    """Milliseconds per ``GET target`` through each client layer (see the module docstring)."""
+    import httpcore
+    import httpx
+
+    from linkedapi_mcp.client import LinkedApiClient
+
+    host = urlsplit(base_url)
+    headers = {**TOKENS, "client": "bench", "Content-Type": "application/json"}
+    raw = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
+    pool = httpcore.AsyncConnectionPool()
+    core_headers = [(k.encode(), v.encode()) for k, v in {**headers, "host": host.netloc}.items()]
+    bare = httpx.AsyncClient(base_url=base_url, headers=headers)
+    ours = LinkedApiClient(linked_api_token="bench-token", identification_token="bench-token", base_url=base_url)
+
+    async def with_http_client() -> None:
+        raw.request("GET", target, headers=headers)
+        raw.getresponse().read()
+
+    async def with_httpcore() -> None:
+        await pool.request(b"GET", (base_url + target).encode(), headers=core_headers)
+
+    async def with_httpx() -> None:
+        (await bare.get(target)).raise_for_status()
+
+    async def with_ours() -> None:
+        await ours.get_action_stats(ARGUMENTS["start"], ARGUMENTS["end"])
+
+    layers = {"http.client": with_http_client, "httpcore": with_httpcore, "httpx": with_httpx, "ours": with_ours}
+    times: dict[str, list[float]] = {name: [] for name in layers}
+    try:
+        for i in range(warmup + iterations):
+            for name, send in layers.items():
+                t0 = time.perf_counter()
+                await send()
+                if i >= warmup:
+                    times[name].append((time.perf_counter() - t0) * 1000)
+    finally:
+        raw.close()
+        await pool.aclose()
+        await bare.aclose()
+        await ours.aclose()
+    return times
+
+
 async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list[str] | None = None) -> BenchResult:
     from linkedapi_mcp.sandbox import Sandbox, ServerThread
 
@@ -120,6 +171,7 @@ async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list
         timings = measure.last  # type: ignore[attr-defined]
         p50s[name] = percentile(diffs, 50)
         details[name] = {
+            "target": timings["target"],
             "raw_ms": {"p50": median(timings["raw"]), "p99": percentile(timings["raw"], 99)},
             "mcp_ms": {"p50": median(timings["mcp"]), "p99": percentile(timings["mcp"], 99)},
             "overhead_ms": {"p50": p50s[name], "p90": percentile(diffs, 90), "p99": percentile(diffs, 99)},
@@ -144,6 +196,18 @@ async def run(quick: bool = False, iterations: int | None = None, peer_cmd: list
                 p50s["ours"] <= p50s[name],
             )
     result.add("raw HTTP call, p50", details["ours"]["raw_ms"]["p50"], "ms")
+    sandbox = Sandbox(seed=42, speed=1)
+    with ServerThread(sandbox) as thread:
+        layers = await client_layers(thread.base_url, details["ours"]["target"], iterations, warmup)
+    p50 = {name: median(times) for name, times in layers.items()}
+    details["client_layers_ms"] = {name: {"p50": p50[name], "p99": percentile(t, 99)} for name, t in layers.items()}
+    result.add(
+        "our upstream client over http.client, one GET in process, p50",
+        p50["ours"] - p50["http.client"],
+        "ms",
+        note=f"httpcore +{p50['httpcore'] - p50['http.client']:.2f}, httpx +{p50['httpx'] - p50['httpcore']:.2f}, "
+        f"ours +{p50['ours'] - p50['httpx']:.2f} ms",
+    )
     floor = await floor_round_trips(iterations, warmup)
     details["sdk_floor_round_trip_ms"] = {"p50": median(floor), "p99": percentile(floor, 99)}
     result.add(
