@@ -8,20 +8,19 @@ a loopback sandbox (``ServerThread``) with stand-in tokens, ours through ``LINKE
 the official server (``--peer-cmd``) through ``peer_upstream.cjs``.
 
 Beside the wall-clock figures, the CPU time the process has used (user + system, all its threads,
-from ``/proc``; Linux only) when the first result arrives: on a shared machine the wall clock
+psutil) when the first result arrives: on a shared machine the wall clock
 moves with the neighbours, the CPU a start costs much less.
 """
 
 from __future__ import annotations
 
 import compileall
-import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from .common import BenchResult, median
+from .common import BenchResult, cpu_seconds, median
 from .stdio import JsonRpcPipe, floor_command, server_command, server_env
 
 GOAL_RATIO = 1.25
@@ -31,21 +30,12 @@ FIRST_CALL = {"name": "get_api_usage", "arguments": {"start": "2026-11-01T00:00:
 FLOOR_CALL = {"name": "echo", "arguments": {"text": "hi"}}
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds process ``pid`` has used so far, all threads (``/proc``); None off Linux."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def time_once(
     command: list[str], env: dict[str, str], call: dict[str, Any] | None = None
-) -> tuple[float, int, float, float | None]:
+) -> tuple[float, int, float, float]:
     """Seconds from spawn to the ``tools/list`` answer, how many tools it listed, seconds from spawn
     to the answer of ``call`` sent right after the listing (0 without one), and the CPU seconds the
-    process had used by then (None where ``/proc`` is missing)."""
+    process had used by then."""
     started = time.perf_counter()
     pipe = await JsonRpcPipe.spawn(command, env)
     first = 0.0
@@ -114,16 +104,16 @@ async def run(quick: bool = False, runs: int | None = None, peer_cmd: list[str] 
             seconds, n_ours, first, used = await time_once(server_command(), env, FIRST_CALL)
             ours.append(seconds)
             ours_first.append(first)
-            cpu["ours"] += [used] if used is not None else []
+            cpu["ours"].append(used)
             seconds, n_floor, first, used = await time_once(floor_command(), env, FLOOR_CALL)
             floor.append(seconds)
             floor_first.append(first)
-            cpu["floor"] += [used] if used is not None else []
+            cpu["floor"].append(used)
             counts = (n_ours, n_floor)
             if peer_cmd:
                 _, _, first, used = await time_once(peer_cmd, env, FIRST_CALL)
                 peer_first.append(first)
-                cpu["official"] += [used] if used is not None else []
+                cpu["official"].append(used)
     ratio = median(ours) / median(floor)
     first_ratio = median(ours_first) / median(floor_first)
     result = BenchResult("coldstart")
@@ -138,20 +128,19 @@ async def run(quick: bool = False, runs: int | None = None, peer_cmd: list[str] 
         first_ratio <= GOAL_RATIO,
         note=f"{median(ours_first) * 1000:.0f} / {median(floor_first) * 1000:.0f} ms",
     )
-    if cpu["ours"] and cpu["floor"]:
-        result.add(
-            "CPU used by the first tool result, ours / floor",
-            median(cpu["ours"]) / median(cpu["floor"]),
-            "x",
-            note=f"{median(cpu['ours']) * 1000:.0f} / {median(cpu['floor']) * 1000:.0f} ms (all threads)",
-        )
+    result.add(
+        "CPU used by the first tool result, ours / floor",
+        median(cpu["ours"]) / median(cpu["floor"]),
+        "x",
+        note=f"{median(cpu['ours']) * 1000:.0f} / {median(cpu['floor']) * 1000:.0f} ms (all threads)",
+    )
     if peer_first:
         result.add(
             "spawn to first tool result, official server (median)",
             median(peer_first) * 1000,
             "ms",
             note=f"ours / official {median(ours_first) / median(peer_first):.2f}x"
-            + (f"; its CPU {median(cpu['official']) * 1000:.0f} ms" if cpu["official"] else ""),
+            + f"; its CPU {median(cpu['official']) * 1000:.0f} ms",
         )
     result.details = {
         "runs": runs,

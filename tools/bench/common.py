@@ -61,6 +61,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used so far, all its threads (psutil)."""
+    import psutil  # type: ignore[import-untyped, unused-ignore]
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 from typing import Any
 
-from .common import BenchResult, median, percentile
+from .common import BenchResult, cpu_seconds, median, percentile
 from .stdio import PROTOCOL_VERSION, server_command, server_env
 
 GOAL_P99_MS = 50.0
@@ -148,13 +148,6 @@ async def _wait_ready(http: Any, url: str, process: asyncio.subprocess.Process) 
     raise RuntimeError("the HTTP server did not start listening")
 
 
-def _cpu_seconds(pid: int) -> float:
-    import psutil  # type: ignore[import-untyped, unused-ignore]
-
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
-
-
 async def run(
     quick: bool = False,
     polls: int | None = None,
@@ -238,7 +231,7 @@ async def run(
                 started = sum(1 for e in events if e.is_set())
                 in_flight = sum(1 for p in pollers if not p.done())
                 # 2. quick calls while the calls wait (and poll the sandbox on their schedule)
-                cpu_before = _cpu_seconds(process.pid)
+                cpu_before = cpu_seconds(process.pid)
                 phase_start = time.perf_counter()
                 i = 0
                 while i < calls or time.perf_counter() - phase_start < duration:
@@ -254,7 +247,7 @@ async def run(
                     timeline.append((round(t0 - phase_start, 4), tool, round(elapsed, 3)))
                     i += 1
                 phase = time.perf_counter() - phase_start
-                cpu_share = (_cpu_seconds(process.pid) - cpu_before) / phase
+                cpu_share = (cpu_seconds(process.pid) - cpu_before) / phase
                 still = sum(1 for p in pollers if not p.done())
                 for poller in pollers:
                     poller.cancel()
