@@ -113,3 +113,19 @@ def test_the_documented_command_starts_from_the_repository_root() -> None:
     assert done.returncode == 0, done.stderr
     assert "--only" in done.stdout
     assert "python -m tools.bench" in (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+@pytest.mark.anyio
+async def test_the_wall_clock_lag_run_ends_when_our_finished_result_names_get_workflow_result() -> None:
+    """Ours answers a finished workflow with hints that name ``get_workflow_result`` and the
+    workflowId (the call for all fields or the next page); the run must take that as the end, not
+    as the official server's time-out message, or it re-calls for ever."""
+    from tools.bench import lag
+    from tools.bench.stdio import server_command
+
+    samples = lag._samples()
+    person = {"personUrl": samples["personUrls"][0], "retrievePosts": True, "postsRetrievalConfig": {"limit": 10}}
+    job = ("fetch_person", person)
+    rows = await lag.run_real(server_command(), [job], seed=lag.SEEDS[0], speed=40.0)
+    assert [row.tool for row in rows] == ["fetch_person"]
+    assert rows[0].calls <= 3
