@@ -327,6 +327,26 @@ def _defer_httpx_cli() -> None:
             del sys.modules["httpx._main"]
 
 
+# Full (oldest-generation) garbage collections happen after this many middle-generation ones
+# (the interpreter's default is 10). [hand-written, issue 14] A full collection walks every
+# tracked object; with 1000 calls waiting over HTTP that stopped the event loop for 0.2-0.5 s,
+# nine or ten times in half a minute, and those stalls were the HTTP benchmark's slowest quick
+# calls (docs/benchmarks.md, "HTTP"). The young generations, which free the cycles requests
+# leave behind, keep their defaults.
+FULL_COLLECTION_AFTER = 100
+
+
+def _settle_heap() -> None:
+    """Before serving: the objects the start made (modules, the SDK, the plan of the tools:
+    ~90,000) move to the permanent generation, which no collection walks again (``gc.freeze``),
+    and full collections become rarer (:data:`FULL_COLLECTION_AFTER`)."""
+    import gc
+
+    gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_AFTER)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
@@ -349,6 +369,7 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(f"linkedapi-mcp: {exc}", file=sys.stderr)
         return 2
+    _settle_heap()
     if http:
         from linkedapi_mcp.server.http import serve_http
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from linkedapi_mcp import cli
 from linkedapi_mcp.sandbox import Sandbox
 from linkedapi_mcp.server import app, listing
 from linkedapi_mcp.server.app import build, built_listing
@@ -124,6 +125,49 @@ def test_the_server_command_skips_httpxs_own_command_line_tool_and_httpx_main_st
     assert report["real"].endswith(os.path.join("httpx", "_main.py"))
     assert done.returncode == 0, done.stderr
     assert "Usage: httpx" in rest  # httpx.main ran the real command-line tool
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_serve_freezes_the_startup_heap_and_makes_full_collections_rarer_before_it_serves(
+    tmp_path: Path, transport: str
+) -> None:
+    # issue 14: a full collection walks every tracked object; with 1000 waiting calls it stopped
+    # the event loop for 160-380 ms. The stand-in anyio.run reports the collector's state at the
+    # moment serving would begin, and a cycle made after it is still collected.
+    script = textwrap.dedent(
+        """
+        import gc, json, sys
+        import anyio
+        from linkedapi_mcp import cli
+
+        def report(*args, **kwargs):
+            class Cycle:
+                pass
+            a, b = Cycle(), Cycle()
+            a.other, b.other = b, a
+            del a, b
+            found = gc.collect(0) + gc.collect(1)
+            print(json.dumps({"frozen": gc.get_freeze_count(), "threshold": gc.get_threshold(), "found": found}))
+
+        anyio.run = report
+        sys.exit(cli.main(sys.argv[1:]))
+        """
+    )
+    env = {**os.environ, "LINKEDAPI_MCP_DATA_DIR": str(tmp_path / "data")}
+    env.pop("LINKED_API_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script, "serve", "--transport", transport, "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["frozen"] > 50_000  # the modules and objects the build made (~90,000)
+    assert report["threshold"][2] == cli.FULL_COLLECTION_AFTER > 10  # the interpreter's default is 10
+    assert report["found"] >= 2  # the young generations still free new cycles
 
 
 @pytest.mark.anyio
