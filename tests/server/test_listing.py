@@ -146,8 +146,11 @@ def test_serve_freezes_the_startup_heap_and_makes_full_collections_rarer_before_
             a, b = Cycle(), Cycle()
             a.other, b.other = b, a
             del a, b
+            full = gc.get_stats()[2]["collections"]
+            enabled = gc.isenabled()
             found = gc.collect(0) + gc.collect(1)
-            print(json.dumps({"frozen": gc.get_freeze_count(), "threshold": gc.get_threshold(), "found": found}))
+            print(json.dumps({"frozen": gc.get_freeze_count(), "threshold": gc.get_threshold(), "found": found,
+                              "full_collections_by_then": full, "enabled": enabled}))
 
         anyio.run = report
         sys.exit(cli.main(sys.argv[1:]))
@@ -168,6 +171,16 @@ def test_serve_freezes_the_startup_heap_and_makes_full_collections_rarer_before_
     assert report["frozen"] > 50_000  # the modules and objects the build made (~90,000)
     assert report["threshold"][2] == cli.FULL_COLLECTION_AFTER > 10  # the interpreter's default is 10
     assert report["found"] >= 2  # the young generations still free new cycles
+    assert report["enabled"]
+    assert report["full_collections_by_then"] == 0  # none while the start made objects that live on
+
+
+def test_serve_leaves_the_collector_on_when_it_stops_before_serving(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    monkeypatch.setenv("LINKEDAPI_MCP_PORT", "not-a-port")
+    assert cli.main(["serve"]) == 2  # a malformed setting: refused before the build
+    assert gc.isenabled()
 
 
 @pytest.mark.anyio
